@@ -1,0 +1,1 @@
+"""Pytest plugin: real PostgreSQL, Redis and Kafka for tests."""

@@ -1,0 +1,1 @@
+"""HuleEdu services, each importable as services.<name>_service."""

@@ -1,0 +1,1 @@
+"""cj_assessment_service."""
