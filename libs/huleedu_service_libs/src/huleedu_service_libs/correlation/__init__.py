@@ -1,0 +1,41 @@
+"""Correlation ids: parse, carry through the task, echo, and hand out via Dishka."""
+
+from huleedu_service_libs.correlation.context import (
+    CORRELATION_NAMESPACE,
+    MAX_ORIGINAL_LENGTH,
+    CorrelationContext,
+)
+from huleedu_service_libs.correlation.middleware import (
+    CORRELATION_HEADER,
+    request_correlation,
+    setup_correlation_middleware,
+)
+from huleedu_service_libs.correlation.provider import CorrelationProvider
+from huleedu_service_libs.correlation.scope import (
+    CorrelationToken,
+    MissingCorrelationError,
+    activate_correlation,
+    correlation_scope,
+    current_correlation,
+    deactivate_correlation,
+    log_fields,
+    require_correlation,
+)
+
+__all__ = [
+    "CORRELATION_HEADER",
+    "CORRELATION_NAMESPACE",
+    "MAX_ORIGINAL_LENGTH",
+    "CorrelationContext",
+    "CorrelationProvider",
+    "CorrelationToken",
+    "MissingCorrelationError",
+    "activate_correlation",
+    "correlation_scope",
+    "current_correlation",
+    "deactivate_correlation",
+    "log_fields",
+    "request_correlation",
+    "require_correlation",
+    "setup_correlation_middleware",
+]

@@ -1,0 +1,15 @@
+"""Structured logging on structlog: JSON lines in production, console output in development."""
+
+from huleedu_service_libs.logging_utils.setup import (
+    ROUTED_LIBRARY_LOGGERS,
+    configure_logging,
+    create_service_logger,
+    route_hypercorn_logs,
+)
+
+__all__ = [
+    "ROUTED_LIBRARY_LOGGERS",
+    "configure_logging",
+    "create_service_logger",
+    "route_hypercorn_logs",
+]
