@@ -1,0 +1,102 @@
+import pytest
+from pydantic_settings import SettingsConfigDict
+
+from huleedu_service_libs.config import (
+    PLACEHOLDER_SECRET,
+    Environment,
+    SecureServiceSettings,
+    SettingsError,
+    load_settings,
+)
+
+REAL_SECRET = "s3cr3t-value-long-enough"
+
+
+class DemoSettings(SecureServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="DEMO_SERVICE_")
+
+    PAGE_SIZE: int = 50
+
+
+@pytest.fixture(autouse=True)
+def database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_SERVICE_DATABASE_URL", "postgresql+asyncpg://u:p@localhost/demo")
+
+
+def test_values_come_from_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_SERVICE_REDIS_URL", "redis://cache:6379/3")
+    monkeypatch.setenv("DEMO_SERVICE_KAFKA_ENABLE_IDEMPOTENCE", "false")
+    monkeypatch.setenv("DEMO_SERVICE_PAGE_SIZE", "10")
+    monkeypatch.setenv("REDIS_URL", "redis://unprefixed-is-ignored")
+
+    settings = load_settings(DemoSettings)
+
+    assert settings.REDIS_URL == "redis://cache:6379/3"
+    assert settings.KAFKA_ENABLE_IDEMPOTENCE is False
+    assert settings.PAGE_SIZE == 10
+    assert settings.ENVIRONMENT is Environment.DEVELOPMENT
+
+
+def test_defaults_suit_development() -> None:
+    settings = load_settings(DemoSettings)
+
+    assert settings.KAFKA_ENABLE_IDEMPOTENCE is True
+    assert settings.INTERNAL_API_KEY.get_secret_value() == PLACEHOLDER_SECRET
+    assert not settings.is_production
+
+
+def test_production_refuses_the_placeholder_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_SERVICE_ENVIRONMENT", "production")
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings(DemoSettings)
+
+    message = str(raised.value)
+    assert "DEMO_SERVICE_INTERNAL_API_KEY" in message
+    assert "DEMO_SERVICE_ADMIN_API_KEY" in message
+    assert "placeholder" in message
+
+
+def test_production_refuses_a_short_key_without_echoing_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_SERVICE_ENVIRONMENT", "production")
+    monkeypatch.setenv("DEMO_SERVICE_INTERNAL_API_KEY", "tiny-secret")
+    monkeypatch.setenv("DEMO_SERVICE_ADMIN_API_KEY", REAL_SECRET)
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings(DemoSettings)
+
+    assert "DEMO_SERVICE_INTERNAL_API_KEY" in str(raised.value)
+    assert "tiny-secret" not in str(raised.value)
+
+
+def test_production_accepts_real_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEMO_SERVICE_ENVIRONMENT", "production")
+    monkeypatch.setenv("DEMO_SERVICE_INTERNAL_API_KEY", REAL_SECRET)
+    monkeypatch.setenv("DEMO_SERVICE_ADMIN_API_KEY", REAL_SECRET + "-admin")
+
+    settings = load_settings(DemoSettings)
+
+    assert settings.is_production
+    assert REAL_SECRET not in repr(settings)
+
+
+def test_missing_and_malformed_values_are_listed_readably(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DEMO_SERVICE_DATABASE_URL")
+    monkeypatch.setenv("DEMO_SERVICE_ENVIRONMENT", "staging")
+    monkeypatch.setenv("DEMO_SERVICE_PAGE_SIZE", "many")
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings(DemoSettings)
+
+    lines = str(raised.value).splitlines()
+    assert lines[0] == "invalid configuration for DemoSettings:"
+    assert any(line.startswith("  DEMO_SERVICE_DATABASE_URL: Field required") for line in lines)
+    assert any(line.startswith("  DEMO_SERVICE_ENVIRONMENT:") for line in lines)
+    assert any(line.startswith("  DEMO_SERVICE_PAGE_SIZE:") for line in lines)
+
+
+def test_overrides_win_over_environment() -> None:
+    settings = load_settings(DemoSettings, ENVIRONMENT="testing", KAFKA_ENABLE_IDEMPOTENCE=False)
+
+    assert settings.ENVIRONMENT is Environment.TESTING
+    assert settings.KAFKA_ENABLE_IDEMPOTENCE is False
