@@ -1,0 +1,20 @@
+"""Kafka producer (KafkaBus) and the consumer runtime for worker processes."""
+
+from huleedu_service_libs.kafka.bus import KafkaBus, KafkaBusNotStartedError
+from huleedu_service_libs.kafka.messages import (
+    Headers,
+    OutgoingMessage,
+    envelope_headers,
+    header_value,
+    message_for,
+)
+
+__all__ = [
+    "Headers",
+    "KafkaBus",
+    "KafkaBusNotStartedError",
+    "OutgoingMessage",
+    "envelope_headers",
+    "header_value",
+    "message_for",
+]
