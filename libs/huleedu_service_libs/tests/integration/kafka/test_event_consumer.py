@@ -1,0 +1,137 @@
+"""The consumer runtime against a real broker: commits, retries, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from prometheus_client import CollectorRegistry
+
+from common_core.events.codec import new_envelope
+from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.kafka import DLQ_SUFFIX, EventConsumer, KafkaBus, RetryPolicy, message_for
+from huleedu_service_libs.kafka.messages import header_value
+from huleedu_service_libs.testing.kafka_topics import KafkaTopics
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def _class_created() -> EventEnvelope[Any]:
+    from common_core.events.class_management import ClassCreatedV1
+
+    payload = ClassCreatedV1(
+        class_id=uuid4(), owner_user_id="teacher-1", name="9A", course_code="ENG5"
+    )
+    return new_envelope(payload, source_service="test", correlation_id=uuid4())
+
+
+@pytest.fixture
+async def bus(kafka_bootstrap: str, kafka_supports_idempotence: bool) -> AsyncIterator[KafkaBus]:
+    kafka_bus = KafkaBus(kafka_bootstrap, "test-bus", enable_idempotence=kafka_supports_idempotence)
+    await kafka_bus.start()
+    yield kafka_bus
+    await kafka_bus.stop()
+
+
+async def _send_to(bus: KafkaBus, topic: str, envelope: EventEnvelope[Any]) -> None:
+    message = message_for(envelope, key="k")
+    redirected = type(message)(topic, message.value, message.key, message.headers)
+    assert await bus.send_batch([redirected]) == [None]
+
+
+async def _wait_for(condition: Any, timeout: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+@contextlib.asynccontextmanager
+async def _running(consumer: EventConsumer) -> AsyncIterator[None]:
+    task = asyncio.create_task(consumer.run())
+    try:
+        yield
+    finally:
+        consumer.stop()
+        await asyncio.wait_for(task, timeout=30)
+
+
+async def _committed(bootstrap: str, group: str, topic: str) -> int | None:
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await reader.start()
+    try:
+        return await reader.committed(TopicPartition(topic, 0))
+    finally:
+        await reader.stop()
+
+
+async def test_poison_record_goes_to_dead_letter_and_the_next_one_is_handled(
+    bus: KafkaBus, kafka_topics: KafkaTopics
+) -> None:
+    topic = await kafka_topics.create("poison")
+    seen: list[EventEnvelope[Any]] = []
+
+    async def handler(envelope: EventEnvelope[Any]) -> None:
+        seen.append(envelope)
+
+    group = kafka_topics.unique("group")
+    consumer = EventConsumer(
+        bootstrap_servers=kafka_topics.bootstrap,
+        group_id=group,
+        handlers={topic: handler},
+        dead_letter_bus=bus,
+        registry=CollectorRegistry(),
+        session_timeout_ms=6000,
+    )
+    good = _class_created()
+    poison = type(message_for(good, "k"))(
+        topic, b"{not json", b"k", [("event_type", good.event_type.encode())]
+    )
+    assert await bus.send_batch([poison]) == [None]
+    await _send_to(bus, topic, good)
+    async with _running(consumer):
+        await _wait_for(lambda: len(seen) == 1)
+    assert seen[0].event_id == good.event_id
+    dead = await kafka_topics.read(topic + DLQ_SUFFIX, count=1)
+    assert [record.value for record in dead] == [b"{not json"]
+    assert "InvalidEventError" in (header_value(dead[0].headers, "dlq_error") or "")
+    assert header_value(dead[0].headers, "dlq_original_offset") == "0"
+    assert await _committed(kafka_topics.bootstrap, group, topic) == 2
+
+
+async def test_failing_handler_is_retried_then_succeeds_once(
+    bus: KafkaBus, kafka_topics: KafkaTopics
+) -> None:
+    topic = await kafka_topics.create("retry")
+    runs: list[int] = []
+    handled: list[Any] = []
+
+    async def flaky(envelope: EventEnvelope[Any]) -> None:
+        runs.append(1)
+        if len(runs) == 1:
+            raise RuntimeError("transient")
+        handled.append(envelope.event_id)
+
+    registry = CollectorRegistry()
+    consumer = EventConsumer(
+        bootstrap_servers=kafka_topics.bootstrap,
+        group_id=kafka_topics.unique("group"),
+        handlers={topic: flaky},
+        dead_letter_bus=bus,
+        registry=registry,
+        retry=RetryPolicy(max_attempts=3, base_delay_seconds=0.01),
+        session_timeout_ms=6000,
+    )
+    envelope = _class_created()
+    await _send_to(bus, topic, envelope)
+    async with _running(consumer):
+        await _wait_for(lambda: len(handled) == 1)
+    assert len(runs) == 2
+    assert handled == [envelope.event_id]
+    assert registry.get_sample_value("kafka_handler_failures_total", {"topic": topic}) == 1
+    assert registry.get_sample_value("kafka_messages_consumed_total", {"topic": topic}) == 1
