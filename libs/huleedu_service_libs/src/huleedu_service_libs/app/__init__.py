@@ -1,0 +1,38 @@
+"""The service app skeleton: HuleEduApp, its factory, /healthz and /metrics."""
+
+from huleedu_service_libs.app.factory import create_service_app
+from huleedu_service_libs.app.health import (
+    HealthCheck,
+    Probe,
+    database_check,
+    dependency_checks,
+    kafka_check,
+    redis_check,
+    register_health_route,
+    run_health_checks,
+)
+from huleedu_service_libs.app.huleedu_app import HuleEduApp, MissingAppDependencyError
+from huleedu_service_libs.app.metrics import (
+    METRICS_EXTENSION,
+    UNMATCHED_ROUTE,
+    HttpMetrics,
+    setup_request_metrics,
+)
+
+__all__ = [
+    "METRICS_EXTENSION",
+    "UNMATCHED_ROUTE",
+    "HealthCheck",
+    "HttpMetrics",
+    "HuleEduApp",
+    "MissingAppDependencyError",
+    "Probe",
+    "create_service_app",
+    "database_check",
+    "dependency_checks",
+    "kafka_check",
+    "redis_check",
+    "register_health_route",
+    "run_health_checks",
+    "setup_request_metrics",
+]

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dishka import AsyncContainer
+from prometheus_client import CollectorRegistry
+from quart import Blueprint
+from quart_dishka import QuartDishka
+from quart_schema import Info, QuartSchema
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from huleedu_service_libs.app.health import HealthCheck, database_check, register_health_route
+from huleedu_service_libs.app.huleedu_app import HuleEduApp
+from huleedu_service_libs.app.metrics import setup_request_metrics
+from huleedu_service_libs.correlation import setup_correlation_middleware
+from huleedu_service_libs.error_handling import register_error_handlers
+
+
+def create_service_app(
+    *,
+    service_name: str,
+    container: AsyncContainer,
+    database_engine: AsyncEngine,
+    blueprints: Sequence[Blueprint] = (),
+    health_checks: Sequence[HealthCheck] = (),
+    health_check_timeout_seconds: float = 2.0,
+    registry: CollectorRegistry | None = None,
+    max_content_length: int | None = None,
+    version: str = "0.1.0",
+    auto_inject: bool = False,
+) -> HuleEduApp:
+    app = HuleEduApp(service_name)
+    app.container = container
+    app.database_engine = database_engine
+    if max_content_length is not None:
+        app.config["MAX_CONTENT_LENGTH"] = max_content_length
+    QuartSchema(
+        app, info=Info(title=service_name, version=version), redoc_ui_path=None, scalar_ui_path=None
+    )
+    setup_correlation_middleware(app)
+    register_error_handlers(app, service_name)
+    setup_request_metrics(app, registry or CollectorRegistry())
+    checks = [database_check(database_engine), *health_checks]
+    register_health_route(app, service_name, checks, health_check_timeout_seconds)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
+    # After the blueprints: with auto_inject, QuartDishka wraps the views registered so far.
+    QuartDishka(app=app, container=container, auto_inject=auto_inject)
+    _release_resources_after_serving(app)
+    return app
+
+
+def _release_resources_after_serving(app: HuleEduApp) -> None:
+    async def release() -> None:
+        await app.container.close()
+        await app.database_engine.dispose()
+
+    app.after_serving(release)

@@ -1,0 +1,111 @@
+"""`/healthz`: named dependency checks, each under its own timeout, run concurrently."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import redis.asyncio as redis
+from aiokafka.client import AIOKafkaClient
+from quart import Quart, Response, json
+from quart_schema import hide
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from huleedu_service_libs.config import SecureServiceSettings
+from huleedu_service_libs.logging_utils import create_service_logger
+
+logger = create_service_logger(__name__)
+
+Probe = Callable[[], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    name: str
+    probe: Probe
+
+
+def database_check(engine: AsyncEngine) -> HealthCheck:
+    async def select_one() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    return HealthCheck("database", select_one)
+
+
+def redis_check(url: str) -> HealthCheck:
+    async def ping() -> None:
+        client = redis.Redis.from_url(url)
+        try:
+            await client.ping()
+        finally:
+            await client.aclose()
+
+    return HealthCheck("redis", ping)
+
+
+def kafka_check(bootstrap_servers: str) -> HealthCheck:
+    async def fetch_metadata() -> None:
+        client = AIOKafkaClient(bootstrap_servers=bootstrap_servers)
+        try:
+            await client.bootstrap()
+        finally:
+            await client.close()
+
+    return HealthCheck("kafka", fetch_metadata)
+
+
+def dependency_checks(settings: SecureServiceSettings) -> list[HealthCheck]:
+    """Redis and Kafka from the settings; the database check comes with the app's engine."""
+    return [redis_check(settings.REDIS_URL), kafka_check(settings.KAFKA_BOOTSTRAP_SERVERS)]
+
+
+async def run_health_checks(
+    checks: Sequence[HealthCheck], timeout_seconds: float
+) -> dict[str, dict[str, Any]]:
+    results = await asyncio.gather(*(_run_check(check, timeout_seconds) for check in checks))
+    return {check.name: result for check, result in zip(checks, results, strict=True)}
+
+
+def register_health_route(
+    app: Quart, service_name: str, checks: Sequence[HealthCheck], timeout_seconds: float
+) -> None:
+    @hide
+    async def healthz() -> Response:
+        results = await run_health_checks(checks, timeout_seconds)
+        failing = [name for name, result in results.items() if result["status"] != "ok"]
+        status = HTTPStatus.SERVICE_UNAVAILABLE if failing else HTTPStatus.OK
+        body = {
+            "status": "unavailable" if failing else "ok",
+            "service": service_name,
+            "failing": failing,
+            "checks": results,
+        }
+        return Response(json.dumps(body), status=status, mimetype="application/json")
+
+    app.add_url_rule("/healthz", "healthz", healthz, methods=["GET"])
+
+
+async def _run_check(check: HealthCheck, timeout_seconds: float) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(check.probe(), timeout_seconds)
+    except TimeoutError:
+        return _failure(check, started, f"no answer within {timeout_seconds}s")
+    except Exception as error:
+        return _failure(check, started, type(error).__name__)
+    return {"status": "ok", "duration_ms": _elapsed_ms(started)}
+
+
+def _failure(check: HealthCheck, started: float, reason: str) -> dict[str, Any]:
+    logger.warning("health check failed", check=check.name, reason=reason)
+    return {"status": "error", "error": reason, "duration_ms": _elapsed_ms(started)}
+
+
+def _elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)

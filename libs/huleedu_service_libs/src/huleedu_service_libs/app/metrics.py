@@ -1,0 +1,62 @@
+"""Request metrics on a registry owned by the app, labelled by route template, never raw path."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import generate_latest
+from quart import Quart, Response, g, request
+from quart_schema import hide
+
+METRICS_EXTENSION = "metrics"
+UNMATCHED_ROUTE = "<unmatched>"
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_LABELS = ("method", "route", "status")
+
+
+class HttpMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.requests_total = Counter(
+            "http_requests_total", "HTTP requests answered", _LABELS, registry=registry
+        )
+        self.request_duration_seconds = Histogram(
+            "http_request_duration_seconds", "HTTP request latency", _LABELS, registry=registry
+        )
+
+    def observe(self, method: str, route: str, status: int, seconds: float | None) -> None:
+        labels = (method if method in _KNOWN_METHODS else "OTHER", route, str(status))
+        self.requests_total.labels(*labels).inc()
+        if seconds is not None:
+            self.request_duration_seconds.labels(*labels).observe(seconds)
+
+
+def setup_request_metrics(app: Quart, registry: CollectorRegistry) -> HttpMetrics:
+    metrics = HttpMetrics(registry)
+    app.extensions[METRICS_EXTENSION] = metrics
+
+    async def record(response: Response) -> Response:
+        started: float | None = g.get("request_started")
+        elapsed = None if started is None else time.perf_counter() - started
+        metrics.observe(request.method, _route_template(), response.status_code, elapsed)
+        return response
+
+    @hide
+    async def metrics_view() -> Response:
+        return Response(generate_latest(registry), mimetype=None, content_type=CONTENT_TYPE_LATEST)
+
+    # Timer first of all hooks, so the latency includes them.
+    app.before_request_funcs.setdefault(None, []).insert(0, _start_timer)
+    app.after_request(record)
+    app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])
+    return metrics
+
+
+async def _start_timer() -> None:
+    g.request_started = time.perf_counter()
+
+
+def _route_template() -> str:
+    rule = request.url_rule
+    return rule.rule if rule is not None else UNMATCHED_ROUTE
