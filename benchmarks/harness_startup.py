@@ -43,7 +43,8 @@ def main() -> None:
     print(f"{'server':<30}{'median s':>10}{'min s':>10}{'max s':>10}   ({runs} cold starts each)")
     for name, make in servers.items():
         samples = [_cold_start_seconds(make) for _ in range(runs)]
-        print(f"{name:<30}{statistics.median(samples):>10.3f}{min(samples):>10.3f}{max(samples):>10.3f}")
+        median, fastest, slowest = statistics.median(samples), min(samples), max(samples)
+        print(f"{name:<30}{median:>10.3f}{fastest:>10.3f}{slowest:>10.3f}")
 
 
 if __name__ == "__main__":
