@@ -1,6 +1,6 @@
 """Start-up cost of the test harness's embedded servers (median of several cold starts).
 
-    ./dev pdm run bench-harness [--runs N]
+./dev pdm run bench-harness [--runs N]
 """
 
 from __future__ import annotations
