@@ -59,8 +59,10 @@ class _ErrorResponder:
 
     async def on_huleedu_error(self, error: HuleEduError) -> Response:
         detail = error.detail_for(self.service_name, _operation())
-        log = logger.error if detail.http_status >= 500 else logger.info
-        log("request failed", error_code=str(detail.error_code), message=detail.message)
+        if detail.http_status >= 500:
+            logger.error("request failed", error_code=str(detail.error_code), exc_info=error)
+        else:
+            logger.info("request refused", error_code=str(detail.error_code), reason=detail.message)
         return error_response(detail)
 
     async def on_schema_error(self, error: RequestSchemaValidationError) -> Response:

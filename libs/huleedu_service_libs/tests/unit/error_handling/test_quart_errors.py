@@ -221,3 +221,13 @@ async def test_aborted_503_keeps_its_status_without_internals() -> None:
     detail = await response.get_json()
     assert response.status_code == 503
     assert detail["error_code"] == "SERVICE_UNAVAILABLE"
+
+
+async def test_server_side_huleedu_errors_are_logged_with_their_stack() -> None:
+    with capture_logs() as logs:
+        response = await build_app().test_client().get("/fail/PROCESSING_ERROR")
+
+    assert response.status_code == 500
+    assert (await response.get_json())["message"] == "failed on purpose"
+    [entry] = [log for log in logs if log["event"] == "request failed"]
+    assert isinstance(entry["exc_info"], HuleEduError)
