@@ -7,7 +7,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from common_core.courses import CourseCode
-from common_core.events import ClassCreatedV1, EventEnvelope, deterministic_event_id, topic_name
+from common_core.events import (
+    ClassCreatedV1,
+    EventEnvelope,
+    EventPayload,
+    deterministic_event_id,
+    topic_name,
+)
 from common_core.events.registry import ProcessingEvent
 
 CLASS_CREATED = topic_name(ProcessingEvent.CLASS_CREATED)
@@ -110,3 +116,11 @@ def test_deterministic_event_id_separates_namespaces() -> None:
 
     assert len({by_name, by_other_name, by_uuid}) == 3
     assert isinstance(by_uuid, UUID)
+
+
+def test_envelope_typed_with_the_base_payload_class_keeps_every_payload_field() -> None:
+    payload = class_created()
+
+    envelope = EventEnvelope[EventPayload].model_validate(envelope_fields(data=payload))
+
+    assert envelope.model_dump(mode="json")["data"] == payload.model_dump(mode="json")

@@ -2,7 +2,7 @@ import re
 from typing import Any, Generic, TypeVar
 from uuid import UUID, uuid4, uuid5
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, model_validator
 
 from common_core.timestamps import UtcDatetime, utc_now
 
@@ -38,7 +38,8 @@ class EventEnvelope(BaseModel, Generic[PayloadT]):
     source_service: str = Field(min_length=1)
     schema_version: int = Field(default=1, ge=1, description="Always the topic's version.")
     correlation_id: UUID
-    data: PayloadT
+    # Serialised by its runtime type, so an envelope typed with a base payload class loses nothing.
+    data: SerializeAsAny[PayloadT]
     metadata: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="before")
