@@ -23,7 +23,7 @@ SPECS = all_event_specs()
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.topic)
-@settings(max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), correlation_id=st.uuids())
 def test_every_event_survives_kafka_bytes_and_the_registry_typed(
     spec: EventSpec, models: ModelStrategy, data: st.DataObject, correlation_id: UUID
@@ -39,7 +39,7 @@ def test_every_event_survives_kafka_bytes_and_the_registry_typed(
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.topic)
-@settings(max_examples=10)
+@settings(max_examples=10, deadline=None)
 @given(data=st.data())
 def test_decode_as_the_registered_model_returns_that_model(
     spec: EventSpec, models: ModelStrategy, data: st.DataObject

@@ -39,7 +39,7 @@ API_MODELS: list[type[BaseModel]] = [
 
 
 @pytest.mark.parametrize("model", API_MODELS, ids=lambda model: model.__name__)
-@settings(max_examples=25)
+@settings(max_examples=25, deadline=None)
 @given(data=st.data())
 def test_api_bodies_round_trip_through_json(
     model: type[BaseModel], models: ModelStrategy, data: st.DataObject

@@ -28,12 +28,11 @@ def new_envelope(
     metadata: dict[str, Any] | None = None,
 ) -> EventEnvelope[T]:
     """Wrap a registered payload; the topic and schema version come from the registry."""
-    envelope_type = cast(
-        type[EventEnvelope[T]], envelope_type_for(spec_for_payload(type(data)).topic)
-    )
+    topic = spec_for_payload(type(data)).topic
+    envelope_type = cast(type[EventEnvelope[T]], envelope_type_for(topic))
     return envelope_type(
         event_id=event_id or uuid4(),
-        event_type=spec_for_payload(type(data)).topic,
+        event_type=topic,
         source_service=source_service,
         correlation_id=correlation_id,
         data=data,
