@@ -157,8 +157,8 @@ BAD_INPUT = [
         "UNSUPPORTED_MEDIA_TYPE",
     ),
     ("GET", "/v1/nothing-here", b"", None, 404, "RESOURCE_NOT_FOUND"),
-    ("DELETE", "/v1/students", b"", None, 405, "VALIDATION_ERROR"),
-    ("PATCH", "/healthz", b"", None, 405, "VALIDATION_ERROR"),
+    ("DELETE", "/v1/students", b"", None, 405, "METHOD_NOT_ALLOWED"),
+    ("PATCH", "/healthz", b"", None, 405, "METHOD_NOT_ALLOWED"),
 ]
 
 

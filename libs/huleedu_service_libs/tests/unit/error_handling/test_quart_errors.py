@@ -159,6 +159,7 @@ async def test_wrong_method_is_a_json_405_with_allow() -> None:
 
     detail = await response.get_json()
     assert response.status_code == 405
+    assert detail["error_code"] == "METHOD_NOT_ALLOWED"
     assert detail["correlation_id"] == sent
     assert "POST" in response.headers["Allow"]
     assert response.headers[CORRELATION_HEADER] == sent
