@@ -25,6 +25,7 @@ from common_core.events.codec import decode_envelope
 from common_core.events.envelope import EventEnvelope
 from common_core.events.errors import EventDecodeError
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
+from huleedu_service_libs.idempotency.decorator import EventInFlightError
 from huleedu_service_libs.kafka.bus import KafkaBus
 from huleedu_service_libs.kafka.messages import OutgoingMessage, header_value
 
@@ -39,6 +40,7 @@ class RetryPolicy:
     max_attempts: int = 3
     base_delay_seconds: float = 0.2
     max_delay_seconds: float = 5.0
+    in_flight_wait_seconds: float = 0.5
 
     def delay(self, attempt: int) -> float:
         return float(min(self.max_delay_seconds, self.base_delay_seconds * 2 ** (attempt - 1)))
@@ -132,22 +134,34 @@ class EventConsumer:
             await self._handle_with_retries(record, envelope)
 
     async def _handle_with_retries(self, record: Record, envelope: EventEnvelope[Any]) -> None:
-        handler = self.handlers[record.topic]
-        for attempt in range(1, self.retry.max_attempts + 1):
+        attempt = 0
+        while True:
             try:
-                await handler(envelope)
-            except (
-                Exception
-            ) as error:  # a handler failure of any kind is retried, then dead-lettered
-                self.metrics.failed.labels(record.topic).inc()
-                logger.warning("handler failed", attempt=attempt, exc_info=True)
-                if attempt == self.retry.max_attempts:
-                    await self._dead_letter(record, error, attempts=attempt)
+                await self._run_handler(record, envelope)
+            except EventInFlightError:
+                # Another delivery of this event is running: wait for its outcome, which is not
+                # a failure of this attempt.
+                await asyncio.sleep(self.retry.in_flight_wait_seconds)
+                continue
+            except Exception as error:  # any handler failure is retried, then dead-lettered
+                attempt += 1
+                if await self._gave_up(record, error, attempt):
                     return
-                await asyncio.sleep(self.retry.delay(attempt))
-            else:
-                self.metrics.consumed.labels(record.topic).inc()
-                return
+                continue
+            self.metrics.consumed.labels(record.topic).inc()
+            return
+
+    async def _run_handler(self, record: Record, envelope: EventEnvelope[Any]) -> None:
+        await self.handlers[record.topic](envelope)
+
+    async def _gave_up(self, record: Record, error: Exception, attempt: int) -> bool:
+        self.metrics.failed.labels(record.topic).inc()
+        logger.warning("handler failed", attempt=attempt, exc_info=error)
+        if attempt >= self.retry.max_attempts:
+            await self._dead_letter(record, error, attempts=attempt)
+            return True
+        await asyncio.sleep(self.retry.delay(attempt))
+        return False
 
     async def _dead_letter(self, record: Record, error: BaseException, attempts: int) -> None:
         headers = [*(record.headers or ()), *_error_headers(record, error, attempts)]

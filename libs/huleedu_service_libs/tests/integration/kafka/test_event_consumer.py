@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from common_core.events.codec import new_envelope
 from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.idempotency import EventInFlightError
 from huleedu_service_libs.kafka import DLQ_SUFFIX, EventConsumer, KafkaBus, RetryPolicy, message_for
 from huleedu_service_libs.kafka.messages import header_value
 from huleedu_service_libs.testing.kafka_topics import KafkaTopics
@@ -135,3 +136,35 @@ async def test_failing_handler_is_retried_then_succeeds_once(
     assert handled == [envelope.event_id]
     assert registry.get_sample_value("kafka_handler_failures_total", {"topic": topic}) == 1
     assert registry.get_sample_value("kafka_messages_consumed_total", {"topic": topic}) == 1
+
+
+async def test_waiting_for_an_in_flight_duplicate_is_not_a_failed_attempt(
+    bus: KafkaBus, kafka_topics: KafkaTopics
+) -> None:
+    topic = await kafka_topics.create("inflight")
+    calls: list[int] = []
+    handled: list[Any] = []
+
+    async def busy_elsewhere(envelope: EventEnvelope[Any]) -> None:
+        calls.append(1)
+        if len(calls) <= 4:
+            raise EventInFlightError("another delivery is running")
+        handled.append(envelope.event_id)
+
+    registry = CollectorRegistry()
+    consumer = EventConsumer(
+        bootstrap_servers=kafka_topics.bootstrap,
+        group_id=kafka_topics.unique("group"),
+        handlers={topic: busy_elsewhere},
+        dead_letter_bus=bus,
+        registry=registry,
+        retry=RetryPolicy(max_attempts=2, base_delay_seconds=0.01, in_flight_wait_seconds=0.01),
+        session_timeout_ms=6000,
+    )
+    envelope = _class_created()
+    await _send_to(bus, topic, envelope)
+    async with _running(consumer):
+        await _wait_for(lambda: len(handled) == 1)
+    assert handled == [envelope.event_id]
+    assert registry.get_sample_value("kafka_handler_failures_total", {"topic": topic}) is None
+    assert registry.get_sample_value("kafka_messages_dead_lettered_total", {"topic": topic}) is None
