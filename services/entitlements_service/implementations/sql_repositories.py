@@ -1,0 +1,200 @@
+"""PostgreSQL repositories. They run in the unit of work's session and never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from common_core.domain_enums import AuthorizationStatus
+from huleedu_service_libs.idempotency import claim_event
+from services.entitlements_service.domain.accounts import Balance, Subject
+from services.entitlements_service.domain.holds import Hold
+from services.entitlements_service.domain.ledger import LedgerEntry
+from services.entitlements_service.implementations.row_mapping import (
+    hold_from_row,
+    hold_values,
+    ledger_from_row,
+    ledger_values,
+)
+from services.entitlements_service.models_db import (
+    AdminAuditRow,
+    AuthorizationRow,
+    CreditAccountRow,
+    LedgerEntryRow,
+)
+from services.entitlements_service.protocols import LedgerQuery
+
+_ACCOUNT = CreditAccountRow.__table__
+_LEDGER = LedgerEntryRow.__table__
+_HOLDS = AuthorizationRow.__table__
+
+
+def _is(subject: Subject) -> Any:
+    return and_(_ACCOUNT.c.subject_type == subject.type.value, _ACCOUNT.c.subject_id == subject.id)
+
+
+def _balance(subject: Subject, row: Any) -> Balance:
+    return Balance(subject, balance=row.balance, held=row.held)
+
+
+class SqlAccountRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, subject: Subject) -> Balance | None:
+        row = (await self.session.execute(select(_ACCOUNT).where(_is(subject)))).first()
+        return None if row is None else _balance(subject, row)
+
+    async def get_for_update(self, subject: Subject) -> Balance | None:
+        statement = select(_ACCOUNT).where(_is(subject)).with_for_update()
+        row = (await self.session.execute(statement)).first()
+        return None if row is None else _balance(subject, row)
+
+    async def create_if_absent(self, subject: Subject, opening_balance: int) -> Balance | None:
+        statement = (
+            pg_insert(_ACCOUNT)
+            .values(subject_type=subject.type.value, subject_id=subject.id, balance=opening_balance)
+            .on_conflict_do_nothing()
+            .returning(_ACCOUNT.c.balance, _ACCOUNT.c.held)
+        )
+        row = (await self.session.execute(statement)).first()
+        return None if row is None else _balance(subject, row)
+
+    async def move(self, subject: Subject, delta: int, held_delta: int) -> Balance | None:
+        balance, held = _ACCOUNT.c.balance, _ACCOUNT.c.held
+        statement = (
+            update(_ACCOUNT)
+            .where(_is(subject), balance + delta >= held + held_delta, held + held_delta >= 0)
+            .values(balance=balance + delta, held=held + held_delta, updated_at=func.now())
+            .returning(balance, held)
+        )
+        row = (await self.session.execute(statement)).first()
+        return None if row is None else _balance(subject, row)
+
+
+class SqlLedgerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, entry: LedgerEntry) -> bool:
+        statement = pg_insert(_LEDGER).values(**ledger_values(entry))
+        if entry.idempotency_key is None:
+            await self.session.execute(statement)
+            return True
+        statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
+        inserted = await self.session.execute(statement.returning(_LEDGER.c.id))
+        return inserted.first() is not None
+
+    async def by_idempotency_key(self, key: str) -> LedgerEntry | None:
+        statement = select(_LEDGER).where(_LEDGER.c.idempotency_key == key)
+        row = (await self.session.execute(statement)).first()
+        return None if row is None else ledger_from_row(row)
+
+    async def search(self, query: LedgerQuery) -> list[LedgerEntry]:
+        statement = select(_LEDGER).where(*_ledger_filters(query))
+        statement = statement.order_by(_LEDGER.c.seq.desc()).limit(query.limit)
+        return [ledger_from_row(row) for row in await self.session.execute(statement)]
+
+
+def _ledger_filters(query: LedgerQuery) -> list[Any]:
+    filters: list[Any] = []
+    if query.subject is not None:
+        filters.append(_LEDGER.c.subject_type == query.subject.type.value)
+        filters.append(_LEDGER.c.subject_id == query.subject.id)
+    if query.reason is not None:
+        filters.append(_LEDGER.c.reason == query.reason)
+    if query.after_seq is not None:
+        filters.append(_LEDGER.c.seq < query.after_seq)
+    if query.since is not None:
+        filters.append(_LEDGER.c.created_at >= query.since)
+    if query.until is not None:
+        filters.append(_LEDGER.c.created_at < query.until)
+    return filters
+
+
+class SqlAuthorizationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, hold: Hold) -> bool:
+        statement = (
+            pg_insert(_HOLDS)
+            .values(**hold_values(hold))
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(_HOLDS.c.id)
+        )
+        return (await self.session.execute(statement)).first() is not None
+
+    async def by_idempotency_key(self, key: str) -> Hold | None:
+        statement = select(_HOLDS).where(_HOLDS.c.idempotency_key == key)
+        row = (await self.session.execute(statement)).first()
+        return None if row is None else hold_from_row(row)
+
+    async def get_for_update(self, authorization_id: UUID) -> Hold | None:
+        statement = select(_HOLDS).where(_HOLDS.c.id == authorization_id).with_for_update()
+        row = (await self.session.execute(statement)).first()
+        return None if row is None else hold_from_row(row)
+
+    async def save(self, hold: Hold) -> None:
+        statement = (
+            update(_HOLDS)
+            .where(_HOLDS.c.id == hold.authorization_id)
+            .values(
+                credits_consumed=hold.credits_consumed,
+                status=hold.status.value,
+                updated_at=func.now(),
+            )
+        )
+        await self.session.execute(statement)
+
+    async def due_for_expiry(self, now: datetime, limit: int) -> list[Hold]:
+        statement = (
+            select(_HOLDS)
+            .where(_HOLDS.c.status == AuthorizationStatus.ACTIVE.value, _HOLDS.c.expires_at <= now)
+            .order_by(_HOLDS.c.expires_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [hold_from_row(row) for row in await self.session.execute(statement)]
+
+    async def active_for(self, subjects: Sequence[Subject]) -> list[Hold]:
+        pairs = [(subject.type.value, subject.id) for subject in subjects]
+        statement = (
+            select(_HOLDS)
+            .where(
+                _HOLDS.c.status == AuthorizationStatus.ACTIVE.value,
+                tuple_(_HOLDS.c.subject_type, _HOLDS.c.subject_id).in_(pairs),
+            )
+            .order_by(_HOLDS.c.expires_at)
+        )
+        return [hold_from_row(row) for row in await self.session.execute(statement)]
+
+
+class SqlInboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def claim(self, handler: str, event_id: UUID) -> bool:
+        return await claim_event(self.session, handler, event_id)
+
+
+class SqlAuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(
+        self, action: str, actor: str, correlation_id: UUID, details: dict[str, Any]
+    ) -> None:
+        values = {
+            "action": action,
+            "actor": actor,
+            "correlation_id": correlation_id,
+            "details": details,
+        }
+        await self.session.execute(insert(AdminAuditRow.__table__).values(**values))

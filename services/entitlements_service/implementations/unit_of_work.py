@@ -1,0 +1,80 @@
+"""The PostgreSQL unit of work: one session, one transaction, events written to the outbox in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.outbox.writer import OutboxManager
+from services.entitlements_service.implementations.sql_repositories import (
+    SqlAccountRepository,
+    SqlAuditRepository,
+    SqlAuthorizationRepository,
+    SqlInboxRepository,
+    SqlLedgerRepository,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    envelope: EventEnvelope[Any]
+    aggregate_type: str
+    aggregate_id: str
+
+
+class SqlUnitOfWork:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], outbox: OutboxManager) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._pending: list[PendingEvent] = []
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        self.accounts = SqlAccountRepository(self.session)
+        self.ledger = SqlLedgerRepository(self.session)
+        self.authorizations = SqlAuthorizationRepository(self.session)
+        self.inbox = SqlInboxRepository(self.session)
+        self.audit = SqlAuditRepository(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            await self.rollback()  # a no-op after commit
+        finally:
+            await self.session.close()
+
+    def emit(self, envelope: EventEnvelope[Any], aggregate_type: str, aggregate_id: str) -> None:
+        self._pending.append(PendingEvent(envelope, aggregate_type, aggregate_id))
+
+    async def commit(self) -> None:
+        for event in self._pending:
+            await self._outbox.publish_to_outbox(
+                self.session,
+                aggregate_type=event.aggregate_type,
+                aggregate_id=event.aggregate_id,
+                event_data=event.envelope,
+            )
+        self._pending.clear()
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        self._pending.clear()
+        await self.session.rollback()
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], outbox: OutboxManager) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._sessions, self._outbox)

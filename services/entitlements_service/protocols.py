@@ -1,0 +1,121 @@
+"""Ports at the real seams: storage (PostgreSQL or in memory), the rate-limit store, the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+from uuid import UUID
+
+from common_core.events.envelope import EventEnvelope
+from services.entitlements_service.domain.accounts import Balance, Subject
+from services.entitlements_service.domain.holds import Hold
+from services.entitlements_service.domain.ledger import LedgerEntry
+from services.entitlements_service.domain.rate_limits import WindowState
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerQuery:
+    subject: Subject | None = None
+    reason: str | None = None
+    after_seq: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+
+
+class AccountRepository(Protocol):
+    async def get(self, subject: Subject) -> Balance | None: ...
+    async def create_if_absent(self, subject: Subject, opening_balance: int) -> Balance | None:
+        """The new account, or None when it already existed."""
+        ...
+
+    async def move(self, subject: Subject, delta: int, held_delta: int) -> Balance | None:
+        """Atomically add to balance and held; None, and nothing changed, when the account is
+        missing or the result would break 0 <= held <= balance (so a debit never overdraws)."""
+        ...
+
+    async def get_for_update(self, subject: Subject) -> Balance | None: ...
+
+
+class LedgerRepository(Protocol):
+    async def add(self, entry: LedgerEntry) -> bool:
+        """False, and nothing written, when the idempotency key is taken."""
+        ...
+
+    async def by_idempotency_key(self, key: str) -> LedgerEntry | None: ...
+    async def search(self, query: LedgerQuery) -> list[LedgerEntry]: ...
+
+
+class AuthorizationRepository(Protocol):
+    async def add(self, hold: Hold) -> bool:
+        """False, and nothing written, when the idempotency key is taken."""
+        ...
+
+    async def by_idempotency_key(self, key: str) -> Hold | None: ...
+    async def get_for_update(self, authorization_id: UUID) -> Hold | None: ...
+    async def save(self, hold: Hold) -> None: ...
+    async def due_for_expiry(self, now: datetime, limit: int) -> list[Hold]: ...
+    async def active_for(self, subjects: Sequence[Subject]) -> list[Hold]: ...
+
+
+class InboxRepository(Protocol):
+    async def claim(self, handler: str, event_id: UUID) -> bool: ...
+
+
+class AuditRepository(Protocol):
+    async def record(
+        self, action: str, actor: str, correlation_id: UUID, details: dict[str, Any]
+    ) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: repositories never commit; events commit with the state they announce."""
+
+    accounts: AccountRepository
+    ledger: LedgerRepository
+    authorizations: AuthorizationRepository
+    inbox: InboxRepository
+    audit: AuditRepository
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+    def emit(self, envelope: EventEnvelope[Any], aggregate_type: str, aggregate_id: str) -> None:
+        """Queue an event; it is written to the outbox by commit(), in this transaction."""
+        ...
+
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class RateLimitStore(Protocol):
+    async def windows(
+        self, key: str, limits: Sequence[tuple[int, int]], now: float
+    ) -> list[WindowState]:
+        """The usage in each (limit, window_seconds) window, without recording anything."""
+        ...
+
+    async def acquire(
+        self, key: str, limits: Sequence[tuple[int, int]], quantity: int, token: str, now: float
+    ) -> list[WindowState]:
+        """Record `quantity` under `token` if every window has room (atomically); the windows
+        as they were before, so the caller sees which one refused."""
+        ...
+
+    async def release(self, key: str, token: str) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
