@@ -1,0 +1,27 @@
+"""The transactional outbox: one shared table, the writer, the relay, and their tools.
+
+See README.md beside this file for adopting it in a service, the guarantees and the runbook.
+"""
+
+from huleedu_service_libs.outbox.model import EventOutbox, OutboxBase, with_event_outbox
+from huleedu_service_libs.outbox.provider import OutboxProvider
+from huleedu_service_libs.outbox.publishing import Publisher
+from huleedu_service_libs.outbox.relay import BatchReport, EventRelayWorker
+from huleedu_service_libs.outbox.settings import OutboxSettings, outbox_settings_for
+from huleedu_service_libs.outbox.wakeup import RelayWakeup, wake_key
+from huleedu_service_libs.outbox.writer import OutboxManager
+
+__all__ = [
+    "BatchReport",
+    "EventOutbox",
+    "EventRelayWorker",
+    "OutboxBase",
+    "OutboxManager",
+    "OutboxProvider",
+    "OutboxSettings",
+    "Publisher",
+    "RelayWakeup",
+    "outbox_settings_for",
+    "wake_key",
+    "with_event_outbox",
+]

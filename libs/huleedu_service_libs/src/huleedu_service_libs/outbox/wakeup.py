@@ -1,0 +1,81 @@
+"""Waking the relay right after a commit: `LPUSH outbox:wake:<service>`, `BLPOP` on the relay.
+
+The writer only arranges the notification; a listener sends it after the caller's transaction
+has committed (never for a rolled-back one). A failed notification is logged and dropped: the
+relay still finds the row at its next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
+
+from huleedu_service_libs.logging_utils import create_service_logger
+
+logger = create_service_logger("huleedu.outbox.wakeup")
+
+_AFTER_COMMIT = "huleedu_outbox_after_commit"
+MIN_BLOCK_SECONDS = 0.01  # BLPOP with timeout 0 would block forever
+
+
+def wake_key(service_name: str) -> str:
+    return f"outbox:wake:{service_name}"
+
+
+class RelayWakeup:
+    def __init__(self, redis: Redis, service_name: str) -> None:
+        self.redis = redis
+        self.key = wake_key(service_name)
+        self._in_flight: set[asyncio.Task[None]] = set()
+        _install_session_listeners()
+
+    def notify_after_commit(self, session: AsyncSession) -> None:
+        session.sync_session.info[_AFTER_COMMIT] = self._notify_soon
+
+    async def notify(self) -> None:
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.lpush(self.key, "1")
+                pipe.ltrim(self.key, 0, 0)  # one pending wake-up is as good as many
+                await pipe.execute()
+        except (RedisError, OSError) as error:
+            logger.warning("outbox wake-up not sent; the relay will poll", error=str(error))
+
+    async def wait(self, timeout: float) -> bool:
+        """True when woken, False when the timeout passed; Redis errors propagate."""
+        popped = await self.redis.blpop([self.key], timeout=max(timeout, MIN_BLOCK_SECONDS))
+        return popped is not None
+
+    async def flush(self) -> None:
+        """Waits for the notifications already scheduled (at shutdown, and in tests)."""
+        if self._in_flight:
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    def _notify_soon(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.notify())
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+
+def _run_after_commit(session: Session) -> None:
+    callback: Callable[[], None] | None = session.info.pop(_AFTER_COMMIT, None)
+    if callback is not None:
+        callback()
+
+
+def _forget_on_rollback(session: Session, transaction: SessionTransaction) -> None:
+    # Fires after after_commit too, when the callback has already been taken.
+    if transaction.parent is None:
+        session.info.pop(_AFTER_COMMIT, None)
+
+
+def _install_session_listeners() -> None:
+    if not event.contains(Session, "after_commit", _run_after_commit):
+        event.listen(Session, "after_commit", _run_after_commit)
+        event.listen(Session, "after_transaction_end", _forget_on_rollback)

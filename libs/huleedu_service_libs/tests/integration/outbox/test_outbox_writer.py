@@ -1,0 +1,80 @@
+"""The writer: the outbox row lives and dies with the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from common_core.events.codec import encode_envelope
+from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.outbox import OutboxManager
+
+pytestmark = pytest.mark.integration
+
+
+class BusinessRuleBroken(Exception):
+    pass
+
+
+async def _counts(engine: AsyncEngine) -> tuple[int, int]:
+    async with engine.connect() as connection:
+        orders = await connection.scalar(text("SELECT count(*) FROM orders"))
+        events = await connection.scalar(text("SELECT count(*) FROM event_outbox"))
+    return orders, events
+
+
+async def _order_with_event(
+    engine: AsyncEngine, envelope: EventEnvelope[Any], fail_after_write: bool
+) -> None:
+    sessions = async_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        await session.execute(text("INSERT INTO orders (label) VALUES ('o-1')"))
+        await OutboxManager(wakeup=None).publish_to_outbox(
+            session, aggregate_type="order", aggregate_id="o-1", event_data=envelope
+        )
+        if fail_after_write:
+            raise BusinessRuleBroken
+
+
+async def test_a_commit_keeps_the_business_row_and_the_event_together(
+    engine: AsyncEngine, make_ping: Callable[..., EventEnvelope[Any]]
+) -> None:
+    await _order_with_event(engine, make_ping("o-1", 1), fail_after_write=False)
+    assert await _counts(engine) == (1, 1)
+
+
+async def test_a_rollback_leaves_neither_the_business_row_nor_the_event(
+    engine: AsyncEngine, make_ping: Callable[..., EventEnvelope[Any]]
+) -> None:
+    with pytest.raises(BusinessRuleBroken):
+        await _order_with_event(engine, make_ping("o-1", 1), fail_after_write=True)
+    assert await _counts(engine) == (0, 0)
+
+
+async def test_the_row_holds_the_complete_envelope_verbatim_with_topic_and_key(
+    engine: AsyncEngine, make_ping: Callable[..., EventEnvelope[Any]]
+) -> None:
+    envelope = make_ping("o-1", 7, traceparent="00-abc-def-01")
+    await _order_with_event(engine, envelope, fail_after_write=False)
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                text(
+                    "SELECT event_data::text AS payload, event_data, topic, event_type, event_key,"
+                    " aggregate_id, aggregate_type, retry_count, published_at, seq"
+                    " FROM event_outbox"
+                )
+            )
+        ).one()
+    assert row.payload == encode_envelope(envelope).decode()
+    assert row.event_data == json.loads(encode_envelope(envelope))
+    assert row.event_data["event_id"] == str(envelope.event_id)
+    assert (row.topic, row.event_type) == (envelope.event_type, envelope.event_type)
+    assert (row.event_key, row.aggregate_id, row.aggregate_type) == ("o-1", "o-1", "order")
+    assert (row.retry_count, row.published_at) == (0, None)
+    assert row.seq >= 1
