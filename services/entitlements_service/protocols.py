@@ -20,7 +20,7 @@ from services.entitlements_service.domain.rate_limits import WindowState
 class LedgerQuery:
     subject: Subject | None = None
     reason: str | None = None
-    after_seq: int | None = None
+    before_seq: int | None = None
     since: datetime | None = None
     until: datetime | None = None
     limit: int = 50

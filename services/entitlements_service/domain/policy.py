@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the dev group
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from common_core.domain_enums import CreditSubjectType

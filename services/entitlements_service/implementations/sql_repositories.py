@@ -25,14 +25,16 @@ from services.entitlements_service.implementations.row_mapping import (
 from services.entitlements_service.models_db import (
     AdminAuditRow,
     AuthorizationRow,
+    Base,
     CreditAccountRow,
     LedgerEntryRow,
 )
 from services.entitlements_service.protocols import LedgerQuery
 
-_ACCOUNT = CreditAccountRow.__table__
-_LEDGER = LedgerEntryRow.__table__
-_HOLDS = AuthorizationRow.__table__
+_ACCOUNT = Base.metadata.tables[CreditAccountRow.__tablename__]
+_LEDGER = Base.metadata.tables[LedgerEntryRow.__tablename__]
+_HOLDS = Base.metadata.tables[AuthorizationRow.__tablename__]
+_AUDIT = Base.metadata.tables[AdminAuditRow.__tablename__]
 
 
 def _is(subject: Subject) -> Any:
@@ -109,8 +111,8 @@ def _ledger_filters(query: LedgerQuery) -> list[Any]:
         filters.append(_LEDGER.c.subject_id == query.subject.id)
     if query.reason is not None:
         filters.append(_LEDGER.c.reason == query.reason)
-    if query.after_seq is not None:
-        filters.append(_LEDGER.c.seq < query.after_seq)
+    if query.before_seq is not None:
+        filters.append(_LEDGER.c.seq < query.before_seq)
     if query.since is not None:
         filters.append(_LEDGER.c.created_at >= query.since)
     if query.until is not None:
@@ -197,4 +199,4 @@ class SqlAuditRepository:
             "correlation_id": correlation_id,
             "details": details,
         }
-        await self.session.execute(insert(AdminAuditRow.__table__).values(**values))
+        await self.session.execute(insert(_AUDIT).values(**values))

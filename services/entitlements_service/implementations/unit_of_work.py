@@ -17,6 +17,13 @@ from services.entitlements_service.implementations.sql_repositories import (
     SqlInboxRepository,
     SqlLedgerRepository,
 )
+from services.entitlements_service.protocols import (
+    AccountRepository,
+    AuditRepository,
+    AuthorizationRepository,
+    InboxRepository,
+    LedgerRepository,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +34,12 @@ class PendingEvent:
 
 
 class SqlUnitOfWork:
+    accounts: AccountRepository
+    ledger: LedgerRepository
+    authorizations: AuthorizationRepository
+    inbox: InboxRepository
+    audit: AuditRepository
+
     def __init__(self, sessions: async_sessionmaker[AsyncSession], outbox: OutboxManager) -> None:
         self._sessions = sessions
         self._outbox = outbox

@@ -1,0 +1,275 @@
+"""Authorizations (holds): reserve up front, consume as work completes, release or expire the rest.
+
+`held` on the payer's account is the sum of its active holds' remaining credits; the ledger
+records each change of it (held_delta), so balance and held both equal the sums of their ledger.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+from common_core.domain_enums import AuthorizationStatus, CreditMovementReason
+from common_core.models.entitlements_api import (
+    AuthorizationResponse,
+    ConsumeAuthorizationRequest,
+    CreateAuthorizationRequest,
+)
+from services.entitlements_service.domain.accounts import Actor
+from services.entitlements_service.domain.errors import (
+    AuthorizationNotFoundError,
+    IdempotencyConflictError,
+    InvalidRequestError,
+)
+from services.entitlements_service.domain.holds import Hold
+from services.entitlements_service.domain.ledger import LedgerEntry, Movement, scoped_key
+from services.entitlements_service.handlers.accounts import move_for_first_payer
+from services.entitlements_service.handlers.consumption import (
+    DuplicateRequestError,
+    earlier_charge,
+    priced,
+)
+from services.entitlements_service.handlers.events import (
+    emit_balance_changed,
+    emit_usage_authorized,
+    emit_usage_recorded,
+)
+from services.entitlements_service.handlers.rate_limiting import RateLimiter
+from services.entitlements_service.handlers.support import (
+    HoldLimits,
+    RateUsage,
+    hold_response,
+    rate_checked,
+    shift_held,
+)
+from services.entitlements_service.implementations.policy_store import PolicyStore
+from services.entitlements_service.protocols import Clock, UnitOfWork, UnitOfWorkFactory
+
+
+def _hold_fingerprint(request: CreateAuthorizationRequest) -> str:
+    movement = Movement(
+        CreditMovementReason.HOLD,
+        user_id=request.user_id,
+        org_id=request.org_id,
+        metric=request.metric,
+        quantity=request.quantity,
+        resource_id=request.resource_id,
+    )
+    return movement.fingerprint()
+
+
+class Authorizations:
+    def __init__(
+        self,
+        uows: UnitOfWorkFactory,
+        policies: PolicyStore,
+        limiter: RateLimiter,
+        clock: Clock,
+        limits: HoldLimits,
+    ) -> None:
+        self.uows = uows
+        self.policies = policies
+        self.limiter = limiter
+        self.clock = clock
+        self.limits = limits
+
+    async def create(
+        self, request: CreateAuthorizationRequest, correlation_id: UUID
+    ) -> AuthorizationResponse:
+        key = scoped_key("hold", request.idempotency_key)
+        try:
+            return await self._create_once(request, key, correlation_id)
+        except DuplicateRequestError:
+            async with self.uows() as uow:
+                existing = await self._existing_hold(uow, request, key)
+            if existing is None:
+                raise RuntimeError(f"hold key {key} was taken but holds no hold") from None
+            return existing
+
+    async def _create_once(
+        self, request: CreateAuthorizationRequest, key: str, correlation_id: UUID
+    ) -> AuthorizationResponse:
+        policy = self.policies.current
+        metric_policy = priced(policy, request.metric)
+        if metric_policy.free:
+            raise InvalidRequestError("a free metric needs no authorization", metric=request.metric)
+        ttl = self.limits.ttl(request.ttl_seconds)
+        async with self.uows() as uow:
+            existing = await self._existing_hold(uow, request, key)
+            if existing is not None:
+                return existing
+            usage = RateUsage(request.user_id, request.metric, request.quantity, metric_policy)
+            async with rate_checked(self.limiter, self.clock, uow, usage, correlation_id):
+                hold = await self._reserve(uow, request, key, ttl, correlation_id)
+                await uow.commit()
+        return hold_response(hold)
+
+    async def _existing_hold(
+        self, uow: UnitOfWork, request: CreateAuthorizationRequest, key: str
+    ) -> AuthorizationResponse | None:
+        hold = await uow.authorizations.by_idempotency_key(key)
+        if hold is None:
+            return None
+        if hold.fingerprint != _hold_fingerprint(request):
+            raise IdempotencyConflictError(request.idempotency_key)
+        return hold_response(hold, replay=True)
+
+    async def _reserve(
+        self,
+        uow: UnitOfWork,
+        request: CreateAuthorizationRequest,
+        key: str,
+        ttl: timedelta,
+        correlation_id: UUID,
+    ) -> Hold:
+        policy = self.policies.current
+        unit_cost = priced(policy, request.metric).cost_per_unit
+        cost = request.quantity * unit_cost
+        actor = Actor(request.user_id, request.org_id)
+        after = await move_for_first_payer(uow, actor, 0, cost, policy, correlation_id)
+        hold = Hold(
+            authorization_id=uuid4(),
+            payer=after.subject,
+            user_id=request.user_id,
+            org_id=request.org_id,
+            metric=request.metric,
+            quantity=request.quantity,
+            unit_cost=unit_cost,
+            credits_reserved=cost,
+            expires_at=self.clock.now() + ttl,
+            idempotency_key=key,
+            fingerprint=_hold_fingerprint(request),
+            resource_id=request.resource_id,
+        )
+        if not await uow.authorizations.add(hold):
+            raise DuplicateRequestError(key)
+        movement = _hold_movement(hold, CreditMovementReason.HOLD)
+        entry = LedgerEntry.record(after, 0, cost, movement, correlation_id)
+        await uow.ledger.add(entry)
+        emit_usage_authorized(uow, hold, correlation_id)
+        emit_balance_changed(uow, entry, request.idempotency_key)
+        return hold
+
+    async def consume(
+        self,
+        authorization_id: UUID,
+        request: ConsumeAuthorizationRequest,
+        correlation_id: UUID,
+        caller_user_id: str | None = None,
+    ) -> AuthorizationResponse:
+        try:
+            async with self.uows() as uow:
+                hold, replay = await self.consume_in(
+                    uow, authorization_id, request, correlation_id, caller_user_id
+                )
+                await uow.commit()
+        except DuplicateRequestError:
+            async with self.uows() as uow:
+                hold, replay = await self.consume_in(
+                    uow, authorization_id, request, correlation_id, caller_user_id
+                )
+        return hold_response(hold, replay=replay)
+
+    async def consume_in(
+        self,
+        uow: UnitOfWork,
+        authorization_id: UUID,
+        request: ConsumeAuthorizationRequest,
+        correlation_id: UUID,
+        caller_user_id: str | None = None,
+        resource_id: str | None = None,
+    ) -> tuple[Hold, bool]:
+        """(the hold after, whether this key had already been charged); the caller commits."""
+        hold = await self._locked(uow, authorization_id, caller_user_id)
+        key = scoped_key(f"hold-consume:{authorization_id}", request.idempotency_key)
+        movement = _consume_movement(hold, request.quantity, resource_id)
+        if await earlier_charge(uow, key, movement) is not None:
+            return hold, True
+        cost = request.quantity * hold.unit_cost
+        consumed = hold.consume(cost, self.clock.now())
+        after = await shift_held(uow, hold.payer, -cost, -cost)
+        await uow.authorizations.save(consumed)
+        entry = LedgerEntry.record(after, -cost, -cost, movement, correlation_id, key)
+        if not await uow.ledger.add(entry):
+            raise DuplicateRequestError(key)
+        emit_balance_changed(uow, entry, request.idempotency_key)
+        emit_usage_recorded(uow, entry, cost, request.idempotency_key)
+        return consumed, False
+
+    async def release(
+        self, authorization_id: UUID, correlation_id: UUID, caller_user_id: str | None = None
+    ) -> AuthorizationResponse:
+        async with self.uows() as uow:
+            hold = await self._locked(uow, authorization_id, caller_user_id)
+            if hold.status is not AuthorizationStatus.ACTIVE:
+                return hold_response(hold, replay=True)
+            closed = await self._close(uow, hold, hold.release(), correlation_id)
+            await uow.commit()
+        return hold_response(closed)
+
+    async def expire_due(self, batch_size: int) -> int:
+        """Expires due holds one transaction each (no lock-order cycles); returns how many."""
+        expired = 0
+        while expired < batch_size and await self._expire_one():
+            expired += 1
+        return expired
+
+    async def _expire_one(self) -> bool:
+        async with self.uows() as uow:
+            due = await uow.authorizations.due_for_expiry(self.clock.now(), limit=1)
+            if not due:
+                return False
+            await self._close(uow, due[0], due[0].expire(), uuid4())
+            await uow.commit()
+        return True
+
+    async def _close(self, uow: UnitOfWork, hold: Hold, closed: Hold, correlation_id: UUID) -> Hold:
+        remaining = hold.remaining
+        await uow.authorizations.save(closed)
+        if remaining == 0:
+            return closed
+        after = await shift_held(uow, hold.payer, 0, -remaining)
+        reason = (
+            CreditMovementReason.HOLD_EXPIRY
+            if closed.status is AuthorizationStatus.EXPIRED
+            else CreditMovementReason.HOLD_RELEASE
+        )
+        entry = LedgerEntry.record(
+            after, 0, -remaining, _hold_movement(hold, reason), correlation_id
+        )
+        await uow.ledger.add(entry)
+        emit_balance_changed(uow, entry, None)
+        return closed
+
+    async def _locked(
+        self, uow: UnitOfWork, authorization_id: UUID, caller_user_id: str | None
+    ) -> Hold:
+        hold = await uow.authorizations.get_for_update(authorization_id)
+        # Another user's hold is as good as missing (never confirm that it exists).
+        if hold is None or (caller_user_id is not None and hold.user_id != caller_user_id):
+            raise AuthorizationNotFoundError(authorization_id)
+        return hold
+
+
+def _hold_movement(hold: Hold, reason: CreditMovementReason) -> Movement:
+    return Movement(
+        reason,
+        user_id=hold.user_id,
+        org_id=hold.org_id,
+        metric=hold.metric,
+        quantity=hold.quantity,
+        resource_id=hold.resource_id,
+        authorization_id=hold.authorization_id,
+    )
+
+
+def _consume_movement(hold: Hold, quantity: int, resource_id: str | None) -> Movement:
+    return Movement(
+        CreditMovementReason.CONSUMPTION,
+        user_id=hold.user_id,
+        org_id=hold.org_id,
+        metric=hold.metric,
+        quantity=quantity,
+        resource_id=resource_id or hold.resource_id,
+        authorization_id=hold.authorization_id,
+    )
