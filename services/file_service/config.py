@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from huleedu_service_libs.config import SecureServiceSettings, load_settings
+
+SERVICE_NAME = "file_service"
+MEGABYTE = 1024 * 1024
+
+
+class ContentStoreKind(StrEnum):
+    DATABASE = "database"
+    DIRECTORY = "directory"
+
+
+class Settings(SecureServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="FILE_SERVICE_", extra="ignore")
+
+    DATABASE_URL: str = "postgresql+asyncpg://huleedu:huleedu@localhost:5439/huleedu_file_service"
+    DATABASE_POOL_SIZE: int = Field(default=10, ge=1)
+    HTTP_HOST: str = "0.0.0.0"
+    HTTP_PORT: int = 7001
+    WORKER_METRICS_PORT: int = 7002
+
+    MAX_FILE_BYTES: int = Field(default=10 * MEGABYTE, ge=1)
+    MAX_FILES_PER_REQUEST: int = Field(default=20, ge=1)
+    MAX_REQUEST_BYTES: int = Field(default=60 * MEGABYTE, ge=1)
+    MAX_DOCX_UNCOMPRESSED_BYTES: int = Field(default=50 * MEGABYTE, ge=1)
+    MAX_DOCX_ENTRIES: int = Field(default=2000, ge=1)
+    MIN_TEXT_CHARS: int = Field(default=50, ge=0)
+    MAX_TEXT_CHARS: int = Field(default=50_000, ge=1)
+    MAX_PAGE_SIZE: int = Field(default=100, ge=1)
+
+    CONTENT_STORE: ContentStoreKind = ContentStoreKind.DATABASE
+    CONTENT_STORE_DIR: Path = Path("var/file_service/content")
+
+    EXTRACTION_PROCESSES: int = Field(default=2, ge=1)
+    EXTRACTION_TIMEOUT_SECONDS: float = Field(default=60.0, gt=0)
+    EXTRACTION_MEMORY_LIMIT_BYTES: int = Field(default=1024 * MEGABYTE, ge=64 * MEGABYTE)
+    PROCESSING_LEASE_SECONDS: float = Field(default=180.0, gt=0)
+    PROCESSING_MAX_ATTEMPTS: int = Field(default=3, ge=1)
+    PROCESSING_CLAIM_BATCH: int = Field(default=8, ge=1)
+    WORKER_POLL_INTERVAL_SECONDS: float = Field(default=1.0, gt=0)
+    WORK_WAKE_KEY: str = "file_service:work:wake"
+
+    LOCK_CONSUMER_GROUP: str = "file_service.batch_lock"
+
+    def text_limits(self) -> tuple[int, int]:
+        return self.MIN_TEXT_CHARS, self.MAX_TEXT_CHARS
+
+
+def load_file_settings(**overrides: object) -> Settings:
+    return load_settings(Settings, **overrides)
