@@ -1,0 +1,70 @@
+"""Teacher routes (/v1/entitlements/...): the gateway's X-User-ID, optionally X-Org-ID."""
+
+from __future__ import annotations
+
+from dishka import FromDishka
+from quart import Blueprint
+from quart_dishka import inject
+from quart_schema import validate_querystring, validate_response
+
+from huleedu_service_libs.correlation import CorrelationContext
+from services.entitlements_service.api.auth import current_actor, require_user
+from services.entitlements_service.api.schemas import (
+    AccountBalance,
+    ActiveHold,
+    BalanceResponse,
+    LedgerItem,
+    LedgerPage,
+    TeacherLedgerArgs,
+    next_cursor,
+)
+from services.entitlements_service.domain.accounts import Subject
+from services.entitlements_service.domain.errors import InvalidRequestError
+from services.entitlements_service.handlers.queries import TeacherQueries
+
+
+def teacher_blueprint() -> Blueprint:
+    api = Blueprint("teacher", __name__, url_prefix="/v1/entitlements")
+    api.before_request(require_user)
+
+    @api.get("/balance")
+    @validate_response(BalanceResponse, 200)
+    @inject
+    async def balance(
+        queries: FromDishka[TeacherQueries], corr: FromDishka[CorrelationContext]
+    ) -> BalanceResponse:
+        """Your balance, your organisation's (with X-Org-ID), and their active holds."""
+        view = await queries.balances(current_actor(), corr.uuid)
+        return BalanceResponse(
+            accounts=[AccountBalance.of(item) for item in view.balances],
+            active_holds=[ActiveHold.of(hold) for hold in view.active_holds],
+            correlation_id=corr.original,
+        )
+
+    @api.get("/ledger")
+    @validate_querystring(TeacherLedgerArgs)
+    @validate_response(LedgerPage, 200)
+    @inject
+    async def ledger(
+        query_args: TeacherLedgerArgs,
+        queries: FromDishka[TeacherQueries],
+        corr: FromDishka[CorrelationContext],
+    ) -> LedgerPage:
+        """Your credit movements, newest first; follow next_cursor for older ones."""
+        actor = current_actor()
+        if query_args.account == "org" and actor.org_id is None:
+            raise InvalidRequestError("account=org needs the X-Org-ID header")
+        subject = (
+            Subject.org(actor.org_id)
+            if query_args.account == "org" and actor.org_id
+            else Subject.user(actor.user_id)
+        )
+        before = int(query_args.cursor) if query_args.cursor else None
+        entries = await queries.ledger(subject, before, query_args.limit)
+        return LedgerPage(
+            entries=[LedgerItem.of(entry) for entry in entries],
+            next_cursor=next_cursor(entries, query_args.limit),
+            correlation_id=corr.original,
+        )
+
+    return api

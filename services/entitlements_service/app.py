@@ -1,0 +1,52 @@
+"""The HTTP app: `hypercorn 'services.entitlements_service.app:create_app()'` or `python -m`."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config as HypercornConfig
+
+from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check
+from huleedu_service_libs.config import load_settings
+from huleedu_service_libs.logging_utils import configure_logging, route_hypercorn_logs
+from services.entitlements_service.api.admin_routes import admin_blueprint
+from services.entitlements_service.api.errors import register_domain_error_handlers
+from services.entitlements_service.api.internal_routes import internal_blueprint
+from services.entitlements_service.api.teacher_routes import teacher_blueprint
+from services.entitlements_service.config import SERVICE_NAME, Settings
+from services.entitlements_service.startup_setup import (
+    build_container,
+    build_engine,
+    load_policies,
+)
+
+
+def create_app(settings: Settings | None = None) -> HuleEduApp:
+    settings = settings or load_settings(Settings)
+    policies = load_policies(settings)
+    engine = build_engine(settings)
+    app = create_service_app(
+        service_name=SERVICE_NAME,
+        container=build_container(settings, engine, policies),
+        database_engine=engine,
+        blueprints=[internal_blueprint(), teacher_blueprint(), admin_blueprint()],
+        health_checks=[redis_check(settings.REDIS_URL)],
+        health_check_timeout_seconds=settings.HEALTH_CHECK_TIMEOUT_SECONDS,
+        max_content_length=settings.MAX_REQUEST_BYTES,
+    )
+    register_domain_error_handlers(app)
+    return app
+
+
+def main() -> None:
+    settings = load_settings(Settings)
+    configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
+    config = HypercornConfig()
+    config.bind = [f"{settings.HTTP_HOST}:{settings.HTTP_PORT}"]
+    route_hypercorn_logs(config)
+    asyncio.run(serve(create_app(settings), config))
+
+
+if __name__ == "__main__":
+    main()
