@@ -1,0 +1,115 @@
+"""The compose files read as Compose reads them: includes merged, env files and environment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the lock
+
+from scripts.platform_services import REPO_ROOT
+
+MAIN_FILE = REPO_ROOT / "docker-compose.yml"
+INFRASTRUCTURE_FILE = REPO_ROOT / "docker-compose.infrastructure.yml"
+SERVICES_FILE = REPO_ROOT / "docker-compose.services.yml"
+COMPOSE_FILES = (MAIN_FILE, INFRASTRUCTURE_FILE, SERVICES_FILE)
+ENV_EXAMPLE = REPO_ROOT / "env.example"
+APP_ROOT_IN_IMAGE = "/app"
+_ENV_LINE = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$")
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    loaded = yaml.safe_load(path.read_text())
+    assert isinstance(loaded, dict), f"{path.name} is not a mapping"
+    return loaded
+
+
+def included_paths(document: dict[str, Any]) -> list[Path]:
+    paths: list[Path] = []
+    for entry in document.get("include", []):
+        spec = entry if isinstance(entry, str) else entry["path"]
+        paths += [REPO_ROOT / item for item in ([spec] if isinstance(spec, str) else spec)]
+    return paths
+
+
+def platform_services() -> dict[str, dict[str, Any]]:
+    """The services `docker compose up` runs: every file docker-compose.yml includes, merged."""
+    merged: dict[str, dict[str, Any]] = {}
+    for path in included_paths(load_yaml(MAIN_FILE)):
+        for name, service in load_yaml(path).get("services", {}).items():
+            assert name not in merged, f"service {name} is defined twice"
+            merged[name] = service
+    return merged
+
+
+def platform_volumes() -> set[str]:
+    names: set[str] = set()
+    for path in included_paths(load_yaml(MAIN_FILE)):
+        names |= set(load_yaml(path).get("volumes") or {})
+    return names
+
+
+def parse_env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = _ENV_LINE.match(line)
+        assert match, f"{path.name}:{number} is not KEY=VALUE: {raw!r}"
+        values[match["key"]] = match["value"]
+    return values
+
+
+def env_files(service: dict[str, Any]) -> list[tuple[Path, bool]]:
+    """(path, required) for each env_file entry of a compose service."""
+    entries = service.get("env_file", [])
+    entries = [entries] if isinstance(entries, str) else entries
+    result: list[tuple[Path, bool]] = []
+    for entry in entries:
+        if isinstance(entry, str):
+            result.append((REPO_ROOT / entry, True))
+        else:
+            result.append((REPO_ROOT / entry["path"], bool(entry.get("required", True))))
+    return result
+
+
+def container_environment(service: dict[str, Any]) -> dict[str, str]:
+    """What the container sees: required env files (optional ones are absent in CI), then
+    `environment`, which wins."""
+    environment: dict[str, str] = {}
+    for path, required in env_files(service):
+        if required:
+            environment |= parse_env_file(path)
+    declared = service.get("environment") or {}
+    if isinstance(declared, list):
+        declared = dict(item.split("=", 1) for item in declared)
+    return environment | {key: str(value) for key, value in declared.items()}
+
+
+def command_of(service: dict[str, Any]) -> list[str]:
+    command = service.get("command", [])
+    assert isinstance(command, list), "commands are written in exec form (a list)"
+    return [str(part) for part in command]
+
+
+def repo_path_of(container_path: str) -> Path:
+    """Where a path inside the platform image comes from in the repository."""
+    assert container_path.startswith(APP_ROOT_IN_IMAGE + "/"), container_path
+    return REPO_ROOT / container_path.removeprefix(APP_ROOT_IN_IMAGE + "/")
+
+
+@dataclass(frozen=True)
+class PortMapping:
+    host: int
+    container: int
+
+
+def port_mappings(service: dict[str, Any]) -> list[PortMapping]:
+    mappings: list[PortMapping] = []
+    for entry in service.get("ports", []):
+        host, _, container = str(entry).rpartition(":")
+        mappings.append(PortMapping(int(host), int(container)))
+    return mappings
