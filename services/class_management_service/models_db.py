@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from huleedu_service_libs.idempotency import ProcessedEvent
+from huleedu_service_libs.idempotency.inbox import INBOX_TABLE, InboxBase
 from huleedu_service_libs.outbox.model import with_event_outbox
 
 NAMING_CONVENTION = {
@@ -147,5 +147,5 @@ class EssayStudentAssociation(Base):
 def schema_metadata() -> MetaData:
     """Every table the Alembic chain owns: ours, the shared event_outbox and the event inbox."""
     combined = with_event_outbox(Base.metadata)
-    ProcessedEvent.__table__.to_metadata(combined)
+    InboxBase.metadata.tables[INBOX_TABLE].to_metadata(combined)
     return combined

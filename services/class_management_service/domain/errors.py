@@ -1,0 +1,101 @@
+"""Expected refusals of the use cases; the API turns each into an ErrorDetail with its code."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from common_core.error_enums import AnyErrorCode, ClassManagementErrorCode, ErrorCode
+
+
+class ClassManagementError(Exception):
+    code: AnyErrorCode = ErrorCode.VALIDATION_ERROR
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidInputError(ClassManagementError):
+    code = ErrorCode.VALIDATION_ERROR
+
+
+class ConflictError(ClassManagementError):
+    code = ErrorCode.CONFLICT
+
+
+class CourseNotFoundError(ClassManagementError):
+    code = ClassManagementErrorCode.COURSE_NOT_FOUND
+
+    def __init__(self, course_code: str) -> None:
+        super().__init__(f"Unknown course code {course_code!r}", course_code=course_code)
+
+
+class MultipleCourseError(ClassManagementError):
+    code = ClassManagementErrorCode.MULTIPLE_COURSE_ERROR
+
+    def __init__(self, course_codes: list[str]) -> None:
+        super().__init__(
+            "A class belongs to exactly one course; several were given",
+            course_codes=course_codes,
+        )
+
+
+class ClassNotFoundError(ClassManagementError):
+    code = ClassManagementErrorCode.CLASS_NOT_FOUND
+
+    def __init__(self, class_id: UUID) -> None:
+        super().__init__("Class not found", class_id=str(class_id))
+
+
+class StudentNotFoundError(ClassManagementError):
+    code = ClassManagementErrorCode.STUDENT_NOT_FOUND
+
+    def __init__(self, student_id: UUID, reason: str = "Student not found") -> None:
+        super().__init__(reason, student_id=str(student_id))
+
+
+class DuplicateStudentError(ClassManagementError):
+    code = ClassManagementErrorCode.DUPLICATE_STUDENT
+
+    def __init__(self, email: str, existing_student_id: UUID) -> None:
+        super().__init__(
+            f"A student with email {email} already exists",
+            email=email,
+            existing_student_id=str(existing_student_id),
+        )
+
+
+class BatchNotFoundError(ClassManagementError):
+    code = ErrorCode.RESOURCE_NOT_FOUND
+
+    def __init__(self, batch_id: UUID) -> None:
+        super().__init__("No student associations for this batch", batch_id=str(batch_id))
+
+
+class AssociationNotFoundError(ClassManagementError):
+    code = ClassManagementErrorCode.ASSOCIATION_NOT_FOUND
+
+    def __init__(self, batch_id: UUID, essay_id: UUID) -> None:
+        super().__init__(
+            "The batch has no association for this essay",
+            batch_id=str(batch_id),
+            essay_id=str(essay_id),
+        )
+
+
+class AssociationAlreadyResolvedError(ClassManagementError):
+    code = ClassManagementErrorCode.ASSOCIATION_ALREADY_RESOLVED
+
+    def __init__(self, essay_id: UUID, status: str, method: str | None) -> None:
+        super().__init__(
+            "The essay's author was already decided differently",
+            essay_id=str(essay_id),
+            validation_status=status,
+            validation_method=method,
+        )
+
+
+class UnknownClassError(Exception):
+    """An event names a class this service does not have: not retryable, dead-lettered."""

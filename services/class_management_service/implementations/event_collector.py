@@ -1,0 +1,51 @@
+"""Events a unit of work collects before its commit, wrapped in envelopes at emit time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from common_core.events import class_management as events
+from common_core.events.base import EventPayload
+from common_core.events.codec import new_envelope
+from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.correlation import require_correlation
+from services.class_management_service.config import SERVICE_NAME
+
+AGGREGATE_TYPES: dict[type[EventPayload], str] = {
+    events.ClassCreatedV1: "class",
+    events.ClassUpdatedV1: "class",
+    events.ClassDeletedV1: "class",
+    events.StudentCreatedV1: "student",
+    events.StudentUpdatedV1: "student",
+    events.StudentDeletedV1: "student",
+    events.StudentAssociationsConfirmedV1: "batch",
+}
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    aggregate_type: str
+    aggregate_id: str
+    envelope: EventEnvelope[Any]
+
+
+class EventCollector:
+    def __init__(self) -> None:
+        self.pending: list[PendingEvent] = []
+
+    def add(self, payload: EventPayload, aggregate_id: UUID, event_id: UUID | None) -> None:
+        # The correlation id is the caller's (HTTP request, consumed event or monitor sweep).
+        envelope = new_envelope(
+            payload,
+            source_service=SERVICE_NAME,
+            correlation_id=require_correlation().uuid,
+            event_id=event_id,
+        )
+        pending = PendingEvent(AGGREGATE_TYPES[type(payload)], str(aggregate_id), envelope)
+        self.pending.append(pending)
+
+    def drain(self) -> list[PendingEvent]:
+        drained, self.pending = self.pending, []
+        return drained
