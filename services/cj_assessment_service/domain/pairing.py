@@ -1,0 +1,170 @@
+"""Pair selection: coverage rounds (every essay once, balanced positions, no repeated pair), then
+adaptive rounds that pick the pairs whose order is most in doubt and most informative."""
+
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from services.cj_assessment_service.domain.bradley_terry import FloatArray
+
+COVERAGE_MATCHING_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class PlannedPair:
+    first: int  # shown as "Essay A"
+    second: int  # shown as "Essay B"
+
+
+def pair_key(i: int, j: int) -> tuple[int, int]:
+    return (i, j) if i < j else (j, i)
+
+
+@dataclass
+class PairingHistory:
+    """What has been asked so far: counts, position balance (A minus B) and pairs already used."""
+
+    n_items: int
+    counts: list[int] = field(default_factory=list)
+    balance: list[int] = field(default_factory=list)
+    pairs: Counter[tuple[int, int]] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        self.counts = self.counts or [0] * self.n_items
+        self.balance = self.balance or [0] * self.n_items
+
+    def record(self, pair: PlannedPair) -> None:
+        self.counts[pair.first] += 1
+        self.counts[pair.second] += 1
+        self.balance[pair.first] += 1
+        self.balance[pair.second] -= 1
+        self.pairs[pair_key(pair.first, pair.second)] += 1
+
+    def record_all(self, pairs: list[PlannedPair]) -> None:
+        for pair in pairs:
+            self.record(pair)
+
+
+def planned_budget(n_items: int, per_essay: int, hard_cap: int) -> int:
+    """A comparison involves two essays: n essays x k comparisons each is n*k/2 comparisons."""
+    return min(math.ceil(n_items * per_essay / 2), hard_cap)
+
+
+def orient(i: int, j: int, history: PairingHistory, rng: random.Random) -> PlannedPair:
+    """Show first the essay that has been "Essay A" less often, so positions stay balanced."""
+    if history.balance[i] == history.balance[j]:
+        return PlannedPair(i, j) if rng.random() < 0.5 else PlannedPair(j, i)
+    return PlannedPair(i, j) if history.balance[i] < history.balance[j] else PlannedPair(j, i)
+
+
+def coverage_round(
+    history: PairingHistory, rng: random.Random, limit: int | None = None
+) -> list[PlannedPair]:
+    """A matching of unused pairs that includes as many essays as possible, least-compared first."""
+    best: list[tuple[int, int]] = []
+    for _ in range(COVERAGE_MATCHING_ATTEMPTS):
+        matching = _random_matching(history, rng)
+        if len(matching) > len(best):
+            best = matching
+        if 2 * len(best) >= history.n_items - 1:
+            break
+    return _finalise(best, history, rng, limit)
+
+
+def _random_matching(history: PairingHistory, rng: random.Random) -> list[tuple[int, int]]:
+    order = sorted(range(history.n_items), key=lambda i: (history.counts[i], rng.random()))
+    free = set(order)
+    matching = []
+    for item in order:
+        if item not in free:
+            continue
+        free.discard(item)
+        partners = [other for other in free if pair_key(item, other) not in history.pairs]
+        if partners:
+            partner = rng.choice(partners)
+            free.discard(partner)
+            matching.append((item, partner))
+    return matching
+
+
+def _finalise(
+    matching: list[tuple[int, int]],
+    history: PairingHistory,
+    rng: random.Random,
+    limit: int | None,
+) -> list[PlannedPair]:
+    chosen = matching if limit is None else matching[:limit]
+    pairs = []
+    for i, j in chosen:
+        pair = orient(i, j, history, rng)
+        history.record(pair)
+        pairs.append(pair)
+    return pairs
+
+
+def pair_utilities(scores: FloatArray, covariance: FloatArray) -> FloatArray:
+    """How much one more comparison of i and j is expected to tell about their order.
+
+    log(1 + w v) is the information one comparison adds about the difference d_ij (Fisher weight
+    w = p(1-p) at the current estimate, v = Var(d_ij)); the normal density of d_ij / sqrt(v)
+    weights it towards pairs whose order is still in doubt. Close, uncertain pairs score highest.
+    """
+    difference = scores[:, None] - scores[None, :]
+    weight = 0.25 / np.cosh(difference / 2.0) ** 2  # p(1-p) for p = logistic(difference)
+    diag = np.diag(covariance)
+    variance = np.maximum(diag[:, None] + diag[None, :] - 2.0 * covariance, 1e-12)
+    order_doubt = np.exp(-(difference**2) / (2.0 * variance))
+    return np.asarray(order_doubt * np.log1p(weight * variance))
+
+
+def adaptive_round(
+    history: PairingHistory,
+    scores: FloatArray,
+    covariance: FloatArray,
+    rng: random.Random,
+    *,
+    limit: int,
+    min_comparisons: int = 0,
+) -> list[PlannedPair]:
+    """The most informative unused pairs, each essay at most once; under-compared essays first."""
+    utilities = pair_utilities(scores, covariance)
+    candidates = _ranked_candidates(history, utilities, min_comparisons, allow_repeats=False)
+    if not candidates:
+        candidates = _ranked_candidates(history, utilities, min_comparisons, allow_repeats=True)
+    return _finalise(_greedy_matching(candidates, limit), history, rng, None)
+
+
+def _ranked_candidates(
+    history: PairingHistory,
+    utilities: FloatArray,
+    min_comparisons: int,
+    *,
+    allow_repeats: bool,
+) -> list[tuple[int, int]]:
+    n = history.n_items
+    rows, cols = np.triu_indices(n, k=1)
+    repeat_matrix = np.zeros((n, n), dtype=np.int64)
+    for (i, j), count in history.pairs.items():
+        repeat_matrix[i, j] = count
+    repeats = repeat_matrix[rows, cols]
+    keep = np.ones(rows.shape, dtype=bool) if allow_repeats else repeats == 0
+    counts = np.asarray(history.counts)
+    urgent = (counts[rows] < min_comparisons) | (counts[cols] < min_comparisons)
+    # Sort by: involves an under-compared essay, fewest repeats, then utility (all descending).
+    order = np.lexsort((-utilities[rows, cols], repeats, ~urgent))
+    return [(int(rows[k]), int(cols[k])) for k in order if keep[k]]
+
+
+def _greedy_matching(candidates: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:
+    used: set[int] = set()
+    matching: list[tuple[int, int]] = []
+    for i, j in candidates:
+        if len(matching) >= limit:
+            break
+        if i not in used and j not in used:
+            used.update((i, j))
+            matching.append((i, j))
+    return matching
