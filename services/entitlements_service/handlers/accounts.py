@@ -38,9 +38,11 @@ async def move(
     policy: CreditPolicy,
     correlation_id: UUID,
 ) -> Balance | None:
-    """The atomic conditional update; a missing account is opened (with its bonus) and retried."""
+    """The atomic conditional update; on refusal the account is opened if missing (with its
+    bonus) and the update retried, since a concurrent request may have just opened it."""
     after = await uow.accounts.move(subject, delta, held_delta)
-    if after is None and await open_account(uow, subject, policy, correlation_id):
+    if after is None:
+        await open_account(uow, subject, policy, correlation_id)
         after = await uow.accounts.move(subject, delta, held_delta)
     return after
 

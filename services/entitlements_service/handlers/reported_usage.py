@@ -1,0 +1,83 @@
+"""ResourceConsumptionV1: usage other services report after the work, charged once per event.
+
+The event id goes into the database inbox in the same transaction as the charge, so a
+redelivery (or a replay after Redis lost every key) finds it and charges nothing. The event's
+idempotency key is also honoured, so the same usage reported over HTTP and Kafka is charged once.
+A charge that cannot be made (no credits, unknown metric, closed hold) raises: the consumer
+retries it and then dead-letters it, visible and re-drivable after a top-up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from common_core.events.entitlements import ResourceConsumptionV1
+from common_core.events.envelope import EventEnvelope
+from common_core.models.entitlements_api import ConsumeAuthorizationRequest, ConsumeCreditsRequest
+from huleedu_service_libs.logging_utils import create_service_logger
+from services.entitlements_service.domain.ledger import scoped_key
+from services.entitlements_service.handlers.consumption import (
+    charge,
+    consumption_movement,
+    earlier_charge,
+)
+from services.entitlements_service.handlers.holds import Authorizations
+from services.entitlements_service.implementations.policy_store import PolicyStore
+from services.entitlements_service.protocols import UnitOfWork, UnitOfWorkFactory
+
+INBOX_HANDLER = "entitlements.resource_consumption"
+logger = create_service_logger("entitlements_service.reported_usage")
+
+
+class ChargeReportedUsage:
+    def __init__(
+        self, uows: UnitOfWorkFactory, policies: PolicyStore, holds: Authorizations
+    ) -> None:
+        self.uows = uows
+        self.policies = policies
+        self.holds = holds
+
+    async def __call__(self, envelope: EventEnvelope[Any]) -> None:
+        event = envelope.data
+        if not isinstance(event, ResourceConsumptionV1):
+            raise TypeError(f"expected ResourceConsumptionV1, got {type(event).__name__}")
+        async with self.uows() as uow:
+            if not await uow.inbox.claim(INBOX_HANDLER, envelope.event_id):
+                logger.info("duplicate delivery skipped", event_id=str(envelope.event_id))
+                return
+            if event.authorization_id is None:
+                await self._charge_balance(uow, event, envelope)
+            else:
+                await self._charge_hold(uow, event, envelope)
+            await uow.commit()
+
+    async def _charge_balance(
+        self, uow: UnitOfWork, event: ResourceConsumptionV1, envelope: EventEnvelope[Any]
+    ) -> None:
+        request = ConsumeCreditsRequest(
+            user_id=event.user_id,
+            org_id=event.org_id,
+            metric=event.metric,
+            quantity=event.quantity,
+            idempotency_key=event.idempotency_key,
+            resource_id=event.resource_id,
+        )
+        key = scoped_key("consume", event.idempotency_key)
+        if await earlier_charge(uow, key, consumption_movement(request)) is None:
+            await charge(uow, request, self.policies.current, envelope.correlation_id)
+
+    async def _charge_hold(
+        self, uow: UnitOfWork, event: ResourceConsumptionV1, envelope: EventEnvelope[Any]
+    ) -> None:
+        assert event.authorization_id is not None
+        request = ConsumeAuthorizationRequest(
+            quantity=event.quantity, idempotency_key=event.idempotency_key
+        )
+        await self.holds.consume_in(
+            uow,
+            event.authorization_id,
+            request,
+            envelope.correlation_id,
+            caller_user_id=event.user_id,
+            resource_id=event.resource_id,
+        )
