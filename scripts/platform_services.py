@@ -42,8 +42,13 @@ class ServiceSpec:
 
     @property
     def app_target(self) -> str:
-        """What hypercorn serves: the app factory, called."""
+        """The app factory, called: what `hypercorn` would serve."""
         return f"{self.package}.app:create_app()"
+
+    @property
+    def http_module(self) -> str:
+        """`python -m` this: the service's own HTTP entry (settings, logging, hypercorn)."""
+        return f"{self.package}.app"
 
     @property
     def worker_module(self) -> str:

@@ -62,12 +62,12 @@ def test_api_and_worker_start_after_migration_topics_and_healthy_infrastructure(
 
 
 @by_name
-def test_api_serves_the_app_factory_on_the_architecture_port(
+def test_api_runs_the_service_http_module_on_the_architecture_port(
     spec: ServiceSpec, platform: dict[str, dict[str, Any]]
 ) -> None:
     api = platform[spec.name]
 
-    assert command_of(api) == ["hypercorn", "--bind", f"0.0.0.0:{spec.port}", spec.app_target]
+    assert command_of(api) == ["python", "-m", spec.http_module]
     assert [(m.host, m.container) for m in port_mappings(api)] == [(spec.port, spec.port)]
     assert container_environment(api)[f"{spec.env_prefix}HTTP_PORT"] == str(spec.port)
 

@@ -1,0 +1,220 @@
+"""The stack's life: infrastructure, databases, migrations, topics, services, health, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from huleedu_service_libs.testing.embedded import EmbeddedServerUnavailable
+from huleedu_service_libs.testing.processes import ServerStartError
+from scripts.create_topics import BrokerUnavailable, create_topics
+from scripts.database_urls import ensure_database
+from scripts.migrate_all import run_chain
+from scripts.platform_services import SERVICES, ServiceSpec
+from scripts.stack_runner.children import Child, Console
+from scripts.stack_runner.infrastructure import (
+    EmbeddedInfrastructure,
+    Endpoints,
+    InfrastructureError,
+    external_endpoints,
+)
+from scripts.stack_runner.services import (
+    Plan,
+    child_specs,
+    plan_services,
+    port_taken,
+    service_environment,
+)
+
+
+class StackError(RuntimeError):
+    """The stack cannot start; the message says why, without a traceback."""
+
+
+@dataclass
+class StackOptions:
+    data_dir: Path
+    fresh: bool = False
+    external: bool = False
+    ports: dict[str, int] = field(default_factory=lambda: {s.name: s.port for s in SERVICES})
+    isolate_ports: bool = False  # other listening ports of a service (metrics) on free ports
+    start_timeout: float = 120.0
+    topic_partitions: int = 3
+
+
+@dataclass
+class RunningService:
+    spec: ServiceSpec
+    port: int
+    children: list[Child]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class Stack:
+    def __init__(self, options: StackOptions, console: Console) -> None:
+        self.options = options
+        self.console = console
+        self.plan: Plan = plan_services()
+        self.endpoints: Endpoints | None = None
+        self.services: list[RunningService] = []
+        self._infrastructure = EmbeddedInfrastructure(options.data_dir)
+
+    async def start(self) -> float:
+        started = time.perf_counter()
+        self._check_plan()
+        self._start_infrastructure()
+        endpoints = self._require_endpoints()
+        await self._prepare_databases(endpoints)
+        await self._create_topics(endpoints)
+        await self._start_services(endpoints)
+        await self._wait_healthy()
+        return time.perf_counter() - started
+
+    async def stop(self) -> None:
+        children = [child for service in self.services for child in service.children]
+        await asyncio.gather(*(child.stop() for child in children))
+        self._infrastructure.stop()
+
+    async def wait_for_exit(self, stop: asyncio.Event) -> Child | None:
+        """Block until `stop` is set (None) or a service process exits (that child)."""
+        children = [child for service in self.services for child in service.children]
+        waits = {asyncio.create_task(child.wait()): child for child in children}
+        stopped = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopped, *waits], return_when=asyncio.FIRST_COMPLETED)
+        for task in [stopped, *waits]:
+            task.cancel()
+        return None if stopped in done else next(waits[task] for task in done if task in waits)
+
+    def _check_plan(self) -> None:
+        for name, parts in self.plan.missing.items():
+            self.console.info(f"{name}: missing {', '.join(parts)}")
+        if not self.plan.runnable:
+            raise StackError("no service can start yet (see the missing files above)")
+        taken = [spec for spec in self.plan.runnable if port_taken(self._port(spec))]
+        if taken:
+            raise StackError(
+                "port(s) already in use: "
+                + ", ".join(f"{self._port(spec)} ({spec.name})" for spec in taken)
+                + ". Is another stack running? Stop it (Ctrl-C there) or free the port."
+            )
+
+    def _start_infrastructure(self) -> None:
+        if self.options.external:
+            self.endpoints = external_endpoints()
+            return
+        if self.options.fresh and self.options.data_dir.exists():
+            shutil.rmtree(self.options.data_dir)
+        self.options.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.endpoints = self._infrastructure.start()
+        except (ServerStartError, EmbeddedServerUnavailable) as error:
+            raise StackError(
+                f"an embedded server failed to start:\n{error}\n"
+                f"(another stack using {self.options.data_dir}? `--fresh` starts from empty data)"
+            ) from None
+
+    def _require_endpoints(self) -> Endpoints:
+        if self.endpoints is None:
+            raise InfrastructureError("no infrastructure")
+        self.console.info(f"infrastructure: {self.endpoints.description}")
+        return self.endpoints
+
+    async def _prepare_databases(self, endpoints: Endpoints) -> None:
+        for spec in self.plan.runnable:
+            await _ensure_database_when_ready(endpoints.postgres_url, spec.database)
+        self.console.info("migrating: " + ", ".join(s.name for s in self.plan.runnable))
+        results = await asyncio.gather(
+            *(
+                asyncio.to_thread(run_chain, spec, self._database_url(spec), ("upgrade", "head"))
+                for spec in self.plan.runnable
+            )
+        )
+        failed = [result for result in results if not result.ok]
+        if failed:
+            raise StackError(
+                "\n".join(f"migration of {r.service} failed:\n{r.output}" for r in failed)
+            )
+
+    async def _create_topics(self, endpoints: Endpoints) -> None:
+        try:
+            report = await create_topics(
+                endpoints.kafka_bootstrap, self.options.topic_partitions, wait_seconds=30
+            )
+        except BrokerUnavailable as error:
+            raise StackError(str(error)) from None
+        self.console.info(f"topics: {len(report.created)} created, {len(report.existing)} kept")
+
+    async def _start_services(self, endpoints: Endpoints) -> None:
+        log_dir = self.options.data_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        for spec in self.plan.runnable:
+            environment = service_environment(
+                spec, endpoints, self.options.ports, self.options.isolate_ports
+            )
+            children = [Child(c, log_dir, self.console) for c in child_specs(spec, environment)]
+            self.services.append(RunningService(spec, self._port(spec), children))
+            for child in children:
+                await child.start()
+
+    async def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + self.options.start_timeout
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            await asyncio.gather(
+                *(_wait_service(client, service, deadline) for service in self.services)
+            )
+
+    def _port(self, spec: ServiceSpec) -> int:
+        return self.options.ports[spec.name]
+
+    def _database_url(self, spec: ServiceSpec) -> str:
+        assert self.endpoints is not None
+        environment = service_environment(spec, self.endpoints, self.options.ports)
+        return environment[f"{spec.env_prefix}DATABASE_URL"]
+
+
+async def _ensure_database_when_ready(server_url: str, database: str) -> None:
+    deadline = time.monotonic() + 30.0
+    while True:
+        try:
+            await ensure_database(server_url, database)
+            return
+        except (OSError, asyncpg.CannotConnectNowError) as error:
+            if time.monotonic() > deadline:
+                raise StackError(f"PostgreSQL at {server_url} does not answer: {error}") from None
+            await asyncio.sleep(0.5)
+
+
+async def _wait_service(
+    client: httpx.AsyncClient, service: RunningService, deadline: float
+) -> None:
+    api = service.children[0]
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        exited = [child for child in service.children if child.exit_code is not None]
+        if exited:
+            child = exited[0]
+            raise StackError(
+                f"{child.spec.label} exited with code {child.exit_code} during start-up; "
+                f"its last lines ({child.log_path}):\n{child.last_lines()}"
+            )
+        try:
+            response = await client.get(f"{service.base_url}/healthz")
+            if response.status_code == 200:
+                return
+            last = f"{response.status_code}: {response.text[:300]}"
+        except httpx.HTTPError as error:
+            last = type(error).__name__
+        await asyncio.sleep(0.25)
+    raise StackError(
+        f"{service.spec.name} was not healthy in time (last /healthz: {last}); "
+        f"its last lines ({api.log_path}):\n{api.last_lines()}"
+    )

@@ -1,0 +1,82 @@
+"""What the stack runs for each service: which can run, with what environment and command."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from huleedu_service_libs.testing.processes import free_port
+from scripts.database_urls import url_on_server
+from scripts.platform_services import SERVICES, ServiceSpec
+from scripts.stack_runner.children import COLOURS, ChildSpec
+from scripts.stack_runner.infrastructure import Endpoints
+
+NEEDED_TO_RUN = ("app.py", "config.py", "alembic.ini")
+
+
+@dataclass(frozen=True)
+class Plan:
+    runnable: list[ServiceSpec]
+    missing: dict[str, list[str]]  # service -> files it lacks (a missing worker is not fatal)
+
+
+def plan_services(specs: tuple[ServiceSpec, ...] = SERVICES) -> Plan:
+    runnable = [spec for spec in specs if not set(NEEDED_TO_RUN) & set(spec.missing_parts())]
+    missing = {spec.name: spec.missing_parts() for spec in specs if spec.missing_parts()}
+    return Plan(runnable, missing)
+
+
+def port_taken(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def service_environment(
+    spec: ServiceSpec,
+    endpoints: Endpoints,
+    ports: Mapping[str, int],
+    isolate_ports: bool = False,
+) -> dict[str, str]:
+    settings: dict[str, str] = {
+        "ENVIRONMENT": "development",
+        "DATABASE_URL": url_on_server(endpoints.postgres_url, spec.database),
+        "REDIS_URL": f"{endpoints.redis_url}/{spec.redis_db}",
+        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
+        "KAFKA_ENABLE_IDEMPOTENCE": str(endpoints.kafka_idempotence).lower(),
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(ports[spec.name]),
+    }
+    if isolate_ports:
+        settings |= {name: str(free_port()) for name in _other_port_settings(spec)}
+    environment = {key: value for key, value in os.environ.items() if not _ours(key)}
+    environment |= {spec.env_prefix + key: value for key, value in settings.items()}
+    return environment | {"PYTHONUNBUFFERED": "1"}
+
+
+def _ours(key: str) -> bool:
+    return key.startswith(tuple(spec.env_prefix for spec in SERVICES))
+
+
+def _other_port_settings(spec: ServiceSpec) -> list[str]:
+    fields = spec.settings_class().model_fields
+    return [name for name in fields if name.endswith("_PORT") and name != "HTTP_PORT"]
+
+
+def child_specs(spec: ServiceSpec, environment: dict[str, str]) -> list[ChildSpec]:
+    colour = COLOURS[SERVICES.index(spec) % len(COLOURS)]
+    short = spec.name.removesuffix("_service")
+    children = [
+        ChildSpec(f"{short} api", [sys.executable, "-m", spec.http_module], environment, colour)
+    ]
+    if "worker_main.py" not in spec.missing_parts():
+        argv = [sys.executable, "-m", spec.worker_module]
+        children.append(ChildSpec(f"{short} worker", argv, environment, colour))
+    return children
