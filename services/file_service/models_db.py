@@ -23,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID as PG_UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from huleedu_service_libs.outbox import with_event_outbox
+
 FILE_STATUSES = ("pending", "processing", "provisioned", "validation_failed")
 UNFINISHED_STATUSES_SQL = "status IN ('pending', 'processing')"
 
@@ -107,8 +109,6 @@ class ContentRow(Base):
 
 
 def migration_metadata() -> MetaData:
-    """Everything this service's Alembic chain creates, for env.py and the models-match test."""
-    combined = MetaData()
-    for table in Base.metadata.tables.values():
-        table.to_metadata(combined)
-    return combined
+    """Everything this service's Alembic chain creates (its tables and the shared outbox), for
+    env.py and the models-match-migrations test."""
+    return with_event_outbox(Base.metadata)

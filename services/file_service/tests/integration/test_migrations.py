@@ -12,12 +12,13 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from huleedu_service_libs.outbox.verify import verify_outbox_schema
 from huleedu_service_libs.testing.databases import run_alembic
 from services.file_service.models_db import migration_metadata
 
 pytestmark = pytest.mark.integration
 SERVICE_DIR = Path(__file__).parents[2]
-SERVICE_TABLES = {"file_batches", "file_uploads", "content_blobs"}
+SERVICE_TABLES = {"file_batches", "file_uploads", "content_blobs", "event_outbox"}
 
 
 async def _alembic(url: str, *command: str) -> str:
@@ -73,3 +74,8 @@ def test_revision_files_follow_the_naming_convention() -> None:
         assert len(time) == 4, name
         assert time.isdigit(), name
         assert rest, name
+
+
+async def test_the_outbox_table_passes_the_shared_verifier(migrated_database: Any) -> None:
+    url = await migrated_database(SERVICE_DIR)
+    assert await verify_outbox_schema(url) == []

@@ -1,0 +1,103 @@
+"""The PostgreSQL unit of work: one session, one transaction, events written to the outbox in it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.outbox.writer import OutboxManager
+from services.file_service.implementations.sql_repositories import (
+    SqlBatchRepository,
+    SqlFileRepository,
+)
+from services.file_service.protocols import BatchRepository, ContentStore, FileRepository
+
+ContentStoreFactory = Callable[[AsyncSession], ContentStore]
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    envelope: EventEnvelope[Any]
+    aggregate_type: str
+    aggregate_id: str
+    event_key: str | None
+
+
+class SqlUnitOfWork:
+    batches: BatchRepository
+    files: FileRepository
+    content: ContentStore
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: OutboxManager,
+        content_store: ContentStoreFactory,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._content_store = content_store
+        self._pending: list[PendingEvent] = []
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessions()
+        self.batches = SqlBatchRepository(self.session)
+        self.files = SqlFileRepository(self.session)
+        self.content = self._content_store(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            await self.rollback()  # a no-op after commit
+        finally:
+            await self.session.close()
+
+    def emit(
+        self,
+        envelope: EventEnvelope[Any],
+        aggregate_type: str,
+        aggregate_id: str,
+        event_key: str | None = None,
+    ) -> None:
+        self._pending.append(PendingEvent(envelope, aggregate_type, aggregate_id, event_key))
+
+    async def commit(self) -> None:
+        for event in self._pending:
+            await self._outbox.publish_to_outbox(
+                self.session,
+                aggregate_type=event.aggregate_type,
+                aggregate_id=event.aggregate_id,
+                event_data=event.envelope,
+                event_key=event.event_key,
+            )
+        self._pending.clear()
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        self._pending.clear()
+        await self.session.rollback()
+
+
+class SqlUnitOfWorkFactory:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: OutboxManager,
+        content_store: ContentStoreFactory,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._content_store = content_store
+
+    def __call__(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._sessions, self._outbox, self._content_store)

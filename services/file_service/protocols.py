@@ -1,0 +1,128 @@
+"""Ports at the real seams: storage (PostgreSQL or in memory), the content store (table,
+directory or in memory), text extraction (process pool or inline), wake-ups, the clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+from uuid import UUID
+
+from common_core.domain_enums import ContentType, FileFormat
+from common_core.events.envelope import EventEnvelope
+from services.file_service.domain.documents import DocumentOutcome
+from services.file_service.domain.model import Batch, EssayFile
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    offset: int
+    limit: int
+
+
+class BatchRepository(Protocol):
+    async def add(self, batch: Batch) -> None: ...
+    async def get(self, batch_id: UUID) -> Batch | None: ...
+    async def get_for_share(self, batch_id: UUID) -> Batch | None:
+        """Held until commit: a lock cannot land while files are being added."""
+        ...
+
+    async def get_for_update(self, batch_id: UUID) -> Batch | None: ...
+    async def save(self, batch: Batch) -> None: ...
+    async def list_for_owner(self, owner_user_id: str, page: Page) -> tuple[list[Batch], int]:
+        """The page, newest first, and the owner's total."""
+        ...
+
+
+class DuplicateFileError(Exception):
+    """The batch already holds a file with these bytes (found by the database's constraint)."""
+
+
+class FileRepository(Protocol):
+    async def add(self, file: EssayFile) -> None:
+        """Raises DuplicateFileError when the batch holds the same bytes."""
+        ...
+
+    async def get(self, file_upload_id: UUID) -> EssayFile | None: ...
+    async def get_for_update(self, file_upload_id: UUID) -> EssayFile | None: ...
+    async def list_for_batch(self, batch_id: UUID) -> list[EssayFile]: ...
+    async def hashes_in_batch(self, batch_id: UUID) -> set[str]: ...
+    async def save(self, file: EssayFile) -> None: ...
+    async def delete(self, file_upload_id: UUID) -> None: ...
+    async def claim_due(
+        self, now: datetime, claimed_until: datetime, token: UUID, limit: int
+    ) -> list[EssayFile]:
+        """Pending files, and files whose claim expired, oldest first: each becomes PROCESSING
+        under `token` with one more attempt. Rows other workers are claiming are skipped."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredContent:
+    storage_id: str
+    content_type: ContentType
+    size_bytes: int
+    md5: str
+    data: bytes
+
+
+class ContentStore(Protocol):
+    async def put(self, content_type: ContentType, data: bytes) -> StoredContent:
+        """Content-addressed: putting the same bytes twice stores them once."""
+        ...
+
+    async def get(self, storage_id: str) -> StoredContent | None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: repositories never commit; events commit with the state they announce."""
+
+    batches: BatchRepository
+    files: FileRepository
+    content: ContentStore
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
+
+    def emit(
+        self,
+        envelope: EventEnvelope[Any],
+        aggregate_type: str,
+        aggregate_id: str,
+        event_key: str | None = None,
+    ) -> None:
+        """Queue an event; commit() writes it to the outbox in this transaction. The key
+        (the unit of ordering) defaults to the aggregate id."""
+        ...
+
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class ExtractorUnavailableError(Exception):
+    """The extraction pool broke (not the document's fault): the file is retried later."""
+
+
+class TextExtractor(Protocol):
+    async def extract(self, data: bytes, file_format: FileFormat) -> DocumentOutcome: ...
+
+
+class WorkSignal(Protocol):
+    """Tells the worker that files are waiting; losing a signal only delays them to a poll."""
+
+    async def notify(self) -> None: ...
+    async def wait(self, timeout_seconds: float) -> bool: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
