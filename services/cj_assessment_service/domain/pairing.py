@@ -75,7 +75,10 @@ def coverage_round(
 
 
 def _random_matching(history: PairingHistory, rng: random.Random) -> list[tuple[int, int]]:
-    order = sorted(range(history.n_items), key=lambda i: (history.counts[i], rng.random()))
+    order = sorted(
+        range(history.n_items),
+        key=lambda i: (history.counts[i], -abs(history.balance[i]), rng.random()),
+    )
     free = set(order)
     matching = []
     for item in order:
@@ -84,10 +87,19 @@ def _random_matching(history: PairingHistory, rng: random.Random) -> list[tuple[
         free.discard(item)
         partners = [other for other in free if pair_key(item, other) not in history.pairs]
         if partners:
-            partner = rng.choice(partners)
+            partner = _balancing_partner(item, partners, history, rng)
             free.discard(partner)
             matching.append((item, partner))
     return matching
+
+
+def _balancing_partner(
+    item: int, partners: list[int], history: PairingHistory, rng: random.Random
+) -> int:
+    """A random partner among those whose A/B balance differs most, so orienting evens both."""
+    gaps = [abs(history.balance[item] - history.balance[other]) for other in partners]
+    widest = max(gaps)
+    return rng.choice([other for other, gap in zip(partners, gaps, strict=True) if gap == widest])
 
 
 def _finalise(
