@@ -25,6 +25,10 @@ class ConflictError(ClassManagementError):
     code = ErrorCode.CONFLICT
 
 
+class UnsupportedMediaTypeError(ClassManagementError):
+    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
+
+
 class CourseNotFoundError(ClassManagementError):
     code = ClassManagementErrorCode.COURSE_NOT_FOUND
 

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter
+from redis.asyncio import Redis
 
 from huleedu_service_libs.logging_utils import create_service_logger
-from huleedu_service_libs.redis import RedisClient
 from services.class_management_service.protocols import Notification
 
 logger = create_service_logger("class_management_service.notifier")
@@ -33,15 +33,12 @@ def message_for(notification: Notification, sent_at: datetime) -> str:
 
 
 class RedisNotifier:
-    """Connects on first use, so neither start-up nor a request waits for an absent Redis."""
+    """`redis` connects on first use and reconnects by itself, so neither start-up nor a
+    request depends on Redis being up; each publish is bounded by `timeout_seconds`."""
 
-    def __init__(
-        self, client: RedisClient, timeout_seconds: float, registry: CollectorRegistry
-    ) -> None:
-        self.client = client
+    def __init__(self, redis: Redis, timeout_seconds: float, registry: CollectorRegistry) -> None:
+        self.redis = redis
         self.timeout_seconds = timeout_seconds
-        self._started = False
-        self._starting = asyncio.Lock()
         self.failures = Counter(
             "class_management_notifications_failed",
             "Real-time notifications that could not be sent",
@@ -52,22 +49,11 @@ class RedisNotifier:
         for notification in notifications:
             await self._send_one(notification)
 
-    async def close(self) -> None:
-        await self.client.stop()
-
     async def _send_one(self, notification: Notification) -> None:
         message = message_for(notification, datetime.now(UTC))
-        channel = channel_for(notification.user_id)
+        publish = self.redis.publish(channel_for(notification.user_id), message)
         try:
-            await asyncio.wait_for(self._publish(channel, message), self.timeout_seconds)
+            await asyncio.wait_for(publish, self.timeout_seconds)
         except Exception as error:  # a lost notification never fails the committed change
             self.failures.inc()
             logger.warning("notification not sent", kind=notification.kind, error=repr(error))
-
-    async def _publish(self, channel: str, message: str) -> None:
-        if not self._started:
-            async with self._starting:
-                if not self._started:
-                    await self.client.start()
-                    self._started = True
-        await self.client.publish(channel, message)

@@ -1,0 +1,56 @@
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from quart.typing import TestClientProtocol as Client
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from huleedu_service_libs.app import HuleEduApp
+from services.class_management_service.app import create_app
+from services.class_management_service.config import Settings, load_service_settings
+from services.class_management_service.tests.conftest import SERVICE_DIR
+
+TEACHER = {"X-User-ID": "teacher-1"}
+OTHER_TEACHER = {"X-User-ID": "teacher-2"}
+
+
+@pytest.fixture
+async def database_url(migrated_database: Callable[[Path], Awaitable[str]]) -> str:
+    return await migrated_database(SERVICE_DIR)
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str) -> Settings:
+    return load_service_settings(
+        DATABASE_URL=database_url, REDIS_URL=redis_url, ENVIRONMENT="testing"
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[HuleEduApp]:
+    app = create_app(settings)
+    async with app.test_app():
+        yield app
+
+
+@pytest.fixture
+def client(app: HuleEduApp) -> Client:
+    return app.test_client()
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sql(engine: AsyncEngine) -> Callable[..., Awaitable[list[Any]]]:
+    async def run(statement: str, **params: Any) -> list[Any]:
+        async with engine.connect() as connection:
+            return list((await connection.execute(text(statement), params)).all())
+
+    return run
