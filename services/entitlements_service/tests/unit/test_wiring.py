@@ -1,0 +1,44 @@
+"""The production containers build and resolve every handler; a bad policy stops start-up."""
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from huleedu_service_libs.app import HuleEduApp
+from services.entitlements_service.app import create_app
+from services.entitlements_service.config import Settings
+from services.entitlements_service.domain.policy import PolicyError
+from services.entitlements_service.handlers.admin import Admin
+from services.entitlements_service.handlers.consumption import ConsumeCredits
+from services.entitlements_service.handlers.holds import Authorizations
+from services.entitlements_service.handlers.preflight import CheckCredits
+from services.entitlements_service.handlers.queries import TeacherQueries
+from services.entitlements_service.handlers.reported_usage import ChargeReportedUsage
+from services.entitlements_service.worker_main import build_worker_container
+
+URL = "postgresql+asyncpg://nobody:nothing@127.0.0.1:1/none"
+
+
+async def test_the_http_container_resolves_every_handler() -> None:
+    app = create_app(Settings(DATABASE_URL=URL))
+    assert isinstance(app, HuleEduApp)
+    for handler in (ConsumeCredits, CheckCredits, Authorizations, Admin, TeacherQueries):
+        assert isinstance(await app.container.get(handler), handler)
+    await app.container.close()
+    await app.database_engine.dispose()
+
+
+async def test_the_worker_container_resolves_its_handler() -> None:
+    container = build_worker_container(Settings(DATABASE_URL=URL))
+    assert isinstance(await container.get(ChargeReportedUsage), ChargeReportedUsage)
+    engine = await container.get(AsyncEngine)
+    await container.close()
+    await engine.dispose()
+
+
+def test_an_invalid_policy_stops_start_up_naming_the_entry(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: '1'\nmetrics:\n  cj_comparison: {cost_per_unit: -1}\n")
+    with pytest.raises(PolicyError, match=r"metrics\.cj_comparison\.cost_per_unit"):
+        create_app(Settings(DATABASE_URL=URL, POLICY_PATH=policy))
