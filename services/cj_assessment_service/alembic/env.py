@@ -1,0 +1,5 @@
+from huleedu_service_libs.migrations import run_alembic_migrations
+from services.cj_assessment_service.config import load_service_settings
+from services.cj_assessment_service.models_db import schema_metadata
+
+run_alembic_migrations(schema_metadata(), default_url=lambda: load_service_settings().DATABASE_URL)

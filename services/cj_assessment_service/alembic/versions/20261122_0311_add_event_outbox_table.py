@@ -1,0 +1,24 @@
+"""Add the shared transactional outbox table (huleedu_service_libs.outbox)
+
+Revision ID: 20261122_0311
+Revises: 20261122_0310
+Create Date: 2026-11-22T03:11:00+00:00
+"""
+
+from huleedu_service_libs.outbox.migration import (
+    create_event_outbox_table,
+    drop_event_outbox_table,
+)
+
+revision = "20261122_0311"
+down_revision = "20261122_0310"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_event_outbox_table()
+
+
+def downgrade() -> None:
+    drop_event_outbox_table()
