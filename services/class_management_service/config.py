@@ -29,6 +29,7 @@ class Settings(SecureServiceSettings):
     MAX_JSON_BODY_BYTES: int = Field(default=64_000, gt=0)
     NOTIFICATION_TIMEOUT_SECONDS: float = Field(default=0.5, gt=0)
 
+    WORKER_METRICS_PORT: int | None = None  # /metrics of the worker process, when set
     CONSUMER_GROUP_ID: str = "class_management_service"
     # Tests point the consumer at a private topic; production uses the registry topic.
     AUTHOR_MATCHES_TOPIC: str = topic_name(ProcessingEvent.BATCH_AUTHOR_MATCHES_SUGGESTED)

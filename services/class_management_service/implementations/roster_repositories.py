@@ -100,10 +100,8 @@ class SqlAssociationRepository:
 
     async def lock_batch(self, batch_id: UUID, *, wait: bool) -> bool:
         function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
-        statement = text(f"SELECT {function}(:namespace # :key)")
-        result = await self.session.execute(
-            statement, {"namespace": _BATCH_LOCK_NAMESPACE, "key": _lock_key(batch_id)}
-        )
+        statement = text(f"SELECT {function}(CAST(:key AS bigint))")
+        result = await self.session.execute(statement, {"key": _lock_key(batch_id)})
         return wait or bool(result.scalar_one())
 
     async def add_if_absent(self, association: EssayAssociation) -> bool:
@@ -149,7 +147,7 @@ class SqlAssociationRepository:
 
 
 def _lock_key(batch_id: UUID) -> int:
-    return int.from_bytes(batch_id.bytes[:8], "big", signed=True)
+    return _BATCH_LOCK_NAMESPACE ^ int.from_bytes(batch_id.bytes[:8], "big", signed=True)
 
 
 def _row(association: EssayAssociation) -> dict[str, Any]:

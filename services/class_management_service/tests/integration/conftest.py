@@ -54,3 +54,13 @@ def sql(engine: AsyncEngine) -> Callable[..., Awaitable[list[Any]]]:
             return list((await connection.execute(text(statement), params)).all())
 
     return run
+
+
+@pytest.fixture
+def execute(engine: AsyncEngine) -> Callable[..., Awaitable[list[Any]]]:
+    async def run(statement: str, **params: Any) -> list[Any]:
+        async with engine.begin() as connection:
+            result = await connection.execute(text(statement), params)
+            return list(result.all()) if result.returns_rows else []
+
+    return run

@@ -1,0 +1,98 @@
+import io
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from quart.datastructures import FileStorage
+from quart.typing import TestClientProtocol as Client
+
+from services.class_management_service.tests.integration.conftest import TEACHER
+
+pytestmark = pytest.mark.integration
+Sql = Callable[..., Awaitable[list[Any]]]
+CSV_HEADERS = {**TEACHER, "Content-Type": "text/csv; charset=utf-8"}
+ROSTER = (
+    "\ufefffirst_name,last_name,email\r\n"
+    "Åsa,Öberg,asa@skolan.se\r\n"
+    "Grace,Hopper,grace@x.se\r\n"
+    "Bad,Row,not-an-email\r\n"
+    "Grace,Again,GRACE@x.se\r\n"
+).encode()
+
+
+async def _class_id(client: Client) -> str:
+    response = await client.post(
+        "/v1/classes", json={"name": "9A", "course_codes": ["SV1"]}, headers=TEACHER
+    )
+    return str((await response.get_json())["id"])
+
+
+async def _import(client: Client, class_id: str, data: bytes) -> Any:
+    url = f"/v1/classes/{class_id}/students/import"
+    return await client.post(url, data=data, headers=CSV_HEADERS)
+
+
+async def test_import_reports_each_row_and_a_second_import_changes_nothing(
+    client: Client, sql: Sql
+) -> None:
+    class_id = await _class_id(client)
+
+    first = await _import(client, class_id, ROSTER)
+    state = (
+        await sql("SELECT * FROM students ORDER BY email"),
+        await sql("SELECT count(*) FROM event_outbox"),
+    )
+    second = await _import(client, class_id, ROSTER)
+
+    body = await first.get_json()
+    assert first.status_code == 200
+    assert [(row["row"], row["status"], row["email"]) for row in body["rows"]] == [
+        (2, "created", "asa@skolan.se"),
+        (3, "created", "grace@x.se"),
+        (4, "invalid", "not-an-email"),
+        (5, "invalid", "grace@x.se"),
+    ]
+    assert body["rows"][3]["reason"] == "same email as row 3"
+    assert body["summary"] == {"created": 2, "added": 0, "already_present": 0, "invalid": 2}
+    again = await second.get_json()
+    assert again["summary"] == {"created": 0, "added": 0, "already_present": 2, "invalid": 2}
+    assert (
+        await sql("SELECT * FROM students ORDER BY email"),
+        await sql("SELECT count(*) FROM event_outbox"),
+    ) == state
+    [asa] = await sql("SELECT first_name, last_name FROM students WHERE email = 'asa@skolan.se'")
+    assert tuple(asa) == ("Åsa", "Öberg")
+
+
+async def test_import_as_a_multipart_file(client: Client) -> None:
+    class_id = await _class_id(client)
+    upload = FileStorage(stream=io.BytesIO(ROSTER), filename="roster.csv")
+    response = await client.post(
+        f"/v1/classes/{class_id}/students/import", files={"file": upload}, headers=TEACHER
+    )
+    assert (await response.get_json())["summary"]["created"] == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status"),
+    [
+        (b"name,mail\nx,y\n", "text/csv", 400),
+        (b"first_name,last_name,email\n", "text/csv", 400),
+        (b"first_name,last_name,email\n\xff\xfe\xfa,b,c@x.se\n", "text/csv", 400),
+        (b"", "text/csv", 400),
+        (b'{"rows": []}', "application/json", 415),
+        (b"first_name,last_name,email\n" + b"A,B,a@x.se\n" * 30_000, "text/csv", 400),
+        (b"x" * 2_100_000, "text/csv", 413),
+    ],
+)
+async def test_unreadable_imports_change_nothing(
+    client: Client, sql: Sql, data: bytes, content_type: str, status: int
+) -> None:
+    class_id = await _class_id(client)
+    response = await client.post(
+        f"/v1/classes/{class_id}/students/import",
+        data=data,
+        headers={**TEACHER, "Content-Type": content_type},
+    )
+    assert response.status_code == status, await response.get_json()
+    assert await sql("SELECT id FROM students") == []
