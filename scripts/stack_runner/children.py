@@ -24,7 +24,7 @@ _LINE_LIMIT = 4 * 1024 * 1024  # one log line (a JSON record with a stack) may b
 COLOURS = ("36", "35", "33", "32", "34", "96", "95", "93")
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
@@ -70,7 +70,7 @@ class Child:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,
             limit=_LINE_LIMIT,
         )
         self._pump = asyncio.create_task(self._copy_output())

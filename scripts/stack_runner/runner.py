@@ -108,12 +108,12 @@ class Stack:
             )
 
     def _start_infrastructure(self) -> None:
-        if self.options.external:
-            self.endpoints = external_endpoints()
-            return
         if self.options.fresh and self.options.data_dir.exists():
             shutil.rmtree(self.options.data_dir)
         self.options.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.options.external:
+            self.endpoints = external_endpoints()
+            return
         try:
             self.endpoints = self._infrastructure.start()
         except (ServerStartError, EmbeddedServerUnavailable) as error:
