@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from typing import Any
@@ -70,6 +71,15 @@ def test_api_runs_the_service_http_module_on_the_architecture_port(
     assert command_of(api) == ["python", "-m", spec.http_module]
     assert [(m.host, m.container) for m in port_mappings(api)] == [(spec.port, spec.port)]
     assert container_environment(api)[f"{spec.env_prefix}HTTP_PORT"] == str(spec.port)
+
+
+@by_name
+def test_http_module_runs_as_a_program(spec: ServiceSpec) -> None:
+    code.require_files(spec, "app.py")
+    source = (spec.directory / "app.py").read_text()
+
+    assert 'if __name__ == "__main__":' in source, f"{spec.http_module} has no __main__ entry"
+    assert callable(getattr(importlib.import_module(spec.http_module), "main", None))
 
 
 @by_name
