@@ -1,0 +1,244 @@
+"""Credit consumption over HTTP: throughput and latency over 100 accounts and on one hot account.
+
+    ./dev pdm run bench-entitlements [--requests 4000] [--clients 32]
+
+Starts embedded PostgreSQL and Redis, migrates a fresh database with the service's Alembic chain,
+runs the real HTTP service (Hypercorn, one process) and charges it from concurrent httpx clients.
+Each scenario runs with one client and with N clients in the same run, so the single-client
+figures are the baseline. Afterwards every account's balance must equal its ledger sum, no balance
+may be negative, and the ledger must hold exactly one consumption per successful charge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from huleedu_service_libs.testing.databases import run_alembic
+from huleedu_service_libs.testing.embedded import EmbeddedPostgres, EmbeddedRedis
+from huleedu_service_libs.testing.processes import free_port, port_open
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE_DIR = ROOT / "services" / "entitlements_service"
+INTERNAL_KEY = "bench-internal-key-0123456789"
+ADMIN_KEY = "bench-admin-key-0123456789"
+ACCOUNTS = 100
+GRANT = 10_000_000
+
+
+@dataclass
+class Outcome:
+    label: str
+    clients: int
+    requests: int
+    ok: int
+    seconds: float
+    latencies_ms: list[float]
+
+    @property
+    def throughput(self) -> float:
+        return self.ok / self.seconds
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def _charge_loop(
+    client: httpx.AsyncClient, users: list[str], queue: asyncio.Queue[int], outcome: Outcome
+) -> None:
+    while True:
+        try:
+            index = queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return
+        body = {
+            "user_id": users[index % len(users)],
+            "metric": "cj_comparison",
+            "quantity": 1,
+            "idempotency_key": uuid.uuid4().hex,
+        }
+        started = time.perf_counter()
+        response = await client.post("/internal/v1/entitlements/consume-credits", json=body)
+        outcome.latencies_ms.append((time.perf_counter() - started) * 1000)
+        if response.status_code == 200:
+            outcome.ok += 1
+        else:
+            print(f"  unexpected {response.status_code}: {response.text[:200]}", file=sys.stderr)
+
+
+async def scenario(
+    base_url: str, label: str, users: list[str], clients: int, requests: int
+) -> Outcome:
+    outcome = Outcome(label, clients, requests, 0, 0.0, [])
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(requests):
+        queue.put_nowait(index)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    headers = {"X-Internal-API-Key": INTERNAL_KEY}
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=headers, limits=limits, timeout=30
+    ) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(_charge_loop(client, users, queue, outcome) for _ in range(clients)))
+        outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+async def grant(base_url: str, users: list[str]) -> None:
+    async with httpx.AsyncClient(
+        base_url=base_url, headers={"X-Admin-API-Key": ADMIN_KEY}
+    ) as client:
+        for user in users:
+            response = await client.post(
+                f"/admin/v1/entitlements/accounts/user/{user}/adjust",
+                json={"delta": GRANT, "note": "benchmark"},
+            )
+            response.raise_for_status()
+
+
+async def invariant_violations(dsn: str, expected_charges: int) -> list[str]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(
+            """
+            SELECT b.subject_type, b.subject_id, b.balance, b.held,
+                   COALESCE(SUM(l.delta), 0) AS ledger,
+                   COALESCE(SUM(l.held_delta), 0) AS held_ledger
+            FROM credit_balances b
+            LEFT JOIN credit_ledger l USING (subject_type, subject_id)
+            GROUP BY b.subject_type, b.subject_id, b.balance, b.held
+            """
+        )
+        charges = await connection.fetchval(
+            "SELECT count(*) FROM credit_ledger WHERE reason = 'consumption'"
+        )
+    finally:
+        await connection.close()
+    problems = [
+        f"{row['subject_type']}:{row['subject_id']} balance {row['balance']} "
+        f"ledger {row['ledger']} held {row['held']}/{row['held_ledger']}"
+        for row in rows
+        if row["balance"] != row["ledger"]
+        or row["held"] != row["held_ledger"]
+        or row["balance"] < 0
+    ]
+    if charges != expected_charges:
+        problems.append(f"{charges} consumption rows for {expected_charges} successful charges")
+    return problems
+
+
+def start_service(
+    database_url: str, redis_url: str, port: int, logs: Path
+) -> subprocess.Popen[bytes]:
+    environment = {
+        **os.environ,
+        "ENTITLEMENTS_SERVICE_DATABASE_URL": database_url,
+        "ENTITLEMENTS_SERVICE_REDIS_URL": redis_url + "/0",
+        "ENTITLEMENTS_SERVICE_HTTP_HOST": "127.0.0.1",
+        "ENTITLEMENTS_SERVICE_HTTP_PORT": str(port),
+        "ENTITLEMENTS_SERVICE_INTERNAL_API_KEY": INTERNAL_KEY,
+        "ENTITLEMENTS_SERVICE_ADMIN_API_KEY": ADMIN_KEY,
+        "ENTITLEMENTS_SERVICE_LOG_LEVEL": "WARNING",
+        "ENTITLEMENTS_SERVICE_DATABASE_POOL_SIZE": "20",
+        "PYTHONPATH": str(ROOT),
+    }
+    command = [sys.executable, "-m", "services.entitlements_service.app"]
+    with logs.open("wb") as log:
+        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while not port_open(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the service did not start; see {logs}")
+        time.sleep(0.1)
+    return process
+
+
+def print_table(outcomes: list[Outcome]) -> None:
+    print(f"{'scenario':<28}{'clients':>8}{'ok':>7}{'charges/s':>11}{'p50 ms':>9}{'p99 ms':>9}")
+    for o in outcomes:
+        print(
+            f"{o.label:<28}{o.clients:>8}{o.ok:>7}{o.throughput:>11.0f}"
+            f"{o.percentile(0.5):>9.1f}{o.percentile(0.99):>9.1f}"
+        )
+
+
+async def measure(base_url: str, dsn: str, requests: int, clients: int) -> int:
+    spread = [f"bench-{index}" for index in range(ACCOUNTS)]
+    hot = ["bench-hot"]
+    await grant(base_url, [*spread, *hot])
+    await scenario(base_url, "warm-up", spread, 8, 300)
+    single = max(200, requests // 8)
+    outcomes = [
+        await scenario(base_url, "100 accounts", spread, 1, single),
+        await scenario(base_url, "100 accounts", spread, clients, requests),
+        await scenario(base_url, "one hot account", hot, 1, single),
+        await scenario(base_url, "one hot account", hot, clients, requests),
+    ]
+    print_table(outcomes)
+    expected = 300 + sum(outcome.ok for outcome in outcomes)
+    problems = await invariant_violations(dsn, expected)
+    print(f"invariant violations: {len(problems)}")
+    for problem in problems[:20]:
+        print("  " + problem)
+    return 1 if problems else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--clients", type=int, default=32)
+    arguments = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="huleedu-bench-entitlements-"))
+    postgres, redis = EmbeddedPostgres(workdir), EmbeddedRedis(workdir)
+    service: subprocess.Popen[bytes] | None = None
+    try:
+        postgres.start()
+        redis.start()
+        dsn = postgres.admin_dsn
+        asyncio.run(_create_database(dsn))
+        bench_dsn = dsn.rsplit("/", 1)[0] + "/huleedu_entitlements"
+        database_url = bench_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+        run_alembic(SERVICE_DIR, database_url, "upgrade", "head")
+        port = free_port()
+        service = start_service(database_url, redis.url, port, workdir / "service.log")
+        code = asyncio.run(
+            measure(f"http://127.0.0.1:{port}", bench_dsn, arguments.requests, arguments.clients)
+        )
+    except BaseException:
+        log = workdir / "service.log"
+        if log.exists():
+            print(log.read_text()[-4000:], file=sys.stderr)
+        raise
+    finally:
+        if service is not None:
+            service.terminate()
+            service.wait(timeout=15)
+        redis.stop()
+        postgres.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    sys.exit(code)
+
+
+async def _create_database(dsn: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute('CREATE DATABASE "huleedu_entitlements"')
+    finally:
+        await connection.close()
+
+
+if __name__ == "__main__":
+    main()
