@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.linalg import LinAlgError, cho_factor, cho_solve  # type: ignore[import-untyped]
+from scipy.linalg import cho_factor, cho_solve  # type: ignore[import-untyped]
+from scipy.linalg.lapack import dpotrf, dpotri  # type: ignore[import-untyped]
 from scipy.special import expit, log_expit  # type: ignore[import-untyped]
 
 FloatArray = NDArray[np.float64]
@@ -192,10 +193,7 @@ def _summarise(
     design: _Design, params: FloatArray, iterations: int, prior_sd: float
 ) -> BradleyTerryFit:
     n = design.data.n_items
-    try:
-        full = cho_solve(cho_factor(information(design, params)), np.eye(design.size))
-    except LinAlgError as error:
-        raise FitError("information matrix is not positive definite") from error
+    full = _inverse(information(design, params))
     covariance = _centred(full[:n, :n])
     scores = params[:n] - params[:n].mean()
     bias, bias_se = (
@@ -203,6 +201,17 @@ def _summarise(
     )
     ses = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
     return BradleyTerryFit(scores, ses, covariance, bias, bias_se, iterations, prior_sd)
+
+
+def _inverse(matrix: FloatArray) -> FloatArray:
+    """Inverse of a symmetric positive definite matrix from its Cholesky factor (LAPACK potri)."""
+    factor, info = dpotrf(matrix, lower=True, clean=True)
+    if info == 0:
+        inverse, info = dpotri(factor, lower=True)
+    if info != 0:
+        raise FitError("information matrix is not positive definite")
+    full: FloatArray = np.tril(inverse) + np.tril(inverse, -1).T
+    return full
 
 
 def _centred(covariance: FloatArray) -> FloatArray:

@@ -34,7 +34,7 @@ def _differences(connection: Connection) -> list[Any]:
 
 
 def _index_names(connection: Connection) -> set[str]:
-    return {index["name"] for index in inspect(connection).get_indexes("event_outbox")}
+    return {str(index["name"]) for index in inspect(connection).get_indexes("event_outbox")}
 
 
 async def test_upgrade_downgrade_upgrade(fresh_database_url: str) -> None:
