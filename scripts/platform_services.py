@@ -27,6 +27,8 @@ class ServiceSpec:
     db_service: str  # the compose service of its PostgreSQL
     db_host_port: int  # where the compose PostgreSQL is published on the host
     redis_db: int
+    # Settings holding the base URL of another service it calls: (setting, that service).
+    http_dependencies: tuple[tuple[str, str], ...] = ()
 
     @property
     def package(self) -> str:
@@ -118,6 +120,10 @@ SERVICES: tuple[ServiceSpec, ...] = (
         db_service="cj_assessment_db",  # container huleedu_cj_assessment_db (seed 001)
         db_host_port=5437,
         redis_db=3,
+        http_dependencies=(
+            ("ENTITLEMENTS_URL", "entitlements_service"),
+            ("FILE_SERVICE_URL", "file_service"),
+        ),
     ),
 )
 

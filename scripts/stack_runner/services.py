@@ -54,6 +54,9 @@ def service_environment(
         "HTTP_HOST": "127.0.0.1",
         "HTTP_PORT": str(ports[spec.name]),
     }
+    settings |= {
+        setting: f"http://127.0.0.1:{ports[target]}" for setting, target in spec.http_dependencies
+    }
     if isolate_ports:
         settings |= {name: str(free_port()) for name in _other_port_settings(spec)}
     environment = {key: value for key, value in os.environ.items() if not _ours(key)}

@@ -14,7 +14,7 @@ from common_core.service_names import ServiceName
 from huleedu_service_libs.config import load_settings
 from huleedu_service_libs.kafka import DLQ_SUFFIX
 from scripts.create_topics import planned_topics
-from scripts.platform_services import SERVICES, ServiceSpec
+from scripts.platform_services import SERVICES, SERVICES_BY_NAME, ServiceSpec
 from tests.compose import service_modules as code
 from tests.compose.compose_files import (
     command_of,
@@ -127,6 +127,24 @@ def test_settings_load_from_the_compose_environment(
     assert settings.DATABASE_URL.endswith(f"@{spec.db_service}:5432/{spec.database}")
     assert settings.KAFKA_BOOTSTRAP_SERVERS == "kafka:9092"
     assert settings.REDIS_URL.endswith(f"//redis:6379/{spec.redis_db}")
+
+
+@by_name
+def test_urls_of_other_services_point_at_their_compose_services(
+    spec: ServiceSpec, platform: dict[str, dict[str, Any]]
+) -> None:
+    settings_class = code.settings_class(spec)
+    environment = container_environment(platform[spec.name])
+    local_urls = {
+        name
+        for name, field in settings_class.model_fields.items()
+        if name.endswith("_URL") and str(field.default).startswith("http://localhost")
+    }
+
+    assert local_urls == {setting for setting, _target in spec.http_dependencies}
+    for setting, target in spec.http_dependencies:
+        url = f"http://{target}:{SERVICES_BY_NAME[target].port}"
+        assert environment[spec.env_prefix + setting] == url
 
 
 @by_name
