@@ -102,10 +102,18 @@ class EmbeddedPostgres:
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
         self.server.start()
-        self.server.wait_ready(lambda: port_open(self.port), START_TIMEOUT_SECONDS)
+        self.server.wait_ready(self._accepting_connections, START_TIMEOUT_SECONDS)
 
     def stop(self) -> None:
         self.server.stop()
+
+    def _accepting_connections(self) -> bool:
+        # An open port is not enough: after a restart the server answers "starting up" for a while.
+        if not port_open(self.port):
+            return False
+        ready = [str(self.install / "bin" / "pg_isready"), "-q", "-h", "127.0.0.1"]
+        ready += ["-p", str(self.port), "-U", POSTGRES_USER, "-d", "postgres"]
+        return subprocess.run(ready, check=False, timeout=10).returncode == 0
 
     @property
     def admin_dsn(self) -> str:
