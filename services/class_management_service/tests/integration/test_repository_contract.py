@@ -14,11 +14,8 @@ from huleedu_service_libs.correlation import CorrelationContext, correlation_sco
 from services.class_management_service.domain.errors import DuplicateStudentError
 from services.class_management_service.domain.model import SchoolClass, Student
 from services.class_management_service.protocols import UnitOfWork
-from services.class_management_service.tests.fakes import (
-    FakeUnitOfWork,
-    ForeignKeyViolation,
-    pending_association,
-)
+from services.class_management_service.tests.fake_repositories import ForeignKeyViolation
+from services.class_management_service.tests.fakes import FakeUnitOfWork, pending_association
 from services.class_management_service.tests.integration.uow_factories import sql_unit_of_work
 
 pytestmark = pytest.mark.integration
