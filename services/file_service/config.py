@@ -31,6 +31,7 @@ class Settings(SecureServiceSettings):
     MAX_REQUEST_BYTES: int = Field(default=60 * MEGABYTE, ge=1)
     MAX_DOCX_UNCOMPRESSED_BYTES: int = Field(default=50 * MEGABYTE, ge=1)
     MAX_DOCX_ENTRIES: int = Field(default=2000, ge=1)
+    MAX_PDF_PAGES: int = Field(default=500, ge=1)
     MIN_TEXT_CHARS: int = Field(default=50, ge=0)
     MAX_TEXT_CHARS: int = Field(default=50_000, ge=1)
     MAX_PAGE_SIZE: int = Field(default=100, ge=1)
@@ -48,9 +49,6 @@ class Settings(SecureServiceSettings):
     WORK_WAKE_KEY: str = "file_service:work:wake"
 
     LOCK_CONSUMER_GROUP: str = "file_service.batch_lock"
-
-    def text_limits(self) -> tuple[int, int]:
-        return self.MIN_TEXT_CHARS, self.MAX_TEXT_CHARS
 
 
 def load_file_settings(**overrides: object) -> Settings:

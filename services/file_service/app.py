@@ -1,0 +1,50 @@
+"""The HTTP app: `hypercorn 'services.file_service.app:create_app()'` or `python -m`."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config as HypercornConfig
+from prometheus_client import CollectorRegistry
+
+from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check
+from huleedu_service_libs.logging_utils import configure_logging, route_hypercorn_logs
+from services.file_service.api.batch_routes import batch_blueprint
+from services.file_service.api.content_routes import content_blueprint
+from services.file_service.config import SERVICE_NAME, Settings, load_file_settings
+from services.file_service.startup_setup import build_container, build_engine
+
+MULTIPART_OVERHEAD_PARTS = 50
+
+
+def create_app(settings: Settings | None = None) -> HuleEduApp:
+    settings = settings or load_file_settings()
+    engine = build_engine(settings)
+    registry = CollectorRegistry()
+    app = create_service_app(
+        service_name=SERVICE_NAME,
+        container=build_container(settings, engine, registry),
+        database_engine=engine,
+        blueprints=[batch_blueprint(), content_blueprint()],
+        health_checks=[redis_check(settings.REDIS_URL)],
+        health_check_timeout_seconds=settings.HEALTH_CHECK_TIMEOUT_SECONDS,
+        registry=registry,
+        max_content_length=settings.MAX_REQUEST_BYTES,
+    )
+    # Room for a few parts beyond the file limit, so the handler names the limit that was hit.
+    app.config["MAX_FORM_PARTS"] = 2 * settings.MAX_FILES_PER_REQUEST + MULTIPART_OVERHEAD_PARTS
+    return app
+
+
+def main() -> None:
+    settings = load_file_settings()
+    configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
+    config = HypercornConfig()
+    config.bind = [f"{settings.HTTP_HOST}:{settings.HTTP_PORT}"]
+    route_hypercorn_logs(config)
+    asyncio.run(serve(create_app(settings), config))
+
+
+if __name__ == "__main__":
+    main()

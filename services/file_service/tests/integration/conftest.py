@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from huleedu_service_libs.outbox import OutboxManager
+from services.file_service.app import create_app
+from services.file_service.config import Settings, load_file_settings
+from services.file_service.di import content_store_factory
+from services.file_service.domain.limits import DocumentLimits
+from services.file_service.handlers.locking import LockBatch
+from services.file_service.handlers.processing import ProcessFiles, ProcessingPolicy
+from services.file_service.handlers.support import SystemClock
+from services.file_service.implementations.extraction import InlineExtractor
+from services.file_service.implementations.unit_of_work import SqlUnitOfWorkFactory
+from services.file_service.metrics import FileMetrics
+
+SERVICE_DIR = Path(__file__).parents[2]
+INTERNAL_KEY = "internal-key-for-the-tests"
+TEACHER = "teacher-1"
+
+
+@pytest.fixture
+async def database_url(migrated_database: Callable[[Path], Awaitable[str]]) -> str:
+    return await migrated_database(SERVICE_DIR)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def settings(
+    database_url: str, redis_url: str, tmp_path: Path, settings_overrides: dict[str, Any]
+) -> Settings:
+    values: dict[str, Any] = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "ENVIRONMENT": "testing",
+        "INTERNAL_API_KEY": INTERNAL_KEY,
+        "CONTENT_STORE_DIR": tmp_path / "content",
+    }
+    return load_file_settings(**(values | settings_overrides))
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+
+    async def scalar(self, sql: str, **params: Any) -> Any:
+        async with self.engine.connect() as connection:
+            return (await connection.execute(text(sql), params)).scalar()
+
+    async def rows(self, sql: str, **params: Any) -> list[Any]:
+        async with self.engine.connect() as connection:
+            return list((await connection.execute(text(sql), params)).all())
+
+    async def counts(self) -> tuple[int, int, int]:
+        """Files, content blobs and outbox rows: what a refusal must leave untouched."""
+        return (
+            await self.scalar("SELECT count(*) FROM file_uploads"),
+            await self.scalar("SELECT count(*) FROM content_blobs"),
+            await self.scalar("SELECT count(*) FROM event_outbox"),
+        )
+
+    async def outbox(self) -> list[Any]:
+        return await self.rows(
+            "SELECT event_type, aggregate_id, event_key, event_data::text AS data "
+            "FROM event_outbox ORDER BY seq"
+        )
+
+
+@pytest.fixture
+def database(engine: AsyncEngine) -> Database:
+    return Database(engine)
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings)
+    async with app.test_app():
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://file") as client:
+            yield client
+
+
+@pytest.fixture
+def process_files(engine: AsyncEngine, settings: Settings) -> ProcessFiles:
+    """The worker's use case in-process, with extraction in a thread."""
+    uow = SqlUnitOfWorkFactory(
+        async_sessionmaker(engine, expire_on_commit=False),
+        OutboxManager(None),
+        content_store_factory(settings),
+    )
+    limits = DocumentLimits(min_text_chars=settings.MIN_TEXT_CHARS)
+    return ProcessFiles(
+        uow,
+        SystemClock(),
+        InlineExtractor(limits),
+        ProcessingPolicy(claim_batch=50),
+        FileMetrics(CollectorRegistry()),
+    )
+
+
+def teacher(user: str = TEACHER, correlation: str = "test-correlation") -> dict[str, str]:
+    return {"X-User-ID": user, "X-Correlation-ID": correlation}
+
+
+async def new_batch(client: httpx.AsyncClient, user: str = TEACHER) -> str:
+    body = {"title": "Autumn essays", "course_code": "ENG5"}
+    response = await client.post("/v1/files/batch", json=body, headers=teacher(user))
+    assert response.status_code == 201, response.text
+    return str(response.json()["batch_id"])
+
+
+@pytest.fixture
+def lock_batch(engine: AsyncEngine, settings: Settings) -> LockBatch:
+    uow = SqlUnitOfWorkFactory(
+        async_sessionmaker(engine, expire_on_commit=False),
+        OutboxManager(None),
+        content_store_factory(settings),
+    )
+    return LockBatch(uow, SystemClock())
