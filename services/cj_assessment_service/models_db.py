@@ -174,6 +174,7 @@ class ComparisonRound(Base):
     closed_at: Mapped[datetime | None] = mapped_column(AWARE)
     charged_quantity: Mapped[int | None] = mapped_column(Integer)
     charged_at: Mapped[datetime | None] = mapped_column(AWARE)
+    charge_error: Mapped[str | None] = mapped_column(Text)
 
 
 class Comparison(Base):

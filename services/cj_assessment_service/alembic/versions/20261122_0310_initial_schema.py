@@ -184,6 +184,7 @@ def _create_rounds_and_comparisons() -> None:
         sa.Column("closed_at", AWARE, nullable=True),
         sa.Column("charged_quantity", sa.Integer(), nullable=True),
         sa.Column("charged_at", AWARE, nullable=True),
+        sa.Column("charge_error", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["assessment_id"],
             ["assessments.id"],

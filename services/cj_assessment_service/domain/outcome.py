@@ -1,0 +1,147 @@
+"""From judgements to results: scores, errors, ranks, misfit and grade projections (anchors)."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID
+
+import numpy as np
+
+from common_core.grade_scales import GradeScale, GradeScaleId
+from services.cj_assessment_service.domain.bradley_terry import (
+    BradleyTerryFit,
+    ComparisonData,
+    fit_bradley_terry,
+)
+from services.cj_assessment_service.domain.fit_statistics import (
+    fit_reliability,
+    misfit_statistics,
+)
+from services.cj_assessment_service.domain.grade_projection import (
+    AnchorScore,
+    GradeProjection,
+    can_project,
+    fit_boundaries,
+    project_grade,
+)
+
+
+@dataclass(frozen=True)
+class Participant:
+    position: int
+    essay_id: UUID
+    anchor_grade: str | None = None
+
+    @property
+    def is_anchor(self) -> bool:
+        return self.anchor_grade is not None
+
+
+@dataclass(frozen=True)
+class Judged:
+    first: int  # position of the essay shown as "Essay A"
+    second: int
+    first_won: bool
+
+
+@dataclass(frozen=True)
+class EssayOutcome:
+    position: int
+    essay_id: UUID
+    is_anchor: bool
+    rank: int
+    score: float
+    standard_error: float
+    normalized_score: float
+    comparison_count: int
+    infit: float
+    outfit: float
+    misfit: bool
+    projection: GradeProjection | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    essays: list[EssayOutcome]  # strongest first
+    reliability: float
+    position_bias: float | None
+    grade_scale: GradeScaleId | None
+
+
+def comparison_data(n_items: int, judged: Sequence[Judged]) -> ComparisonData:
+    return ComparisonData.from_triples(n_items, [(j.first, j.second, j.first_won) for j in judged])
+
+
+def fit_judged(n_items: int, judged: Sequence[Judged], prior_sd: float) -> BradleyTerryFit:
+    return fit_bradley_terry(comparison_data(n_items, judged), prior_sd=prior_sd)
+
+
+def compute_outcome(
+    participants: Sequence[Participant],
+    judged: Sequence[Judged],
+    *,
+    prior_sd: float,
+    scale: GradeScale | None,
+) -> Outcome:
+    data = comparison_data(len(participants), judged)
+    fit = fit_bradley_terry(data, prior_sd=prior_sd)
+    projections = _projections(participants, fit, scale)
+    essays = _essay_outcomes(participants, data, fit, projections)
+    graded = scale.id if projections is not None and scale is not None else None
+    return Outcome(essays, fit_reliability(fit), fit.position_bias, graded)
+
+
+def _projections(
+    participants: Sequence[Participant], fit: BradleyTerryFit, scale: GradeScale | None
+) -> list[GradeProjection] | None:
+    anchors = [
+        AnchorScore(p.anchor_grade, float(fit.scores[p.position]))
+        for p in participants
+        if p.anchor_grade is not None
+    ]
+    if scale is None or not can_project(scale, anchors):
+        return None
+    boundaries = fit_boundaries(scale, anchors)
+    return [
+        project_grade(
+            boundaries, float(fit.scores[p.position]), float(fit.standard_errors[p.position])
+        )
+        for p in participants
+    ]
+
+
+def _essay_outcomes(
+    participants: Sequence[Participant],
+    data: ComparisonData,
+    fit: BradleyTerryFit,
+    projections: list[GradeProjection] | None,
+) -> list[EssayOutcome]:
+    misfit = misfit_statistics(data, fit)
+    counts = data.counts()
+    order = sorted(range(len(participants)), key=lambda k: (-fit.scores[k], k))
+    ranks = {position: rank for rank, position in enumerate(order, start=1)}
+    normalized = _normalized(fit.scores)
+    return [
+        EssayOutcome(
+            position=p.position,
+            essay_id=p.essay_id,
+            is_anchor=p.is_anchor,
+            rank=ranks[p.position],
+            score=float(fit.scores[p.position]),
+            standard_error=float(fit.standard_errors[p.position]),
+            normalized_score=float(normalized[p.position]),
+            comparison_count=int(counts[p.position]),
+            infit=float(misfit.infit[p.position]),
+            outfit=float(misfit.outfit[p.position]),
+            misfit=bool(misfit.flagged[p.position]),
+            projection=projections[p.position] if projections is not None else None,
+        )
+        for p in sorted(participants, key=lambda p: ranks[p.position])
+    ]
+
+
+def _normalized(scores: np.ndarray) -> np.ndarray:
+    spread = float(scores.max() - scores.min())
+    if spread <= 0.0:
+        return np.full(scores.shape, 0.5)
+    result: np.ndarray = np.clip((scores - scores.min()) / spread, 0.0, 1.0)
+    return result

@@ -1,0 +1,53 @@
+"""The essays the file service provisions, learnt from its events (no synchronous call)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from common_core.events.envelope import EventEnvelope
+from common_core.events.file import BatchFileRemovedV1, EssayContentProvisionedV1
+from services.cj_assessment_service.models_db import Essay
+from services.cj_assessment_service.protocols import UnitOfWorkFactory
+
+
+class RecordProvisionedEssay:
+    """Idempotent by the essay's id: a redelivered event inserts nothing."""
+
+    def __init__(self, uows: UnitOfWorkFactory) -> None:
+        self.uows = uows
+
+    async def __call__(self, envelope: EventEnvelope[Any]) -> None:
+        event = envelope.data
+        if not isinstance(event, EssayContentProvisionedV1):
+            raise TypeError(f"expected EssayContentProvisionedV1, got {type(event).__name__}")
+        async with self.uows() as uow:
+            await uow.essays.add_if_new(_essay(event, envelope))
+            await uow.commit()
+
+
+def _essay(event: EssayContentProvisionedV1, envelope: EventEnvelope[Any]) -> Essay:
+    return Essay(
+        essay_id=event.file_upload_id,
+        batch_id=event.batch_id,
+        owner_user_id=event.owner_user_id,
+        course_code=event.course_code.value,
+        class_id=event.class_id,
+        original_file_name=event.original_file_name,
+        text_storage_id=event.text_storage_id,
+        text_char_count=event.text_char_count,
+        provisioned_at=envelope.event_timestamp,
+        removed_at=None,
+    )
+
+
+class RecordRemovedEssay:
+    def __init__(self, uows: UnitOfWorkFactory) -> None:
+        self.uows = uows
+
+    async def __call__(self, envelope: EventEnvelope[Any]) -> None:
+        event = envelope.data
+        if not isinstance(event, BatchFileRemovedV1):
+            raise TypeError(f"expected BatchFileRemovedV1, got {type(event).__name__}")
+        async with self.uows() as uow:
+            await uow.essays.mark_removed(event.file_upload_id, envelope.event_timestamp)
+            await uow.commit()
