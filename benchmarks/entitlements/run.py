@@ -141,7 +141,7 @@ async def invariant_violations(dsn: str, expected_charges: int) -> list[str]:
 
 
 def start_service(
-    database_url: str, redis_url: str, port: int, logs: Path
+    database_url: str, redis_url: str, port: int, logs: Path, workers: int
 ) -> subprocess.Popen[bytes]:
     environment = {
         **os.environ,
@@ -153,6 +153,7 @@ def start_service(
         "ENTITLEMENTS_SERVICE_ADMIN_API_KEY": ADMIN_KEY,
         "ENTITLEMENTS_SERVICE_LOG_LEVEL": "WARNING",
         "ENTITLEMENTS_SERVICE_DATABASE_POOL_SIZE": "20",
+        "ENTITLEMENTS_SERVICE_HTTP_WORKERS": str(workers),
         "PYTHONPATH": str(ROOT),
     }
     command = [sys.executable, "-m", "services.entitlements_service.app"]
@@ -200,6 +201,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="HTTP server processes")
     arguments = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="huleedu-bench-entitlements-"))
     postgres, redis = EmbeddedPostgres(workdir), EmbeddedRedis(workdir)
@@ -213,7 +215,9 @@ def main() -> None:
         database_url = bench_dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
         run_alembic(SERVICE_DIR, database_url, "upgrade", "head")
         port = free_port()
-        service = start_service(database_url, redis.url, port, workdir / "service.log")
+        service = start_service(
+            database_url, redis.url, port, workdir / "service.log", arguments.workers
+        )
         code = asyncio.run(
             measure(f"http://127.0.0.1:{port}", bench_dsn, arguments.requests, arguments.clients)
         )

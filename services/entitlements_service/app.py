@@ -6,6 +6,7 @@ import asyncio
 
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
+from hypercorn.run import run
 
 from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check
 from huleedu_service_libs.config import load_settings
@@ -39,13 +40,25 @@ def create_app(settings: Settings | None = None) -> HuleEduApp:
     return app
 
 
-def main() -> None:
+def production_app() -> HuleEduApp:
+    """Settings from the environment and logging configured: what each server process runs."""
     settings = load_settings(Settings)
     configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
+    return create_app(settings)
+
+
+def main() -> None:
+    settings = load_settings(Settings)
     config = HypercornConfig()
     config.bind = [f"{settings.HTTP_HOST}:{settings.HTTP_PORT}"]
     route_hypercorn_logs(config)
-    asyncio.run(serve(create_app(settings), config))
+    if settings.HTTP_WORKERS == 1:
+        asyncio.run(serve(production_app(), config))
+        return
+    # Several processes, each building its own app (engine, pools, container) after the fork.
+    config.workers = settings.HTTP_WORKERS
+    config.application_path = "services.entitlements_service.app:production_app()"
+    run(config)
 
 
 if __name__ == "__main__":
