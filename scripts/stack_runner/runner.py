@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ from scripts.stack_runner.services import (
     port_taken,
     service_environment,
 )
+
+STACK_FILE = "stack.json"
 
 
 class StackError(RuntimeError):
@@ -77,9 +80,25 @@ class Stack:
         await self._create_topics(endpoints)
         await self._start_services(endpoints)
         await self._wait_healthy()
+        self._write_description(endpoints)
         return time.perf_counter() - started
 
+    @property
+    def description_path(self) -> Path:
+        return self.options.data_dir / STACK_FILE
+
+    def _write_description(self, endpoints: Endpoints) -> None:
+        """Where everything runs, for `pdm run demo` and other tools (removed on stop)."""
+        description = {
+            "services": {s.spec.name: s.base_url for s in self.services},
+            "missing": self.plan.missing,
+            "kafka_bootstrap": endpoints.kafka_bootstrap,
+            "redis_url": endpoints.redis_url,
+        }
+        self.description_path.write_text(json.dumps(description, indent=2))
+
     async def stop(self) -> None:
+        self.description_path.unlink(missing_ok=True)
         children = [child for service in self.services for child in service.children]
         await asyncio.gather(*(child.stop() for child in children))
         self._infrastructure.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ SCRIPTS = [
     "verify_outbox_indexes.py",
     "docker_requirements.py",
     "stack.py",
+    "demo.py",
 ]
 
 
@@ -48,3 +50,11 @@ def test_topic_list_is_every_registry_topic_and_its_dead_letter_topic() -> None:
     assert done.stdout.split() == planned_topics()
     assert len(planned_topics()) == 2 * len(registry_topics())
     assert all(f"{topic}.DLQ" in planned_topics() for topic in registry_topics())
+
+
+def test_demo_without_a_running_stack_says_how_to_start_one(tmp_path: Path) -> None:
+    done = run_script("demo.py", "--stack-file", str(tmp_path / "stack.json"))
+
+    assert done.returncode == 1
+    assert "no running stack" in done.stderr
+    assert "pdm run stack" in done.stderr
