@@ -18,6 +18,7 @@ from services.entitlements_service.tests.support.fixtures import (  # noqa: F401
 pytestmark = pytest.mark.integration
 BASE = "/internal/v1/entitlements"
 CORRELATION = {"X-Correlation-ID": "caller-trace-7"}
+UNKNOWN_HOLD = "4f1c2b7e-9d0a-4c3b-8e6f-123456789abc"  # fixed: xdist workers must collect alike
 
 
 def consumption(**changes: Any) -> dict[str, Any]:
@@ -76,13 +77,13 @@ async def service(running_service: ServiceFactory) -> RunningService:
         ("/authorizations", consumption(ttl_seconds=10**9), INTERNAL, 400, "VALIDATION_ERROR"),
         ("/authorizations", consumption(quantity=61), INTERNAL, 402, "INSUFFICIENT_CREDITS"),
         (
-            f"/authorizations/{uuid4()}/consume",
+            f"/authorizations/{UNKNOWN_HOLD}/consume",
             {"quantity": 1, "idempotency_key": "k"},
             INTERNAL,
             404,
             "RESOURCE_NOT_FOUND",
         ),
-        (f"/authorizations/{uuid4()}/release", {}, INTERNAL, 404, "RESOURCE_NOT_FOUND"),
+        (f"/authorizations/{UNKNOWN_HOLD}/release", {}, INTERNAL, 404, "RESOURCE_NOT_FOUND"),
         ("/authorizations/not-a-uuid/release", {}, INTERNAL, 404, "RESOURCE_NOT_FOUND"),
         (
             "/check-credits/bulk",
