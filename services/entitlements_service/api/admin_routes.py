@@ -62,78 +62,81 @@ def _ledger_query(args: AdminLedgerArgs) -> LedgerQuery:
     )
 
 
+@validate_request(AdjustRequest)
+@validate_response(AdminBalanceResponse, 200)
+@inject
+async def adjust(
+    subject_type: str,
+    subject_id: str,
+    data: AdjustRequest,
+    admin: FromDishka[Admin],
+    corr: FromDishka[CorrelationContext],
+) -> AdminBalanceResponse:
+    """Add (or with a negative delta, remove) credits; never below what holds reserve."""
+    if data.delta == 0:
+        raise InvalidRequestError("delta must not be zero")
+    adjustment = Adjustment(
+        _subject(subject_type, subject_id),
+        admin_actor(),
+        data.note,
+        delta=data.delta,
+        idempotency_key=data.idempotency_key,
+    )
+    return _answer(await admin.adjust(adjustment, corr.uuid), corr)
+
+
+@validate_request(SetBalanceRequest)
+@validate_response(AdminBalanceResponse, 200)
+@inject
+async def set_balance(
+    subject_type: str,
+    subject_id: str,
+    data: SetBalanceRequest,
+    admin: FromDishka[Admin],
+    corr: FromDishka[CorrelationContext],
+) -> AdminBalanceResponse:
+    """Set the balance; the difference is ledgered as an admin adjustment."""
+    adjustment = Adjustment(
+        _subject(subject_type, subject_id),
+        admin_actor(),
+        data.note,
+        target_balance=data.balance,
+    )
+    return _answer(await admin.adjust(adjustment, corr.uuid), corr)
+
+
+@validate_querystring(AdminLedgerArgs)
+@validate_response(LedgerPage, 200)
+@inject
+async def search_ledger(
+    query_args: AdminLedgerArgs, admin: FromDishka[Admin], corr: FromDishka[CorrelationContext]
+) -> LedgerPage:
+    """Search every account's movements, newest first."""
+    entries = await admin.search(_ledger_query(query_args), admin_actor(), corr.uuid)
+    return LedgerPage(
+        entries=[LedgerItem.of(entry) for entry in entries],
+        next_cursor=next_cursor(entries, query_args.limit),
+        correlation_id=corr.original,
+    )
+
+
+@validate_response(PolicyReloadResponse, 200)
+@inject
+async def reload_policy(
+    admin: FromDishka[Admin], corr: FromDishka[CorrelationContext]
+) -> PolicyReloadResponse:
+    """Re-read the policy file; a bad file is a 400 naming the entry and changes nothing."""
+    previous, current = await admin.reload_policy(admin_actor(), corr.uuid)
+    return PolicyReloadResponse(
+        previous_version=previous, version=current, correlation_id=corr.original
+    )
+
+
 def admin_blueprint() -> Blueprint:
     api = Blueprint("admin", __name__, url_prefix="/admin/v1/entitlements")
     api.before_request(require_admin_key)
-
-    @api.post(ACCOUNT + "/adjust")
-    @validate_request(AdjustRequest)
-    @validate_response(AdminBalanceResponse, 200)
-    @inject
-    async def adjust(
-        subject_type: str,
-        subject_id: str,
-        data: AdjustRequest,
-        admin: FromDishka[Admin],
-        corr: FromDishka[CorrelationContext],
-    ) -> AdminBalanceResponse:
-        """Add (or with a negative delta, remove) credits; never below what holds reserve."""
-        if data.delta == 0:
-            raise InvalidRequestError("delta must not be zero")
-        adjustment = Adjustment(
-            _subject(subject_type, subject_id),
-            admin_actor(),
-            data.note,
-            delta=data.delta,
-            idempotency_key=data.idempotency_key,
-        )
-        return _answer(await admin.adjust(adjustment, corr.uuid), corr)
-
-    @api.put(ACCOUNT + "/balance")
-    @validate_request(SetBalanceRequest)
-    @validate_response(AdminBalanceResponse, 200)
-    @inject
-    async def set_balance(
-        subject_type: str,
-        subject_id: str,
-        data: SetBalanceRequest,
-        admin: FromDishka[Admin],
-        corr: FromDishka[CorrelationContext],
-    ) -> AdminBalanceResponse:
-        """Set the balance; the difference is ledgered as an admin adjustment."""
-        adjustment = Adjustment(
-            _subject(subject_type, subject_id),
-            admin_actor(),
-            data.note,
-            target_balance=data.balance,
-        )
-        return _answer(await admin.adjust(adjustment, corr.uuid), corr)
-
-    @api.get("/ledger")
-    @validate_querystring(AdminLedgerArgs)
-    @validate_response(LedgerPage, 200)
-    @inject
-    async def search_ledger(
-        query_args: AdminLedgerArgs, admin: FromDishka[Admin], corr: FromDishka[CorrelationContext]
-    ) -> LedgerPage:
-        """Search every account's movements, newest first."""
-        entries = await admin.search(_ledger_query(query_args), admin_actor(), corr.uuid)
-        return LedgerPage(
-            entries=[LedgerItem.of(entry) for entry in entries],
-            next_cursor=next_cursor(entries, query_args.limit),
-            correlation_id=corr.original,
-        )
-
-    @api.post("/policy/reload")
-    @validate_response(PolicyReloadResponse, 200)
-    @inject
-    async def reload_policy(
-        admin: FromDishka[Admin], corr: FromDishka[CorrelationContext]
-    ) -> PolicyReloadResponse:
-        """Re-read the policy file; a bad file is a 400 naming the entry and changes nothing."""
-        previous, current = await admin.reload_policy(admin_actor(), corr.uuid)
-        return PolicyReloadResponse(
-            previous_version=previous, version=current, correlation_id=corr.original
-        )
-
+    api.add_url_rule(ACCOUNT + "/adjust", view_func=adjust, methods=["POST"])
+    api.add_url_rule(ACCOUNT + "/balance", view_func=set_balance, methods=["PUT"])
+    api.add_url_rule("/ledger", view_func=search_ledger, methods=["GET"])
+    api.add_url_rule("/policy/reload", view_func=reload_policy, methods=["POST"])
     return api

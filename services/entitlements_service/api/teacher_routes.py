@@ -23,48 +23,49 @@ from services.entitlements_service.domain.errors import InvalidRequestError
 from services.entitlements_service.handlers.queries import TeacherQueries
 
 
+@validate_response(BalanceResponse, 200)
+@inject
+async def balance(
+    queries: FromDishka[TeacherQueries], corr: FromDishka[CorrelationContext]
+) -> BalanceResponse:
+    """Your balance, your organisation's (with X-Org-ID), and their active holds."""
+    view = await queries.balances(current_actor(), corr.uuid)
+    return BalanceResponse(
+        accounts=[AccountBalance.of(item) for item in view.balances],
+        active_holds=[ActiveHold.of(hold) for hold in view.active_holds],
+        correlation_id=corr.original,
+    )
+
+
+@validate_querystring(TeacherLedgerArgs)
+@validate_response(LedgerPage, 200)
+@inject
+async def ledger(
+    query_args: TeacherLedgerArgs,
+    queries: FromDishka[TeacherQueries],
+    corr: FromDishka[CorrelationContext],
+) -> LedgerPage:
+    """Your credit movements, newest first; follow next_cursor for older ones."""
+    actor = current_actor()
+    if query_args.account == "org" and actor.org_id is None:
+        raise InvalidRequestError("account=org needs the X-Org-ID header")
+    subject = (
+        Subject.org(actor.org_id)
+        if query_args.account == "org" and actor.org_id
+        else Subject.user(actor.user_id)
+    )
+    before = int(query_args.cursor) if query_args.cursor else None
+    entries = await queries.ledger(subject, before, query_args.limit)
+    return LedgerPage(
+        entries=[LedgerItem.of(entry) for entry in entries],
+        next_cursor=next_cursor(entries, query_args.limit),
+        correlation_id=corr.original,
+    )
+
+
 def teacher_blueprint() -> Blueprint:
     api = Blueprint("teacher", __name__, url_prefix="/v1/entitlements")
     api.before_request(require_user)
-
-    @api.get("/balance")
-    @validate_response(BalanceResponse, 200)
-    @inject
-    async def balance(
-        queries: FromDishka[TeacherQueries], corr: FromDishka[CorrelationContext]
-    ) -> BalanceResponse:
-        """Your balance, your organisation's (with X-Org-ID), and their active holds."""
-        view = await queries.balances(current_actor(), corr.uuid)
-        return BalanceResponse(
-            accounts=[AccountBalance.of(item) for item in view.balances],
-            active_holds=[ActiveHold.of(hold) for hold in view.active_holds],
-            correlation_id=corr.original,
-        )
-
-    @api.get("/ledger")
-    @validate_querystring(TeacherLedgerArgs)
-    @validate_response(LedgerPage, 200)
-    @inject
-    async def ledger(
-        query_args: TeacherLedgerArgs,
-        queries: FromDishka[TeacherQueries],
-        corr: FromDishka[CorrelationContext],
-    ) -> LedgerPage:
-        """Your credit movements, newest first; follow next_cursor for older ones."""
-        actor = current_actor()
-        if query_args.account == "org" and actor.org_id is None:
-            raise InvalidRequestError("account=org needs the X-Org-ID header")
-        subject = (
-            Subject.org(actor.org_id)
-            if query_args.account == "org" and actor.org_id
-            else Subject.user(actor.user_id)
-        )
-        before = int(query_args.cursor) if query_args.cursor else None
-        entries = await queries.ledger(subject, before, query_args.limit)
-        return LedgerPage(
-            entries=[LedgerItem.of(entry) for entry in entries],
-            next_cursor=next_cursor(entries, query_args.limit),
-            correlation_id=corr.original,
-        )
-
+    api.add_url_rule("/balance", view_func=balance, methods=["GET"])
+    api.add_url_rule("/ledger", view_func=ledger, methods=["GET"])
     return api

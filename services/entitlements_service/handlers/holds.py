@@ -6,7 +6,7 @@ records each change of it (held_delta), so balance and held both equal the sums 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 from common_core.domain_enums import AuthorizationStatus, CreditMovementReason
@@ -15,7 +15,7 @@ from common_core.models.entitlements_api import (
     ConsumeAuthorizationRequest,
     CreateAuthorizationRequest,
 )
-from services.entitlements_service.domain.accounts import Actor
+from services.entitlements_service.domain.accounts import Actor, Subject
 from services.entitlements_service.domain.errors import (
     AuthorizationNotFoundError,
     IdempotencyConflictError,
@@ -127,20 +127,7 @@ class Authorizations:
         cost = request.quantity * unit_cost
         actor = Actor(request.user_id, request.org_id)
         after = await move_for_first_payer(uow, actor, 0, cost, policy, correlation_id)
-        hold = Hold(
-            authorization_id=uuid4(),
-            payer=after.subject,
-            user_id=request.user_id,
-            org_id=request.org_id,
-            metric=request.metric,
-            quantity=request.quantity,
-            unit_cost=unit_cost,
-            credits_reserved=cost,
-            expires_at=self.clock.now() + ttl,
-            idempotency_key=key,
-            fingerprint=_hold_fingerprint(request),
-            resource_id=request.resource_id,
-        )
+        hold = _new_hold(request, after.subject, unit_cost, self.clock.now() + ttl, key)
         if not await uow.authorizations.add(hold):
             raise DuplicateRequestError(key)
         movement = _hold_movement(hold, CreditMovementReason.HOLD)
@@ -249,6 +236,29 @@ class Authorizations:
         if hold is None or (caller_user_id is not None and hold.user_id != caller_user_id):
             raise AuthorizationNotFoundError(authorization_id)
         return hold
+
+
+def _new_hold(
+    request: CreateAuthorizationRequest,
+    payer: Subject,
+    unit_cost: int,
+    expires_at: datetime,
+    key: str,
+) -> Hold:
+    return Hold(
+        authorization_id=uuid4(),
+        payer=payer,
+        user_id=request.user_id,
+        org_id=request.org_id,
+        metric=request.metric,
+        quantity=request.quantity,
+        unit_cost=unit_cost,
+        credits_reserved=request.quantity * unit_cost,
+        expires_at=expires_at,
+        idempotency_key=key,
+        fingerprint=_hold_fingerprint(request),
+        resource_id=request.resource_id,
+    )
 
 
 def _hold_movement(hold: Hold, reason: CreditMovementReason) -> Movement:
