@@ -1,12 +1,14 @@
 """Credit consumption over HTTP: throughput and latency over 100 accounts and on one hot account.
 
-    ./dev pdm run bench-entitlements [--requests 4000] [--clients 32]
+    ./dev pdm run bench-entitlements [--requests 4000] [--clients 32] [--workers 1]
 
 Starts embedded PostgreSQL and Redis, migrates a fresh database with the service's Alembic chain,
-runs the real HTTP service (Hypercorn, one process) and charges it from concurrent httpx clients.
-Each scenario runs with one client and with N clients in the same run, so the single-client
-figures are the baseline. Afterwards every account's balance must equal its ledger sum, no balance
-may be negative, and the ledger must hold exactly one consumption per successful charge.
+runs the real HTTP service (Hypercorn, `--workers` processes) and charges it from concurrent httpx
+clients. Each scenario runs with one client and with N clients in the same run, so the
+single-client figures are the baseline; a last row measures /healthz (no charge: a database
+SELECT 1 and a Redis PING) as the server's floor. Afterwards every account's balance must equal
+its ledger sum, no balance may be negative, and the ledger must hold exactly one consumption per
+successful charge.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ INTERNAL_KEY = "bench-internal-key-0123456789"
 ADMIN_KEY = "bench-admin-key-0123456789"
 ACCOUNTS = 100
 GRANT = 10_000_000
+CONSUME = "/internal/v1/entitlements/consume-credits"
 
 
 @dataclass
@@ -64,19 +67,25 @@ async def _charge_loop(
             index = queue.get_nowait()
         except asyncio.QueueEmpty:
             return
-        body = {
-            "user_id": users[index % len(users)],
-            "metric": "cj_comparison",
-            "quantity": 1,
-            "idempotency_key": uuid.uuid4().hex,
-        }
         started = time.perf_counter()
-        response = await client.post("/internal/v1/entitlements/consume-credits", json=body)
+        if users:
+            response = await client.post(CONSUME, json=_charge(users[index % len(users)]))
+        else:  # the floor: /healthz (a database SELECT 1 and a Redis PING), no charge
+            response = await client.get("/healthz")
         outcome.latencies_ms.append((time.perf_counter() - started) * 1000)
         if response.status_code == 200:
             outcome.ok += 1
         else:
             print(f"  unexpected {response.status_code}: {response.text[:200]}", file=sys.stderr)
+
+
+def _charge(user: str) -> dict[str, object]:
+    return {
+        "user_id": user,
+        "metric": "cj_comparison",
+        "quantity": 1,
+        "idempotency_key": uuid.uuid4().hex,
+    }
 
 
 async def scenario(
@@ -188,7 +197,8 @@ async def measure(base_url: str, dsn: str, requests: int, clients: int) -> int:
         await scenario(base_url, "one hot account", hot, 1, single),
         await scenario(base_url, "one hot account", hot, clients, requests),
     ]
-    print_table(outcomes)
+    floor = await scenario(base_url, "floor: GET /healthz", [], clients, requests)
+    print_table([*outcomes, floor])
     expected = 300 + sum(outcome.ok for outcome in outcomes)
     problems = await invariant_violations(dsn, expected)
     print(f"invariant violations: {len(problems)}")
