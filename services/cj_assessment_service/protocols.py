@@ -111,6 +111,8 @@ class AssessmentRepository(Protocol):
 
     async def stalled(self, progress_before: datetime, limit: int) -> list[UUID]: ...
 
+    async def renew_leases(self, owner: str, ids: Sequence[UUID], until: datetime) -> None: ...
+
 
 class ComparisonRepository(Protocol):
     async def add_round(
@@ -135,11 +137,20 @@ class ResultRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    essays: EssayRepository
-    anchors: AnchorRepository
-    assessments: AssessmentRepository
-    comparisons: ComparisonRepository
-    results: ResultRepository
+    @property
+    def essays(self) -> EssayRepository: ...
+
+    @property
+    def anchors(self) -> AnchorRepository: ...
+
+    @property
+    def assessments(self) -> AssessmentRepository: ...
+
+    @property
+    def comparisons(self) -> ComparisonRepository: ...
+
+    @property
+    def results(self) -> ResultRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

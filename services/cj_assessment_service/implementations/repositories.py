@@ -151,6 +151,13 @@ class SqlAssessmentRepository:
         )
         return list((await self.session.scalars(claimed)).all())
 
+    async def renew_leases(self, owner: str, ids: Sequence[UUID], until: datetime) -> None:
+        await self.session.execute(
+            update(Assessment)
+            .where(Assessment.id.in_(list(ids)), Assessment.lease_owner == owner)
+            .values(lease_expires_at=until)
+        )
+
     async def stalled(self, progress_before: datetime, limit: int) -> list[UUID]:
         statement = (
             select(Assessment.id)

@@ -1,0 +1,45 @@
+"""The simulated judge: deterministic Bradley-Terry answers, labelled as simulated."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from common_core.domain_enums import JudgeKind
+from services.cj_assessment_service.domain.judging import JudgeTask, JudgeVerdict, Position
+from services.cj_assessment_service.domain.simulated_judge import (
+    SimulatedJudgeModel,
+    quality_from_text,
+)
+
+QualityOf = Callable[[str], float]
+
+
+class SimulatedJudge:
+    def __init__(
+        self,
+        model: SimulatedJudgeModel,
+        quality_of: QualityOf = quality_from_text,
+        delay_seconds: float = 0.0,
+    ) -> None:
+        self.model = model
+        self.quality_of = quality_of
+        self.delay_seconds = delay_seconds
+
+    @property
+    def kind(self) -> JudgeKind:
+        return JudgeKind.SIMULATED
+
+    async def judge(self, task: JudgeTask) -> JudgeVerdict:
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
+        decision = self.model.decide(
+            self.quality_of(task.essay_a), self.quality_of(task.essay_b), str(task.comparison_id)
+        )
+        winner = Position.A if decision.first_won else Position.B
+        return JudgeVerdict(
+            winner,
+            decision.confidence,
+            "Simulated judgement from a latent quality per essay (not a real assessment).",
+            f"simulated:seed={self.model.seed}",
+        )
