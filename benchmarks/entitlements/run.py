@@ -188,6 +188,8 @@ def print_table(outcomes: list[Outcome]) -> None:
 async def measure(base_url: str, dsn: str, requests: int, clients: int) -> int:
     spread = [f"bench-{index}" for index in range(ACCOUNTS)]
     hot = ["bench-hot"]
+    load = " ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"load average before: {load} on {os.cpu_count()} cores")
     await grant(base_url, [*spread, *hot])
     await scenario(base_url, "warm-up", spread, 8, 300)
     single = max(200, requests // 8)
@@ -201,6 +203,7 @@ async def measure(base_url: str, dsn: str, requests: int, clients: int) -> int:
     print_table([*outcomes, floor])
     expected = 300 + sum(outcome.ok for outcome in outcomes)
     problems = await invariant_violations(dsn, expected)
+    print("load average after: " + " ".join(f"{value:.1f}" for value in os.getloadavg()))
     print(f"invariant violations: {len(problems)}")
     for problem in problems[:20]:
         print("  " + problem)
