@@ -1,9 +1,13 @@
 """What the relay does with one claimed batch, decided without I/O.
 
 Order per key: a row is published only after every earlier row of its key. A claimed row behind
-an unclaimed one waits ("parked" until that row's next attempt); a row behind one that failed in
-this batch waits the same way, without an attempt counted against it; only the failing row
-itself backs off and, past the attempt limit, is dead-lettered.
+an unclaimed one is parked until that row's next attempt; a row behind one that failed in this
+batch is parked the same way, without an attempt counted against it; only the failing row itself
+backs off and, past the attempt limit, is dead-lettered.
+
+Parking is also what keeps the relay moving: the claim takes due rows in (next_attempt_at, seq)
+order, and a parked row then sorts after the row it waits for, so it cannot crowd that row out of
+the next claim.
 """
 
 from __future__ import annotations
@@ -25,8 +29,6 @@ MAX_ERROR_LENGTH = 2000
 class BatchPlan:
     ready: list[ClaimedRow]
     parked: dict[datetime, list[uuid.UUID]]
-    # Behind a due row that another relay is publishing right now: left untouched.
-    waiting: int
 
 
 @dataclass
@@ -37,14 +39,12 @@ class BatchOutcome:
 
 
 def plan_batch(claim: Claim) -> BatchPlan:
-    plan = BatchPlan(ready=[], parked=defaultdict(list), waiting=0)
+    plan = BatchPlan(ready=[], parked=defaultdict(list))
     for row in claim.rows:
         if row.blocked_until is None:
             plan.ready.append(row)
-        elif row.blocked_until > claim.now:
-            plan.parked[row.blocked_until].append(row.id)
         else:
-            plan.waiting += 1
+            plan.parked[row.blocked_until].append(row.id)
     return plan
 
 

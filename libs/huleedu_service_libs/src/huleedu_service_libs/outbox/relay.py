@@ -41,7 +41,6 @@ class BatchReport:
     failed: int = 0
     dead_lettered: int = 0
     parked: int = 0
-    waiting: int = 0
 
     @property
     def all_failed(self) -> bool:
@@ -107,7 +106,7 @@ class EventRelayWorker:
             outcome = settle(plan, results, settled_at, self.settings, self._rng)
             await _record(connection, outcome)
         self._observe(outcome, settled_at)
-        return _report(len(claim.rows), plan.waiting, outcome)
+        return _report(len(claim.rows), outcome)
 
     async def purge_published(self) -> int:
         """Deletes published rows older than the retention, in bounded batches."""
@@ -203,14 +202,13 @@ async def _record(connection: AsyncConnection, outcome: BatchOutcome) -> None:
         await store.park(connection, until, row_ids)
 
 
-def _report(claimed: int, waiting: int, outcome: BatchOutcome) -> BatchReport:
+def _report(claimed: int, outcome: BatchOutcome) -> BatchReport:
     return BatchReport(
         claimed=claimed,
         published=len(outcome.published),
         failed=len(outcome.failures),
         dead_lettered=sum(failure.dead_lettered for failure in outcome.failures),
         parked=sum(len(row_ids) for row_ids in outcome.parked.values()),
-        waiting=waiting,
     )
 
 

@@ -23,6 +23,7 @@ FOREVER = datetime.max.replace(tzinfo=UTC)
 # Due rows, locked without waiting for rows another relay holds. For each key among them,
 # `first_gap` is its earliest pending row that this claim did NOT get (held by another relay,
 # backing off, dead-lettered, or beyond the limit): claimed rows after it must wait for it.
+# Claimed rows that wait are parked at that row's next_attempt_at (see batch.py).
 _CLAIM = text(
     """
     WITH claimed AS MATERIALIZED (

@@ -4,7 +4,9 @@ publisher doubles, and reading a whole topic back from Kafka."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
+from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,36 +108,48 @@ def settings() -> OutboxSettings:
     return outbox_settings_for(Environment.TESTING, batch_size=100)
 
 
-WritePings = Callable[[Sequence[tuple[str, int]], str], Awaitable[list[EventEnvelope[Ping]]]]
+WritePings = Callable[..., Awaitable[list[EventEnvelope[Ping]]]]
 
 
 @pytest.fixture
 def write_pings(engine: AsyncEngine) -> WritePings:
-    """Commits one transaction per ping (an order row and its event); returns the envelopes."""
+    """Commits the pings in order, `per_transaction` at a time (each with an order row)."""
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     manager = OutboxManager(wakeup=None)
 
-    async def write(pings: Sequence[tuple[str, int]], topic: str) -> list[EventEnvelope[Ping]]:
-        written = []
-        for key, n in pings:
-            envelope = ping(key, n)
+    async def write(
+        pings: Sequence[tuple[str, int]], topic: str, per_transaction: int = 1
+    ) -> list[EventEnvelope[Ping]]:
+        envelopes = [ping(key, n) for key, n in pings]
+        for start in range(0, len(envelopes), per_transaction):
             async with sessions() as session, session.begin():
-                await session.execute(text("INSERT INTO orders (label) VALUES (:k)"), {"k": key})
-                await manager.publish_to_outbox(
-                    session,
-                    aggregate_type="order",
-                    aggregate_id=key,
-                    event_data=envelope,
-                    topic=topic,
-                )
-            written.append(envelope)
-        return written
+                for envelope in envelopes[start : start + per_transaction]:
+                    await _order_and_event(session, manager, envelope, topic)
+        return envelopes
 
     return write
 
 
+async def _order_and_event(
+    session: Any, manager: OutboxManager, envelope: EventEnvelope[Ping], topic: str
+) -> None:
+    key = envelope.data.key
+    await session.execute(text("INSERT INTO orders (label) VALUES (:key)"), {"key": key})
+    await manager.publish_to_outbox(
+        session, aggregate_type="order", aggregate_id=key, event_data=envelope, topic=topic
+    )
+
+
+class MessageTooLargeError(Exception):
+    pass
+
+
 class ScriptedPublisher:
-    """The in-memory Kafka: records what it accepted; can be taken down, or refuse events."""
+    """The in-memory Kafka: records what it accepted; can be taken down, or refuse events.
+
+    Like KafkaBus, a refused event raises out of send_batch (the client rejects it before
+    sending), after the messages ahead of it in the call were already accepted.
+    """
 
     def __init__(self) -> None:
         self.accepted: list[OutgoingMessage] = []
@@ -146,15 +160,13 @@ class ScriptedPublisher:
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[BaseException | None]:
         self.batches += 1
         await asyncio.sleep(0)
-        return [self._send(message) for message in messages]
-
-    def _send(self, message: OutgoingMessage) -> BaseException | None:
         if self.down:
-            return ConnectionError("broker unreachable")
-        if header_value(message.headers, "event_id") in self.refused_event_ids:
-            return ValueError("message too large")
-        self.accepted.append(message)
-        return None
+            return [ConnectionError("broker unreachable") for _ in messages]
+        for message in messages:
+            if header_value(message.headers, "event_id") in self.refused_event_ids:
+                raise MessageTooLargeError("message too large")
+            self.accepted.append(message)
+        return [None for _ in messages]
 
     def event_ids(self) -> list[str | None]:
         return [header_value(message.headers, "event_id") for message in self.accepted]
@@ -170,7 +182,34 @@ def make_ping() -> Callable[..., EventEnvelope[Ping]]:
     return ping
 
 
-async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+class KafkaHistory:
+    """What a topic holds, read back in (partition, offset) order."""
+
+    def __init__(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> None:
+        self.records = sorted(records, key=lambda record: (record.partition, record.offset))
+        self.copies: dict[str, list[bytes]] = defaultdict(list)
+        self.first_seen_by_key: dict[str, list[int]] = defaultdict(list)
+        for record in self.records:
+            envelope = json.loads(record.value)
+            event_id = envelope["event_id"]
+            if event_id not in self.copies:
+                self.first_seen_by_key[envelope["data"]["key"]].append(envelope["data"]["n"])
+            self.copies[event_id].append(record.value)
+
+    def event_ids(self) -> set[str]:
+        return set(self.copies)
+
+    def duplicates(self) -> int:
+        return len(self.records) - len(self.copies)
+
+    def every_copy_is_identical(self) -> bool:
+        return all(len(set(copies)) == 1 for copies in self.copies.values())
+
+    def keys_out_of_order(self) -> list[str]:
+        return [key for key, ns in self.first_seen_by_key.items() if ns != sorted(ns)]
+
+
+async def read_topic(bootstrap: str, topic: str) -> KafkaHistory:
     """Every record on every partition of the topic, up to its current end offsets."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
@@ -179,7 +218,7 @@ async def read_topic(bootstrap: str, topic: str) -> list[ConsumerRecord[bytes, b
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         ends = await consumer.end_offsets(partitions)
-        return await _read_until(consumer, ends)
+        return KafkaHistory(await _read_until(consumer, ends))
     finally:
         await consumer.stop()
 
@@ -197,17 +236,42 @@ async def _read_until(
     consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]
 ) -> list[ConsumerRecord[bytes, bytes]]:
     records: list[ConsumerRecord[bytes, bytes]] = []
-    while any(await consumer.position(tp) < end for tp, end in ends.items()):
+    while await _behind(consumer, ends):
         for batch in (await consumer.getmany(timeout_ms=500)).values():
             records.extend(batch)
     return records
 
 
+async def _behind(consumer: AIOKafkaConsumer, ends: dict[TopicPartition, int]) -> bool:
+    positions = [await consumer.position(partition) for partition in ends]
+    return any(position < end for position, end in zip(positions, ends.values(), strict=True))
+
+
+ReadHistory = Callable[..., Awaitable[KafkaHistory]]
+
+
 @pytest.fixture
-def kafka_reader(
-    kafka_bootstrap: str,
-) -> Callable[[str], Awaitable[list[ConsumerRecord[bytes, bytes]]]]:
-    async def read(topic: str) -> list[ConsumerRecord[bytes, bytes]]:
-        return await read_topic(kafka_bootstrap, topic)
+def read_history(kafka_bootstrap: str) -> ReadHistory:
+    async def read(topic: str, bootstrap: str | None = None) -> KafkaHistory:
+        return await read_topic(bootstrap or kafka_bootstrap, topic)
 
     return read
+
+
+async def wait_until_published(engine: AsyncEngine, timeout: float = 120.0) -> None:
+    """Until no row is waiting to be published (dead letters aside), or the timeout."""
+    query = text(
+        "SELECT count(*) FROM event_outbox WHERE published_at IS NULL AND dead_lettered_at IS NULL"
+    )
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        async with engine.connect() as connection:
+            if await connection.scalar(query) == 0:
+                return
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"outbox rows still unpublished after {timeout} s")
+
+
+@pytest.fixture
+def until_published() -> Callable[..., Awaitable[None]]:
+    return wait_until_published
