@@ -43,6 +43,10 @@ class PairingHistory:
         self.balance[pair.second] -= 1
         self.pairs[pair_key(pair.first, pair.second)] += 1
 
+    def exclude(self, pair: PlannedPair) -> None:
+        """A pair that could not be judged: not asked again while other pairs remain."""
+        self.pairs[pair_key(pair.first, pair.second)] += 1
+
     def record_all(self, pairs: list[PlannedPair]) -> None:
         for pair in pairs:
             self.record(pair)

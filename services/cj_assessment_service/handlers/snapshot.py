@@ -48,11 +48,15 @@ class Snapshot:
         return [Participant(p.position, p.essay_id, p.anchor_grade) for p in self.participants]
 
     def history(self) -> PairingHistory:
-        """Pairs asked and answered or still open; a failed comparison frees its pair again."""
+        """Pairs asked (answered or open) count; a failed pair is only marked as used, so another
+        pair replaces it and its essays keep their place in the design."""
         history = PairingHistory(len(self.participants))
         for c in self.comparisons:
-            if c.status != FAILED:
-                history.record(PlannedPair(c.first_position, c.second_position))
+            pair = PlannedPair(c.first_position, c.second_position)
+            if c.status == FAILED:
+                history.exclude(pair)
+            else:
+                history.record(pair)
         return history
 
     def counts(self) -> list[int]:

@@ -121,3 +121,12 @@ def test_orientation_evens_out_positions() -> None:
     (pair,) = adaptive_round(history, np.zeros(2), np.eye(2), random.Random(0), limit=1)
     assert pair == PlannedPair(1, 0)
     assert history.balance == [0, 0]
+
+
+def test_an_excluded_pair_is_replaced_and_its_essays_keep_their_counts() -> None:
+    history = PairingHistory(4)
+    history.exclude(PlannedPair(0, 1))
+    assert history.counts == [0, 0, 0, 0]
+    pairs = adaptive_round(history, np.zeros(4), np.eye(4), random.Random(0), limit=2)
+    assert (0, 1) not in {pair_key(p.first, p.second) for p in pairs}
+    assert len(pairs) == 2
