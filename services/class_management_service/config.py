@@ -21,6 +21,9 @@ class Settings(SecureServiceSettings):
     DB_MAX_OVERFLOW: int = Field(default=5, ge=0)
     DB_POOL_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
     DB_POOL_RECYCLE_SECONDS: int = Field(default=1800, ge=-1)
+    # A ping is one more round trip per checkout; a dropped connection is already answered
+    # with a 503 and replaced, so the ping is off unless a network drops idle connections.
+    DB_POOL_PRE_PING: bool = False
     # PgBouncer in transaction mode cannot keep asyncpg's server-side prepared statements.
     DB_BEHIND_TRANSACTION_POOLER: bool = False
 

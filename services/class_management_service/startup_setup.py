@@ -26,7 +26,7 @@ def build_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.DB_MAX_OVERFLOW,
         pool_timeout=settings.DB_POOL_TIMEOUT_SECONDS,
         pool_recycle=settings.DB_POOL_RECYCLE_SECONDS,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.DB_POOL_PRE_PING,
         connect_args=_connect_args(settings),
     )
 

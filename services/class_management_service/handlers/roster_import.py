@@ -90,7 +90,8 @@ class RosterImportHandler:
                 event_id = events.created_event_id("student", student.id)
                 payload = events.student_created(student, [school_class.id])
                 self.uow.emit(payload, aggregate_id=student.id, event_id=event_id)
-        joined = [student for student in students if student.id in added - created]
+        newly_joined = added - created
+        joined = [student for student in students if student.id in newly_joined]
         await self._announce_joined(joined)
 
     async def _announce_joined(self, students: list[Student]) -> None:
