@@ -3,6 +3,7 @@ refusal answers with its code and status, and stores and publishes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from typing import Any
@@ -298,3 +299,24 @@ async def test_another_teacher_cannot_delete(
     assert_error(response, 404, "RESOURCE_NOT_FOUND", "i")
     mine = (await client.get(f"/v1/files/batch/{batch_id}", headers=teacher())).json()
     assert len(mine["files"]) == 1
+
+
+async def test_concurrent_uploads_of_the_same_bytes_store_one(
+    client: httpx.AsyncClient, database: Database
+) -> None:
+    batch_id = await new_batch(client)
+    same = parts(("a.txt", ESSAY.encode()))
+    responses = await asyncio.gather(*(upload(client, batch_id, same, f"c{i}") for i in range(4)))
+    assert sorted(r.status_code for r in responses) == [202, 409, 409, 409]
+    assert {r.json()["error_code"] for r in responses if r.status_code == 409} == {"DUPLICATE_FILE"}
+    assert await database.scalar("SELECT count(*) FROM file_uploads") == 1
+
+
+async def test_metrics_count_accepted_files_and_refusals(client: httpx.AsyncClient) -> None:
+    batch_id = await new_batch(client)
+    await upload(client, batch_id, parts(("a.docx", docs.docx_bytes(ESSAY))))
+    await upload(client, batch_id, parts(("b.doc", docs.legacy_doc_bytes())))
+    metrics = (await client.get("/metrics")).text
+    assert 'file_service_files_accepted_total{file_format="docx"} 1.0' in metrics
+    assert 'file_service_uploads_refused_total{error_code="UNSUPPORTED_FILE_TYPE"} 1.0' in metrics
+    assert "http_request_duration_seconds" in metrics
