@@ -1,0 +1,298 @@
+"""Roster import and class reads over HTTP, on the local stack.
+
+    ./dev pdm run bench-class-management [--roster 5000] [--imports 3] [--singles 1000]
+                                         [--reads 4000]
+
+Starts embedded PostgreSQL and Redis, migrates a fresh database with the service's Alembic
+chain, runs the real HTTP service (Hypercorn, one process) and drives it from httpx clients on
+the same machine. Side by side in one run:
+- roster import: one CSV of N new students per request (each student with its roster
+  membership and its StudentCreatedV1 in the outbox, in one transaction), and the same file
+  imported again (must change nothing);
+- the baseline: the same kind of students created one by one with POST /v1/classes/students,
+  with 1 and with 8 clients;
+- GET /v1/classes/<id> with 8 and 32 concurrent clients, beside GET /healthz (one SELECT 1) at
+  the same concurrency.
+Afterwards every created student must have exactly one StudentCreatedV1 row in event_outbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from huleedu_service_libs.testing.databases import run_alembic
+from huleedu_service_libs.testing.embedded import EmbeddedPostgres, EmbeddedRedis
+from huleedu_service_libs.testing.processes import free_port, port_open
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE_DIR = ROOT / "services" / "class_management_service"
+DATABASE = "huleedu_class_management"
+TEACHER = {"X-User-ID": "bench-teacher"}
+HEALTH = ("GET /healthz (SELECT 1)", "/healthz")
+Send = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+
+
+@dataclass
+class Outcome:
+    label: str
+    clients: int
+    items: int = 0
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+
+    @property
+    def per_second(self) -> float:
+        return self.items / self.seconds if self.seconds else 0.0
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def roster_csv(count: int, tag: str) -> bytes:
+    lines = ["first_name,last_name,email"]
+    lines += [f"Student{i},Bench,s{i}.{tag}@bench.example" for i in range(count)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def new_class(client: httpx.AsyncClient, name: str) -> str:
+    response = await client.post("/v1/classes", json={"name": name, "course_codes": ["ENG5"]})
+    response.raise_for_status()
+    return str(response.json()["id"])
+
+
+async def import_roster(
+    client: httpx.AsyncClient, class_id: str, data: bytes
+) -> tuple[float, dict[str, int]]:
+    started = time.perf_counter()
+    response = await client.post(
+        f"/v1/classes/{class_id}/students/import",
+        content=data,
+        headers={"Content-Type": "text/csv"},
+    )
+    elapsed = time.perf_counter() - started
+    response.raise_for_status()
+    return elapsed, response.json()["summary"]
+
+
+async def imports(client: httpx.AsyncClient, roster: int, runs: int) -> tuple[Outcome, Outcome]:
+    first = Outcome(f"import {roster} new", 1)
+    again = Outcome(f"re-import {roster} (no-op)", 1)
+    for run in range(runs):
+        class_id = await new_class(client, f"import-{run}")
+        data = roster_csv(roster, uuid.uuid4().hex[:8])
+        seconds, summary = await import_roster(client, class_id, data)
+        assert summary["created"] == roster, summary
+        first.items, first.seconds = first.items + roster, first.seconds + seconds
+        first.latencies_ms.append(seconds * 1000)
+        seconds, summary = await import_roster(client, class_id, data)
+        assert summary["already_present"] == roster, summary
+        again.items, again.seconds = again.items + roster, again.seconds + seconds
+        again.latencies_ms.append(seconds * 1000)
+    return first, again
+
+
+async def _worker(
+    client: httpx.AsyncClient, queue: asyncio.Queue[int], send: Send, outcome: Outcome
+) -> None:
+    while True:
+        try:
+            index = queue.get_nowait()
+        except asyncio.QueueEmpty:
+            return
+        started = time.perf_counter()
+        response = await send(client, index)
+        outcome.latencies_ms.append((time.perf_counter() - started) * 1000)
+        if response.is_success:
+            outcome.items += 1
+        else:
+            print(f"  unexpected {response.status_code}: {response.text[:200]}", file=sys.stderr)
+
+
+async def concurrent(base_url: str, label: str, clients: int, count: int, send: Send) -> Outcome:
+    outcome = Outcome(label, clients)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(count):
+        queue.put_nowait(index)
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(
+        base_url=base_url, headers=TEACHER, limits=limits, timeout=60
+    ) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(_worker(client, queue, send, outcome) for _ in range(clients)))
+        outcome.seconds = time.perf_counter() - started
+    return outcome
+
+
+def one_by_one(class_id: str, tag: str) -> Send:
+    async def send(client: httpx.AsyncClient, index: int) -> httpx.Response:
+        body = {
+            "first_name": f"Student{index}",
+            "last_name": "Single",
+            "email": f"single{index}.{tag}@bench.example",
+            "class_ids": [class_id],
+        }
+        return await client.post("/v1/classes/students", json=body)
+
+    return send
+
+
+def get(path: str) -> Send:
+    async def send(client: httpx.AsyncClient, index: int) -> httpx.Response:
+        return await client.get(path)
+
+    return send
+
+
+async def measure(base_url: str, dsn: str, roster: int, runs: int, singles: int, reads: int) -> int:
+    print(f"load average before: {_load()} (this machine: {os.cpu_count()} cores, shared)")
+    outcomes: list[Outcome] = []
+    async with httpx.AsyncClient(base_url=base_url, headers=TEACHER, timeout=120) as client:
+        warm = await new_class(client, "warm-up")
+        await import_roster(client, warm, roster_csv(200, "warm"))
+        outcomes += await imports(client, roster, runs)
+        class_id = await new_class(client, "singles")
+    for clients in (1, 8):
+        send = one_by_one(class_id, f"c{clients}")
+        outcomes.append(
+            await concurrent(base_url, "POST /students one by one", clients, singles, send)
+        )
+    await concurrent(base_url, "warm-up", 8, 500, get(f"/v1/classes/{class_id}"))
+    for clients in (8, 32):
+        for label, path in (("GET /v1/classes/<id>", f"/v1/classes/{class_id}"), HEALTH):
+            outcomes.append(await concurrent(base_url, label, clients, reads, get(path)))
+    print_table(outcomes)
+    print(f"load average after: {_load()}")
+    problems = await check_outbox(dsn)
+    print(f"students without exactly one StudentCreatedV1 in the outbox: {problems}")
+    return 1 if problems else 0
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+async def check_outbox(dsn: str) -> int:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return int(
+            await connection.fetchval(
+                """
+                SELECT count(*) FROM students s
+                WHERE (SELECT count(*) FROM event_outbox o
+                       WHERE o.topic = 'huleedu.class_management.student.created.v1'
+                         AND o.aggregate_id = s.id::text) <> 1
+                """
+            )
+        )
+    finally:
+        await connection.close()
+
+
+def print_table(outcomes: list[Outcome]) -> None:
+    columns = ("clients", "items", "items/s", "p50 ms", "p95 ms", "p99 ms")
+    widths = (8, 8, 10, 9, 9, 9)
+    print(f"{'scenario':<30}" + "".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)))
+    for o in outcomes:
+        print(
+            f"{o.label:<30}{o.clients:>8}{o.items:>8}{o.per_second:>10.0f}"
+            f"{o.percentile(0.5):>9.1f}{o.percentile(0.95):>9.1f}{o.percentile(0.99):>9.1f}"
+        )
+
+
+def start_service(
+    database_url: str, redis_url: str, port: int, logs: Path, workers: int
+) -> subprocess.Popen[bytes]:
+    environment = {
+        **os.environ,
+        "CLASS_MANAGEMENT_SERVICE_DATABASE_URL": database_url,
+        "CLASS_MANAGEMENT_SERVICE_REDIS_URL": redis_url + "/0",
+        "CLASS_MANAGEMENT_SERVICE_HTTP_HOST": "127.0.0.1",
+        "CLASS_MANAGEMENT_SERVICE_HTTP_PORT": str(port),
+        "CLASS_MANAGEMENT_SERVICE_LOG_LEVEL": "WARNING",
+        "CLASS_MANAGEMENT_SERVICE_ENVIRONMENT": "testing",
+        "PYTHONPATH": str(ROOT),
+    }
+    # As deployed (docker-compose.services.yml): Hypercorn serving the app factory.
+    command = [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(workers), "services.class_management_service.app:create_app()"]
+    with logs.open("wb") as log:
+        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while not port_open(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the service did not start; see {logs}")
+        time.sleep(0.1)
+    return process
+
+
+async def _create_database(dsn: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(f'CREATE DATABASE "{DATABASE}"')
+    finally:
+        await connection.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--roster", type=int, default=5000, help="students per imported file")
+    parser.add_argument("--imports", type=int, default=3, help="files imported (median of)")
+    parser.add_argument("--singles", type=int, default=1000, help="one-by-one creations")
+    parser.add_argument("--reads", type=int, default=4000, help="GETs per read scenario")
+    parser.add_argument("--workers", type=int, default=1, help="Hypercorn worker processes")
+    arguments = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="huleedu-bench-class-management-"))
+    postgres, redis = EmbeddedPostgres(workdir), EmbeddedRedis(workdir)
+    service: subprocess.Popen[bytes] | None = None
+    try:
+        postgres.start()
+        redis.start()
+        asyncio.run(_create_database(postgres.admin_dsn))
+        dsn = postgres.admin_dsn.rsplit("/", 1)[0] + f"/{DATABASE}"
+        database_url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
+        run_alembic(SERVICE_DIR, database_url, "upgrade", "head")
+        port = free_port()
+        logs = workdir / "service.log"
+        service = start_service(database_url, redis.url, port, logs, arguments.workers)
+        code = asyncio.run(
+            measure(
+                f"http://127.0.0.1:{port}",
+                dsn,
+                arguments.roster,
+                arguments.imports,
+                arguments.singles,
+                arguments.reads,
+            )
+        )
+    except BaseException:
+        log = workdir / "service.log"
+        if log.exists():
+            print(log.read_text()[-4000:], file=sys.stderr)
+        raise
+    finally:
+        if service is not None:
+            service.terminate()
+            service.wait(timeout=15)
+        redis.stop()
+        postgres.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()
