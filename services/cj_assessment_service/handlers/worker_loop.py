@@ -66,10 +66,11 @@ class AssessmentWorker:
         tasks = [self._claim_loop(), self._heartbeat_loop(), self._sweep_loop()]
         loops = [asyncio.create_task(task) for task in tasks]
         await self._stopping.wait()
-        for loop in loops:
-            loop.cancel()
-        await asyncio.gather(*loops, return_exceptions=True)
-        await asyncio.gather(*self.running.values(), return_exceptions=True)
+        # Running assessments are cut off: their steps are committed one by one, and the
+        # claim expires so that any worker resumes them.
+        for task in [*loops, *self.running.values()]:
+            task.cancel()
+        await asyncio.gather(*loops, *self.running.values(), return_exceptions=True)
 
     def stop(self) -> None:
         self._stopping.set()

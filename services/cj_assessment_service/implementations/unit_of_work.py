@@ -64,11 +64,10 @@ class SqlUnitOfWork:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
+        # close() rolls back whatever was not committed and detaches the rows without expiring
+        # them, so the use cases may still read what they loaded (expire_on_commit is off).
         session, self._session = self._active(), None
-        try:
-            await session.rollback()  # a no-op after commit
-        finally:
-            await session.close()
+        await session.close()
 
     async def claim_event(self, handler: str, event_id: UUID) -> bool:
         return await claim_event(self._active(), handler, event_id)

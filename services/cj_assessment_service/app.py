@@ -1,0 +1,46 @@
+"""The HTTP app: `hypercorn 'services.cj_assessment_service.app:create_app()'` or `python -m`."""
+
+from __future__ import annotations
+
+import asyncio
+
+from hypercorn.asyncio import serve
+from hypercorn.config import Config as HypercornConfig
+
+from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check
+from huleedu_service_libs.config import load_settings
+from huleedu_service_libs.logging_utils import configure_logging, route_hypercorn_logs
+from services.cj_assessment_service.api.anchor_routes import anchor_blueprint
+from services.cj_assessment_service.api.assessment_routes import assessment_blueprint
+from services.cj_assessment_service.api.errors import register_domain_error_handlers
+from services.cj_assessment_service.config import SERVICE_NAME, Settings
+from services.cj_assessment_service.startup_setup import build_container, build_engine
+
+
+def create_app(settings: Settings | None = None) -> HuleEduApp:
+    settings = settings or load_settings(Settings)
+    engine = build_engine(settings)
+    app = create_service_app(
+        service_name=SERVICE_NAME,
+        container=build_container(settings, engine),
+        database_engine=engine,
+        blueprints=[assessment_blueprint(), anchor_blueprint()],
+        health_checks=[redis_check(settings.REDIS_URL)],
+        health_check_timeout_seconds=settings.HEALTH_CHECK_TIMEOUT_SECONDS,
+        max_content_length=settings.MAX_REQUEST_BYTES,
+    )
+    register_domain_error_handlers(app)
+    return app
+
+
+def main() -> None:
+    settings = load_settings(Settings)
+    configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
+    config = HypercornConfig()
+    config.bind = [f"{settings.HTTP_HOST}:{settings.HTTP_PORT}"]
+    route_hypercorn_logs(config)
+    asyncio.run(serve(create_app(settings), config))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from dishka import AsyncContainer
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from common_core.courses import CourseCode
+from common_core.domain_enums import FileFormat
+from common_core.events.codec import new_envelope
+from common_core.events.file import EssayContentProvisionedV1
+from huleedu_service_libs.app import HuleEduApp
+from services.cj_assessment_service.app import create_app
+from services.cj_assessment_service.config import Settings, load_service_settings
+from services.cj_assessment_service.handlers.essays import RecordProvisionedEssay
+from services.cj_assessment_service.handlers.worker_loop import AssessmentWorker
+from services.cj_assessment_service.startup_setup import build_container, build_engine
+from services.cj_assessment_service.tests.support.fake_llm import FakeLlm
+from services.cj_assessment_service.tests.support.fake_services import (
+    INTERNAL_KEY,
+    FakeEntitlements,
+    FakeFileService,
+)
+from services.cj_assessment_service.tests.support.servers import serving
+from services.cj_assessment_service.worker_main import WorkerProvider
+
+SERVICE_DIR = Path(__file__).parents[2]
+TEACHER = "teacher-1"
+
+
+@dataclass
+class Externals:
+    entitlements: FakeEntitlements
+    files: FakeFileService
+    llm: FakeLlm
+    urls: dict[str, str]
+
+
+@pytest.fixture
+async def externals() -> AsyncIterator[Externals]:
+    entitlements, files, llm = FakeEntitlements(), FakeFileService(), FakeLlm()
+    async with serving(entitlements.app) as e, serving(files.app) as f, serving(llm.app) as m:
+        yield Externals(
+            entitlements, files, llm, {"ENTITLEMENTS_URL": e, "FILE_SERVICE_URL": f, "LLM": m}
+        )
+
+
+@pytest.fixture
+async def database_url(migrated_database: Callable[[Path], Awaitable[str]]) -> str:
+    return await migrated_database(SERVICE_DIR)
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def settings(
+    database_url: str, redis_url: str, externals: Externals, settings_overrides: dict[str, Any]
+) -> Settings:
+    values: dict[str, Any] = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "ENVIRONMENT": "testing",
+        "INTERNAL_API_KEY": INTERNAL_KEY,
+        "ENTITLEMENTS_URL": externals.urls["ENTITLEMENTS_URL"],
+        "FILE_SERVICE_URL": externals.urls["FILE_SERVICE_URL"],
+        "LLM_BASE_URL": externals.urls["LLM"] + "/v1",
+        "LLM_API_KEY": "sk-test",
+        "LLM_BACKOFF_BASE_SECONDS": 0.01,
+        "LLM_TIMEOUT_SECONDS": 2.0,
+        "COMPARISONS_PER_ESSAY": 6,
+        "MIN_COMPARISONS_PER_ESSAY": 3,
+        "RETRY_DELAY_SECONDS": 0.2,
+        "RUNNER_POLL_SECONDS": 0.05,
+    }
+    return load_service_settings(**(values | settings_overrides))
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+
+    async def scalar(self, sql: str, **params: Any) -> Any:
+        async with self.engine.connect() as connection:
+            return (await connection.execute(text(sql), params)).scalar()
+
+    async def rows(self, sql: str, **params: Any) -> list[Any]:
+        async with self.engine.connect() as connection:
+            return list((await connection.execute(text(sql), params)).all())
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    engine = create_async_engine(database_url)
+    yield Database(engine)
+    await engine.dispose()
+
+
+@dataclass
+class Worker:
+    container: AsyncContainer
+    externals: Externals
+
+    async def drain(self) -> int:
+        worker = await self.container.get(AssessmentWorker)
+        return await worker.drain()
+
+    async def provision(
+        self, qualities: list[float], owner: str = TEACHER, course: CourseCode = CourseCode.ENG6
+    ) -> UUID:
+        batch_id = uuid4()
+        handler = await self.container.get(RecordProvisionedEssay)
+        for index, quality in enumerate(qualities):
+            storage_id = f"text-{uuid4()}"
+            self.externals.files.texts[storage_id] = f"Essay {index}. It has quality {quality}."
+            await handler(provisioned(batch_id, owner, course, storage_id, index))
+        return batch_id
+
+
+def provisioned(batch_id: UUID, owner: str, course: CourseCode, storage_id: str, index: int) -> Any:
+    payload = EssayContentProvisionedV1(
+        batch_id=batch_id,
+        file_upload_id=uuid4(),
+        owner_user_id=owner,
+        course_code=course,
+        original_file_name=f"essay-{index}.txt",
+        file_format=FileFormat.TXT,
+        raw_file_storage_id=f"raw-{storage_id}",
+        text_storage_id=storage_id,
+        file_size_bytes=100,
+        file_md5="0" * 32,
+        text_char_count=40,
+    )
+    return new_envelope(payload, source_service="file_service", correlation_id=uuid4())
+
+
+@pytest.fixture
+async def worker(settings: Settings, externals: Externals) -> AsyncIterator[Worker]:
+    engine = build_engine(settings)
+    container = build_container(settings, engine, WorkerProvider(), http=False)
+    yield Worker(container, externals)
+    await container.close()
+    await engine.dispose()
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[HuleEduApp]:
+    application = create_app(settings)
+    async with application.test_app():
+        yield application
+
+
+def teacher(user: str = TEACHER, **extra: str) -> dict[str, str]:
+    return {"X-User-ID": user, "X-Correlation-ID": "corr-test-1", **extra}
