@@ -5,7 +5,9 @@ from uuid import UUID, uuid4
 import pytest
 from quart.typing import TestClientProtocol as Client
 
-from common_core.events.codec import decode_envelope
+from common_core.events.class_management import ClassCreatedV1
+from common_core.events.codec import decode_envelope_as
+from huleedu_service_libs.correlation import CorrelationContext
 from services.class_management_service.tests.integration.conftest import (
     OTHER_TEACHER,
     TEACHER,
@@ -40,9 +42,10 @@ async def test_create_class_commits_the_row_and_its_outbox_event(client: Client,
     [outbox] = await sql(
         "SELECT topic, aggregate_type, aggregate_id, event_data::text FROM event_outbox"
     )
-    envelope = decode_envelope(outbox.topic, outbox.event_data)
+    envelope = decode_envelope_as(outbox.topic, outbox.event_data, ClassCreatedV1)
     assert (outbox.aggregate_type, outbox.aggregate_id) == ("class", body["id"])
-    assert str(envelope.data.class_id) == body["id"]  # type: ignore[attr-defined]
+    assert str(envelope.data.class_id) == body["id"]
+    assert envelope.correlation_id == CorrelationContext.from_header("create-9a").uuid
 
 
 async def test_read_list_update_delete(client: Client, sql: Sql) -> None:

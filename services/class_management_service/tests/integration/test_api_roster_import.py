@@ -1,3 +1,4 @@
+import asyncio
 import io
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -96,3 +97,20 @@ async def test_unreadable_imports_change_nothing(
     )
     assert response.status_code == status, await response.get_json()
     assert await sql("SELECT id FROM students") == []
+
+
+async def test_the_same_file_imported_concurrently_creates_each_student_once(
+    client: Client, sql: Sql
+) -> None:
+    class_id = await _class_id(client)
+    first, second = await asyncio.gather(
+        _import(client, class_id, ROSTER), _import(client, class_id, ROSTER)
+    )
+
+    summaries = [(await response.get_json())["summary"] for response in (first, second)]
+    assert sorted(summary["created"] for summary in summaries) == [0, 2]
+    assert sorted(summary["already_present"] for summary in summaries) == [0, 2]
+    assert len(await sql("SELECT id FROM students")) == 2
+    assert len(await sql("SELECT * FROM class_student_association")) == 2
+    created_events = await sql("SELECT id FROM event_outbox WHERE topic LIKE '%student.created%'")
+    assert len(created_events) == 2
