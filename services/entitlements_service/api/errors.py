@@ -92,4 +92,6 @@ def register_domain_error_handlers(app: HuleEduApp) -> None:
 async def _on_database_error(error: DBAPIError) -> Response:
     if error.connection_invalidated:
         return await on_dependency_down(error)
-    raise error
+    # Any other database error is a bug: a 500 that says nothing about the cause.
+    logger.error("database error", exc_info=error)
+    return error_response(_detail(ErrorCode.UNKNOWN_ERROR, "Internal server error", {}))

@@ -42,3 +42,22 @@ def test_an_invalid_policy_stops_start_up_naming_the_entry(tmp_path: Path) -> No
     policy.write_text("version: '1'\nmetrics:\n  cj_comparison: {cost_per_unit: -1}\n")
     with pytest.raises(PolicyError, match=r"metrics\.cj_comparison\.cost_per_unit"):
         create_app(Settings(DATABASE_URL=URL, POLICY_PATH=policy))
+
+
+async def test_an_unreachable_database_is_a_503_error_detail_not_a_crash() -> None:
+    settings = Settings(
+        DATABASE_URL=URL, REDIS_URL="redis://127.0.0.1:1/0", INTERNAL_API_KEY="k" * 20
+    )
+    app = create_app(settings)
+    async with app.test_app():
+        response = await app.test_client().post(
+            "/internal/v1/entitlements/consume-credits",
+            json={"user_id": "u", "metric": "cj_comparison", "quantity": 1, "idempotency_key": "k"},
+            headers={"X-Internal-API-Key": "k" * 20, "X-Correlation-ID": "down-1"},
+        )
+        detail = await response.get_json()
+    assert response.status_code == 503
+    assert (detail["error_code"], detail["original_correlation_id"]) == (
+        "SERVICE_UNAVAILABLE",
+        "down-1",
+    )
