@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,6 +114,21 @@ class Worker:
     async def drain(self) -> int:
         worker = await self.container.get(AssessmentWorker)
         return await worker.drain()
+
+    async def finish(self, db: Database, assessment_id: str, timeout: float = 60.0) -> None:
+        """Drains until the assessment has ended and settled (pauses included)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            await self.drain()
+            settled = await db.scalar(
+                "SELECT credits_settled_at IS NOT NULL OR (state IN ('completed', 'failed', "
+                "'cancelled') AND authorization_id IS NULL) FROM assessments WHERE id = :a",
+                a=assessment_id,
+            )
+            if settled:
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"assessment {assessment_id} did not finish in {timeout} s")
 
     async def provision(
         self, qualities: list[float], owner: str = TEACHER, course: CourseCode = CourseCode.ENG6
