@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from dishka import Provider
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.run import run
@@ -23,13 +24,14 @@ from services.entitlements_service.startup_setup import (
 )
 
 
-def create_app(settings: Settings | None = None) -> HuleEduApp:
+def create_app(settings: Settings | None = None, *overrides: Provider) -> HuleEduApp:
+    """`overrides` replace providers (tests swap the clock this way, never by patching)."""
     settings = settings or load_settings(Settings)
     policies = load_policies(settings)
     engine = build_engine(settings)
     app = create_service_app(
         service_name=SERVICE_NAME,
-        container=build_container(settings, engine, policies),
+        container=build_container(settings, engine, policies, *overrides),
         database_engine=engine,
         blueprints=[internal_blueprint(), teacher_blueprint(), admin_blueprint()],
         health_checks=[redis_check(settings.REDIS_URL)],

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
 
+from services.entitlements_service.tests.support.fakes import FakeClock
 from services.entitlements_service.tests.support.fixtures import (  # noqa: F401
     ADMIN,
     INTERNAL,
+    ClockProvider,
     RunningService,
     ServiceFactory,
     running_service_fixture,
@@ -149,7 +152,12 @@ async def test_same_key_different_payload_is_409(service: RunningService) -> Non
     assert (first.status_code, changed.status_code) == (200, 409)
 
 
-async def test_hold_lifecycle_and_foreign_or_expired_holds(service: RunningService) -> None:
+async def test_hold_lifecycle_and_foreign_or_expired_holds(
+    running_service: ServiceFactory,
+) -> None:
+    clock = FakeClock(datetime.now(UTC))
+    service = await running_service(ClockProvider(clock))
+    await service.grant("user:u1", 10)
     created = await service.client.post(
         BASE + "/authorizations", json=consumption(quantity=20, ttl_seconds=1), headers=INTERNAL
     )
@@ -168,7 +176,7 @@ async def test_hold_lifecycle_and_foreign_or_expired_holds(service: RunningServi
         headers={**INTERNAL, "X-User-ID": "u1"},
     )
     assert (await used.get_json())["credits_remaining"] == 15
-    await service.scalar("SELECT pg_sleep(1.1)")
+    clock.advance(2)
     expired = await service.client.post(
         path + "/consume", json={"quantity": 1, "idempotency_key": "b"}, headers=INTERNAL
     )

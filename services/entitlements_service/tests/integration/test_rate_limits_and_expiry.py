@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,8 +10,10 @@ import redis.asyncio as redis_asyncio
 
 from services.entitlements_service.handlers.holds import Authorizations
 from services.entitlements_service.implementations.redis_rate_limits import RedisRateLimitStore
+from services.entitlements_service.tests.support.fakes import FakeClock
 from services.entitlements_service.tests.support.fixtures import (  # noqa: F401
     INTERNAL,
+    ClockProvider,
     ServiceFactory,
     running_service_fixture,
 )
@@ -75,7 +77,8 @@ async def test_a_rate_limited_charge_is_429_announced_and_not_charged(
 async def test_expired_holds_are_swept_and_their_credit_returns(
     running_service: ServiceFactory,
 ) -> None:
-    service = await running_service()
+    clock = FakeClock(datetime.now(UTC))
+    service = await running_service(ClockProvider(clock))
     created = await service.client.post(
         "/internal/v1/entitlements/authorizations",
         json={
@@ -89,7 +92,8 @@ async def test_expired_holds_are_swept_and_their_credit_returns(
     )
     assert created.status_code == 201
     assert await service.books_balance("user:e1") == (50, 30, 50, 30)
-    await asyncio.sleep(1.2)
+    assert await (await service.app.container.get(Authorizations)).expire_due(10) == 0
+    clock.advance(2)
     holds = await service.app.container.get(Authorizations)
 
     assert await holds.expire_due(batch_size=10) == 1

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dishka import Provider, Scope, provide
 from quart.typing import TestClientProtocol
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from huleedu_service_libs.app import HuleEduApp
 from services.entitlements_service.app import create_app
 from services.entitlements_service.config import Settings
+from services.entitlements_service.protocols import Clock
+from services.entitlements_service.tests.support.fakes import FakeClock
 from services.entitlements_service.tests.support.paths import SERVICE_DIR
 
 INTERNAL_KEY = "internal-test-key-0123456789"
@@ -79,15 +82,27 @@ class RunningService:
 ServiceFactory = Callable[..., Awaitable[RunningService]]
 
 
+class ClockProvider(Provider):
+    """Replaces the system clock, so a test moves time instead of sleeping."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(scope=Scope.APP)
+        self.clock = clock
+
+    @provide(override=True)
+    def fake_clock(self) -> Clock:
+        return self.clock
+
+
 @pytest.fixture(name="running_service")
 async def running_service_fixture(
     migrated_database: Callable[[Path], Awaitable[str]], redis_url: str
 ) -> AsyncIterator[ServiceFactory]:
     started: list[tuple[HuleEduApp, AsyncEngine]] = []
 
-    async def start(**overrides: Any) -> RunningService:
+    async def start(*providers: Provider, **overrides: Any) -> RunningService:
         settings = settings_for(await migrated_database(SERVICE_DIR), redis_url, **overrides)
-        app = create_app(settings)
+        app = create_app(settings, *providers)
         await app.startup()
         engine = create_async_engine(settings.DATABASE_URL)
         started.append((app, engine))
