@@ -1,6 +1,7 @@
 """CJ accuracy, reliability and fitting speed with the simulated judge and known true abilities.
 
 ./dev pdm run bench-cj [--seeds 20] [--sizes 30 50 100] [--skip-fit]
+./dev pdm run bench-cj --stack --skip-accuracy --skip-fit   (against `pdm run stack`)
 
 For each batch size, seed and design (coverage-only vs adaptive pairing) one simulated assessment
 runs to 20 comparisons per essay and is read at 5, 10, 15 and 20. True abilities ~ N(0, 1.7^2).
@@ -26,6 +27,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from simulation import Scenario, Snapshot, at_budget, rho_curve, run_scenario  # noqa: E402
+from stack_run import run_on_stack  # noqa: E402
 
 from services.cj_assessment_service.domain.bradley_terry import (  # noqa: E402
     ComparisonData,
@@ -132,14 +134,35 @@ def _timed(action: object, runs: int) -> float:
     return statistics.median(samples)
 
 
+def stack_row(args: argparse.Namespace) -> None:
+    print(f"\nA {args.stack_essays}-essay assessment on the running stack ({args.stack_file})")
+    for run in range(args.stack_runs):
+        figures = run_on_stack(args.stack_file, args.stack_essays, args.admin_key, timeout=120)
+        print(f"  run {run + 1}: " + ", ".join(f"{k}={_shown(v)}" for k, v in figures.items()))
+
+
+def _shown(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--sizes", type=int, nargs="+", default=[30, 50, 100])
     parser.add_argument("--fit-runs", type=int, default=5)
     parser.add_argument("--skip-fit", action="store_true")
+    parser.add_argument("--skip-accuracy", action="store_true")
+    parser.add_argument("--stack", action="store_true", help="also time an assessment on a stack")
+    parser.add_argument("--stack-file", type=Path, default=Path(".stack/stack.json"))
+    parser.add_argument("--stack-essays", type=int, default=30)
+    parser.add_argument("--stack-runs", type=int, default=3)
+    parser.add_argument("--admin-key", default="change-me")
     args = parser.parse_args()
     started = time.perf_counter()
+    if args.stack:
+        stack_row(args)
+    if args.skip_accuracy:
+        return
     accuracy_table(args.sizes, args.seeds)
     position_bias_row(args.seeds)
     if not args.skip_fit:
