@@ -85,11 +85,12 @@ class UseCaseProvider(Provider):
     @provide
     def unit_of_work(
         self,
+        engine: AsyncEngine,
         sessions: async_sessionmaker[AsyncSession],
         outbox: OutboxManager,
         notifier: Notifier,
     ) -> UnitOfWork:
-        return SqlAlchemyUnitOfWork(sessions, outbox, notifier)
+        return SqlAlchemyUnitOfWork(engine, sessions, outbox, notifier)
 
     classes = provide(ClassHandlers)
     students = provide(StudentHandlers)

@@ -4,6 +4,7 @@ real-time notifier (Redis) and the clock. Each has exactly those two implementat
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
@@ -114,6 +115,10 @@ class UnitOfWork(Protocol):
     def associations(self) -> AssociationRepository: ...
 
     async def __aenter__(self) -> Self: ...
+
+    def read_only(self) -> AbstractAsyncContextManager[Self]:
+        """The repositories for reads only: no transaction to commit, nothing to emit."""
+
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,

@@ -44,13 +44,13 @@ class ClassHandlers:
         return ClassDetails(school_class, course, student_count=0)
 
     async def get(self, owner: str, class_id: UUID) -> ClassDetails:
-        async with self.uow:
+        async with self.uow.read_only():
             return await self._details(owner, class_id)
 
     async def list_owned(
         self, owner: str, course_code: str | None, limit: int, offset: int
     ) -> Page[ClassDetails]:
-        async with self.uow:
+        async with self.uow.read_only():
             if course_code is not None:
                 course_code = (await self._course(course_code.strip().upper())).code
             return await self.uow.classes.list_owned(owner, course_code, limit, offset)

@@ -38,7 +38,7 @@ class ReviewHandlers:
         self.roster_limit = roster_limit
 
     async def review(self, owner: str, batch_id: UUID) -> BatchReview:
-        async with self.uow:
+        async with self.uow.read_only():
             associations = await self._owned_batch(owner, batch_id)
             return await self._review(associations, completed=False)
 

@@ -19,7 +19,7 @@ class RosterHandlers:
         self.clock = clock
 
     async def roster(self, owner: str, class_id: UUID, limit: int, offset: int) -> Page[Student]:
-        async with self.uow:
+        async with self.uow.read_only():
             await self._owned_class(owner, class_id)
             return await self.uow.memberships.roster(class_id, limit, offset)
 

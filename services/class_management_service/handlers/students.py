@@ -48,7 +48,7 @@ class StudentHandlers:
         return StudentDetails(student, class_ids)
 
     async def get(self, owner: str, student_id: UUID) -> StudentDetails:
-        async with self.uow:
+        async with self.uow.read_only():
             student = await self._owned(owner, student_id)
             class_ids = await self.uow.memberships.class_ids_of([student_id])
         return StudentDetails(student, class_ids[student_id])

@@ -55,7 +55,7 @@ class AssociationTimeoutMonitor:
             now = self.clock.now()
             completed = resolved = 0
             while True:
-                async with self.uow:
+                async with self.uow.read_only():
                     due = await self.uow.associations.batches_due(
                         self.policy.cutoff(now), self.batch_limit
                     )

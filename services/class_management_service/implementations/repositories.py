@@ -10,7 +10,6 @@ from uuid import UUID
 from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.class_management_service.domain.errors import DuplicateStudentError
 from services.class_management_service.domain.model import (
@@ -25,6 +24,7 @@ from services.class_management_service.implementations.tables import (
     COURSES,
     MEMBERSHIPS,
     STUDENTS,
+    Executor,
     as_row,
 )
 
@@ -53,7 +53,7 @@ _INSERT_STUDENT = (
 
 
 class SqlCourseRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Executor) -> None:
         self.session = session
 
     async def get(self, code: str) -> Course | None:
@@ -62,7 +62,7 @@ class SqlCourseRepository:
 
 
 class SqlClassRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Executor) -> None:
         self.session = session
 
     async def add(self, school_class: SchoolClass) -> None:
@@ -125,7 +125,7 @@ def _details(values: Any) -> ClassDetails:
 
 
 class SqlStudentRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Executor) -> None:
         self.session = session
 
     async def add_if_absent(self, student: Student) -> Student:

@@ -9,7 +9,6 @@ from uuid import UUID
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from common_core.domain_enums import AssociationStatus, ValidationMethod
 from services.class_management_service.domain.model import EssayAssociation, Page, Student
@@ -17,6 +16,7 @@ from services.class_management_service.implementations.tables import (
     ASSOCIATIONS,
     MEMBERSHIPS,
     STUDENTS,
+    Executor,
     as_row,
 )
 
@@ -34,7 +34,7 @@ _BATCH_LOCK_NAMESPACE = 0x434D5F4241544348  # "CM_BATCH"
 
 
 class SqlMembershipRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Executor) -> None:
         self.session = session
 
     async def add_many(
@@ -95,7 +95,7 @@ class SqlMembershipRepository:
 
 
 class SqlAssociationRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Executor) -> None:
         self.session = session
 
     async def lock_batch(self, batch_id: UUID, *, wait: bool) -> bool:

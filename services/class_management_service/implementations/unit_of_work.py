@@ -3,11 +3,13 @@ go into event_outbox inside that transaction; notifications leave only after the
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Self
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from common_core.events.base import EventPayload
 from huleedu_service_libs.idempotency import claim_event
@@ -23,31 +25,44 @@ from services.class_management_service.implementations.roster_repositories impor
     SqlAssociationRepository,
     SqlMembershipRepository,
 )
+from services.class_management_service.implementations.tables import Executor
 from services.class_management_service.protocols import Notification, Notifier
 
 
 class SqlAlchemyUnitOfWork:
     def __init__(
         self,
+        engine: AsyncEngine,
         session_factory: async_sessionmaker[AsyncSession],
         outbox: OutboxManager,
         notifier: Notifier,
     ) -> None:
+        self._engine = engine
         self._session_factory = session_factory
         self._outbox = outbox
         self._notifier = notifier
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> Self:
-        session = self._session = self._session_factory()
-        self.courses = SqlCourseRepository(session)
-        self.classes = SqlClassRepository(session)
-        self.students = SqlStudentRepository(session)
-        self.memberships = SqlMembershipRepository(session)
-        self.associations = SqlAssociationRepository(session)
+        self._session = self._session_factory()
+        self._bind(self._session)
         self._events = EventCollector()
         self._notifications: list[Notification] = []
         return self
+
+    @asynccontextmanager
+    async def read_only(self) -> AsyncIterator[Self]:
+        # Autocommit on a plain connection: no BEGIN/ROLLBACK round trips, no ORM session.
+        async with self._engine.connect() as connection:
+            self._bind(await connection.execution_options(isolation_level="AUTOCOMMIT"))
+            yield self
+
+    def _bind(self, executor: Executor) -> None:
+        self.courses = SqlCourseRepository(executor)
+        self.classes = SqlClassRepository(executor)
+        self.students = SqlStudentRepository(executor)
+        self.memberships = SqlMembershipRepository(executor)
+        self.associations = SqlAssociationRepository(executor)
 
     async def __aexit__(
         self,

@@ -4,7 +4,8 @@ semantics (the repository contract tests run the same assertions against both)."
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -118,6 +119,11 @@ class FakeUnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         self.db.restore(self._snapshot)
+
+    @asynccontextmanager
+    async def read_only(self) -> AsyncIterator[Self]:
+        async with self:
+            yield self
 
     async def claim_event(self, handler: str, event_id: UUID) -> bool:
         if (handler, event_id) in self.db.processed:

@@ -11,4 +11,4 @@ def sql_unit_of_work(
     engine: AsyncEngine, notifier: FakeNotifier | None = None
 ) -> SqlAlchemyUnitOfWork:
     sessions = async_sessionmaker(engine, expire_on_commit=False)
-    return SqlAlchemyUnitOfWork(sessions, OutboxManager(None), notifier or FakeNotifier())
+    return SqlAlchemyUnitOfWork(engine, sessions, OutboxManager(None), notifier or FakeNotifier())
