@@ -29,7 +29,6 @@ class Settings(SecureServiceSettings):
 
     MAX_IMPORT_BYTES: int = Field(default=2_000_000, gt=0)
     MAX_IMPORT_ROWS: int = Field(default=10_000, gt=0)
-    MAX_JSON_BODY_BYTES: int = Field(default=64_000, gt=0)
     NOTIFICATION_TIMEOUT_SECONDS: float = Field(default=0.5, gt=0)
 
     WORKER_METRICS_PORT: int | None = None  # /metrics of the worker process, when set

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from uuid import UUID
+import functools
+from uuid import UUID, uuid5
 
 from common_core.courses import CourseCode
 from common_core.events.class_management import (
@@ -13,7 +14,7 @@ from common_core.events.class_management import (
     StudentCreatedV1,
     StudentUpdatedV1,
 )
-from common_core.events.envelope import deterministic_event_id
+from common_core.events.envelope import HULEEDU_NAMESPACE, deterministic_event_id
 from services.class_management_service.domain.model import EssayAssociation, SchoolClass, Student
 
 
@@ -46,7 +47,13 @@ def student_updated(student: Student, class_ids: list[UUID]) -> StudentUpdatedV1
 
 
 def created_event_id(kind: str, entity_id: UUID) -> UUID:
-    return deterministic_event_id(f"class_management.{kind}_created", str(entity_id))
+    return deterministic_event_id(_namespace(f"class_management.{kind}_created"), str(entity_id))
+
+
+@functools.cache
+def _namespace(name: str) -> UUID:
+    # The same UUID deterministic_event_id derives from the name, computed once.
+    return uuid5(HULEEDU_NAMESPACE, name)
 
 
 def associations_confirmed(

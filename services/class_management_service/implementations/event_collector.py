@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from common_core.events import class_management as events
 from common_core.events.base import EventPayload
-from common_core.events.codec import new_envelope
+from common_core.events.codec import envelope_type_for
 from common_core.events.envelope import EventEnvelope
+from common_core.events.registry import spec_for_payload
 from huleedu_service_libs.correlation import require_correlation
 from services.class_management_service.config import SERVICE_NAME
 
@@ -31,17 +33,26 @@ class PendingEvent:
     envelope: EventEnvelope[Any]
 
 
+@functools.cache
+def _envelope_type(payload_type: type[EventPayload]) -> tuple[str, type[EventEnvelope[Any]]]:
+    # What new_envelope looks up on every call; a roster import builds thousands of envelopes.
+    topic = spec_for_payload(payload_type).topic
+    return topic, envelope_type_for(topic)
+
+
 class EventCollector:
     def __init__(self) -> None:
         self.pending: list[PendingEvent] = []
 
     def add(self, payload: EventPayload, aggregate_id: UUID, event_id: UUID | None) -> None:
+        topic, envelope_type = _envelope_type(type(payload))
         # The correlation id is the caller's (HTTP request, consumed event or monitor sweep).
-        envelope = new_envelope(
-            payload,
+        envelope = envelope_type(
+            event_id=event_id or uuid4(),
+            event_type=topic,
             source_service=SERVICE_NAME,
             correlation_id=require_correlation().uuid,
-            event_id=event_id,
+            data=payload,
         )
         pending = PendingEvent(AGGREGATE_TYPES[type(payload)], str(aggregate_id), envelope)
         self.pending.append(pending)
