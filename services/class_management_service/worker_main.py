@@ -35,6 +35,10 @@ from services.class_management_service.startup_setup import build_container, bui
 logger = create_service_logger("class_management_service.worker")
 
 
+class WorkerLoopEndedError(RuntimeError):
+    pass
+
+
 class WorkerProvider(Provider):
     scope = Scope.APP
 
@@ -105,16 +109,18 @@ class Worker:
         tasks = [asyncio.create_task(loop) for loop in loops]
         stop = asyncio.create_task(self.stopping.wait())
         done, _ = await asyncio.wait([stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
-        if stop not in done:
-            logger.error("a worker loop ended on its own; stopping the worker")
         self.stopping.set()
         consumer.stop()
         await relay.stop()
         results = await asyncio.gather(*tasks, return_exceptions=True)
         stop.cancel()
-        for result in results:
-            if isinstance(result, BaseException):
-                logger.error("worker loop failed", exc_info=result)
+        failures = [result for result in results if isinstance(result, BaseException)]
+        for failure in failures:
+            logger.error("worker loop failed", exc_info=failure)
+        if stop not in done:  # a loop ended on its own: exit non-zero so the worker is restarted
+            raise WorkerLoopEndedError("a worker loop ended without being stopped") from (
+                failures[0] if failures else None
+            )
 
     def stop(self) -> None:
         self.stopping.set()
