@@ -13,6 +13,9 @@ from common_core.domain_enums import CreditSubjectType
 from common_core.field_types import MetricName
 
 WINDOW_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+# Bounds that keep every cost (quantity x unit cost) well inside a 64-bit balance.
+MAX_QUANTITY = 1_000_000
+MAX_UNIT_COST = 1_000_000
 
 
 class PolicyError(ValueError):
@@ -38,7 +41,7 @@ class RateLimit(_Strict):
 
 
 class MetricPolicy(_Strict):
-    cost_per_unit: Annotated[int, Field(ge=0)] = 0
+    cost_per_unit: Annotated[int, Field(ge=0, le=MAX_UNIT_COST)] = 0
     free: bool = False
     rate_limits: list[RateLimit] = Field(default_factory=list)
 

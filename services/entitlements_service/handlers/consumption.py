@@ -13,10 +13,11 @@ from common_core.models.entitlements_api import ConsumeCreditsRequest, ConsumeCr
 from services.entitlements_service.domain.accounts import Actor
 from services.entitlements_service.domain.errors import (
     IdempotencyConflictError,
+    InvalidRequestError,
     UnknownMetricError,
 )
 from services.entitlements_service.domain.ledger import LedgerEntry, Movement, scoped_key
-from services.entitlements_service.domain.policy import CreditPolicy, MetricPolicy
+from services.entitlements_service.domain.policy import MAX_QUANTITY, CreditPolicy, MetricPolicy
 from services.entitlements_service.handlers.accounts import move_for_first_payer
 from services.entitlements_service.handlers.events import (
     emit_balance_changed,
@@ -30,6 +31,12 @@ from services.entitlements_service.protocols import Clock, UnitOfWork, UnitOfWor
 
 class DuplicateRequestError(Exception):
     """A concurrent request with the same key committed first; answer with its result."""
+
+
+def checked_quantity(quantity: int) -> int:
+    if quantity > MAX_QUANTITY:
+        raise InvalidRequestError(f"quantity may be at most {MAX_QUANTITY}", quantity=quantity)
+    return quantity
 
 
 def priced(policy: CreditPolicy, metric: str) -> MetricPolicy:
@@ -76,7 +83,7 @@ async def charge(
     correlation_id: UUID,
 ) -> LedgerEntry:
     """Charges inside `uow` (the caller commits); DuplicateRequestError if the key got taken."""
-    cost = request.quantity * priced(policy, request.metric).cost_per_unit
+    cost = checked_quantity(request.quantity) * priced(policy, request.metric).cost_per_unit
     actor = Actor(request.user_id, request.org_id)
     after = await move_for_first_payer(uow, actor, -cost, 0, policy, correlation_id)
     key = scoped_key("consume", request.idempotency_key)
@@ -113,6 +120,7 @@ class ConsumeCredits:
         self, request: ConsumeCreditsRequest, correlation_id: UUID
     ) -> ConsumeCreditsResponse:
         policy = self.policies.current
+        checked_quantity(request.quantity)
         usage = RateUsage(
             request.user_id, request.metric, request.quantity, priced(policy, request.metric)
         )

@@ -26,6 +26,7 @@ from services.entitlements_service.domain.ledger import LedgerEntry, Movement, s
 from services.entitlements_service.handlers.accounts import move_for_first_payer
 from services.entitlements_service.handlers.consumption import (
     DuplicateRequestError,
+    checked_quantity,
     earlier_charge,
     priced,
 )
@@ -94,6 +95,7 @@ class Authorizations:
         if metric_policy.free:
             raise InvalidRequestError("a free metric needs no authorization", metric=request.metric)
         ttl = self.limits.ttl(request.ttl_seconds)
+        checked_quantity(request.quantity)
         async with self.uows() as uow:
             existing = await self._existing_hold(uow, request, key)
             if existing is not None:
@@ -172,7 +174,7 @@ class Authorizations:
         movement = _consume_movement(hold, request.quantity, resource_id)
         if await earlier_charge(uow, key, movement) is not None:
             return hold, True
-        cost = request.quantity * hold.unit_cost
+        cost = checked_quantity(request.quantity) * hold.unit_cost
         consumed = hold.consume(cost, self.clock.now())
         after = await shift_held(uow, hold.payer, -cost, -cost)
         await uow.authorizations.save(consumed)

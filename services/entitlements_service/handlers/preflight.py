@@ -18,6 +18,7 @@ from services.entitlements_service.domain.errors import InvalidRequestError
 from services.entitlements_service.domain.policy import CreditPolicy
 from services.entitlements_service.domain.rate_limits import RateVerdict
 from services.entitlements_service.handlers.accounts import available_balances
+from services.entitlements_service.handlers.consumption import checked_quantity
 from services.entitlements_service.handlers.rate_limiting import RateLimiter
 from services.entitlements_service.implementations.policy_store import PolicyStore
 from services.entitlements_service.protocols import Clock, UnitOfWorkFactory
@@ -86,6 +87,8 @@ class CheckCredits:
             raise InvalidRequestError(
                 f"at most {self.max_bulk} requirements per check", count=len(request.requirements)
             )
+        for item in request.requirements:
+            checked_quantity(item.quantity)
         policy = self.policies.current
         actor = Actor(request.user_id, request.org_id)
         async with self.uows() as uow:

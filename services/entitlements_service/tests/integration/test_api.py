@@ -74,6 +74,8 @@ async def service(running_service: ServiceFactory) -> RunningService:
         ),
         ("/consume-credits", consumption(metric="telepathy"), INTERNAL, 400, "VALIDATION_ERROR"),
         ("/consume-credits", consumption(quantity=1000), INTERNAL, 402, "INSUFFICIENT_CREDITS"),
+        ("/consume-credits", consumption(quantity=10**20), INTERNAL, 400, "VALIDATION_ERROR"),
+        ("/authorizations", consumption(quantity=2**40), INTERNAL, 400, "VALIDATION_ERROR"),
         ("/consume-credits", [1, 2, 3], INTERNAL, 422, "SCHEMA_VALIDATION_ERROR"),
         ("/authorizations", consumption(quantity=0), INTERNAL, 422, "SCHEMA_VALIDATION_ERROR"),
         ("/authorizations", consumption(metric="essay_upload"), INTERNAL, 400, "VALIDATION_ERROR"),
