@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from common_core.domain_enums import AuthorizationStatus, CreditMovementReason, CreditSubjectType
 from services.entitlements_service.domain.accounts import Balance
@@ -113,7 +113,7 @@ class LedgerPage(_Body):
 
 class TeacherLedgerArgs(_Body):
     account: Literal["user", "org"] = "user"
-    cursor: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,18}$")] | None = None
+    cursor: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,17}$")] | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 
@@ -121,9 +121,9 @@ class AdminLedgerArgs(_Body):
     subject_type: CreditSubjectType | None = None
     subject_id: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     reason: CreditMovementReason | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    cursor: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,18}$")] | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    cursor: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,17}$")] | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
 
 

@@ -242,8 +242,15 @@ async def test_teacher_routes_need_a_user_and_show_only_their_own(service: Runni
         "admin_adjustment",
         "signup_bonus",
     ]
-    bad = await service.client.get("/v1/entitlements/ledger?limit=0", headers={"X-User-ID": "u1"})
-    assert bad.status_code in (400, 422)
+    for query in ("limit=0", "cursor=99999999999999999999", "cursor=-1", "account=school"):
+        bad = await service.client.get(
+            f"/v1/entitlements/ledger?{query}", headers={"X-User-ID": "u1"}
+        )
+        assert bad.status_code in (400, 422), query
+    no_org = await service.client.get(
+        "/v1/entitlements/ledger?account=org", headers={"X-User-ID": "u1"}
+    )
+    assert no_org.status_code == 400
 
 
 async def test_admin_routes_need_the_key_and_are_audited(service: RunningService) -> None:
@@ -257,6 +264,10 @@ async def test_admin_routes_need_the_key_and_are_audited(service: RunningService
     search = await service.client.get(
         "/admin/v1/entitlements/ledger?reason=admin_adjustment", headers=ADMIN
     )
+    naive = await service.client.get(
+        "/admin/v1/entitlements/ledger?since=2026-01-01T00:00:00", headers=ADMIN
+    )
+    assert naive.status_code in (400, 422)
     assert {e["actor"] for e in (await search.get_json())["entries"]} == {"admin", "ops"}
     reload = await service.client.post("/admin/v1/entitlements/policy/reload", headers=ADMIN)
     assert reload.status_code == 200
