@@ -19,7 +19,13 @@ from common_core.events.registry import ProcessingEvent, topic_name
 from scripts.demo_data.essays import ESSAYS, HERE, path_of
 from tests.functional.platform import Platform, client, multipart, needs
 
-pytestmark = [pytest.mark.asyncio(loop_scope="session"), pytest.mark.integration, pytest.mark.slow]
+# The timeout covers the platform's start-up, which the first test of the session pays.
+pytestmark = [
+    pytest.mark.asyncio(loop_scope="session"),
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.timeout(600),
+]
 CM = "class_management_service"
 FILES = "file_service"
 

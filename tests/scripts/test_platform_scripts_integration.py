@@ -22,6 +22,8 @@ def run_script(name: str, *arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(600)
 def test_migrate_all_creates_each_database_and_the_verifier_accepts_the_outbox(
     postgres_server: PostgresEndpoint,
 ) -> None:
