@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from uuid import UUID, uuid4
 
 from common_core.domain_enums import JudgeKind
@@ -89,6 +90,17 @@ def _detail(code: ErrorCode, message: str) -> ErrorDetail:
     return ErrorDetail(
         error_code=code, message=message, correlation_id=uuid4(), service="fake", operation="x"
     )
+
+
+class ManualClock:
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2026, 1, 1, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
 
 
 class FakeContent:

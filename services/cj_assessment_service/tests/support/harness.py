@@ -32,9 +32,12 @@ from services.cj_assessment_service.handlers.sweeper import StallSweeper
 from services.cj_assessment_service.handlers.worker_loop import AssessmentWorker
 from services.cj_assessment_service.implementations.simulated_judge import SimulatedJudge
 from services.cj_assessment_service.protocols import ComparisonJudge
-from services.cj_assessment_service.tests.support.fakes import FakeContent, FakeCredits
-from services.cj_assessment_service.tests.support.memory import (
+from services.cj_assessment_service.tests.support.fakes import (
+    FakeContent,
+    FakeCredits,
     ManualClock,
+)
+from services.cj_assessment_service.tests.support.memory import (
     MemoryState,
     MemoryUnitOfWorkFactory,
 )

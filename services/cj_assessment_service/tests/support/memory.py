@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, Self, TypeVar
 from uuid import UUID
 
@@ -47,17 +47,6 @@ class MemoryState:
 
     def events(self, payload_type: type[EventPayload]) -> list[Any]:
         return [e.data for e in self.outbox if isinstance(e.data, payload_type)]
-
-
-class ManualClock:
-    def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime(2026, 1, 1, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
 
 
 class _Repository:
