@@ -46,6 +46,43 @@ HEALTH = ("GET /healthz (SELECT 1)", "/healthz")
 Send = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
 
 
+def _proc_stat(pid: str) -> tuple[int, float] | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    ticks = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return int(fields[1]), ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU used so far by a process and all its descendants (Linux /proc)."""
+    stats = {int(pid): _proc_stat(pid) for pid in os.listdir("/proc") if pid.isdigit()}
+    children: dict[int, list[int]] = {}
+    for pid, stat in stats.items():
+        if stat is not None:
+            children.setdefault(stat[0], []).append(pid)
+    total, pending = 0.0, [root]
+    while pending:
+        pid = pending.pop()
+        stat = stats.get(pid)
+        total += stat[1] if stat is not None else 0.0
+        pending.extend(children.get(pid, []))
+    return total
+
+
+@dataclass
+class Meters:
+    """CPU of the service's and PostgreSQL's process trees, to report per item: unlike wall
+    time, it hardly moves with the other load on a shared machine."""
+
+    service_pid: int
+    postgres_pid: int
+
+    def read(self) -> tuple[float, float]:
+        return tree_cpu_seconds(self.service_pid), tree_cpu_seconds(self.postgres_pid)
+
+
 @dataclass
 class Outcome:
     label: str
@@ -53,6 +90,15 @@ class Outcome:
     items: int = 0
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
+    service_cpu: float = 0.0
+    postgres_cpu: float = 0.0
+
+    def add_cpu(self, before: tuple[float, float], after: tuple[float, float]) -> None:
+        self.service_cpu += after[0] - before[0]
+        self.postgres_cpu += after[1] - before[1]
+
+    def cpu_ms_per_item(self, seconds: float) -> float:
+        return 1000 * seconds / self.items if self.items else 0.0
 
     @property
     def per_second(self) -> float:
@@ -89,20 +135,21 @@ async def import_roster(
     return elapsed, response.json()["summary"]
 
 
-async def imports(client: httpx.AsyncClient, roster: int, runs: int) -> tuple[Outcome, Outcome]:
+async def imports(
+    client: httpx.AsyncClient, meters: Meters, roster: int, runs: int
+) -> tuple[Outcome, Outcome]:
     first = Outcome(f"import {roster} new", 1)
     again = Outcome(f"re-import {roster} (no-op)", 1)
     for run in range(runs):
         class_id = await new_class(client, f"import-{run}")
         data = roster_csv(roster, uuid.uuid4().hex[:8])
-        seconds, summary = await import_roster(client, class_id, data)
-        assert summary["created"] == roster, summary
-        first.items, first.seconds = first.items + roster, first.seconds + seconds
-        first.latencies_ms.append(seconds * 1000)
-        seconds, summary = await import_roster(client, class_id, data)
-        assert summary["already_present"] == roster, summary
-        again.items, again.seconds = again.items + roster, again.seconds + seconds
-        again.latencies_ms.append(seconds * 1000)
+        for outcome, expected in ((first, "created"), (again, "already_present")):
+            before = meters.read()
+            seconds, summary = await import_roster(client, class_id, data)
+            assert summary[expected] == roster, summary
+            outcome.add_cpu(before, meters.read())
+            outcome.items, outcome.seconds = outcome.items + roster, outcome.seconds + seconds
+            outcome.latencies_ms.append(seconds * 1000)
     return first, again
 
 
@@ -121,6 +168,13 @@ async def _worker(
             outcome.items += 1
         else:
             print(f"  unexpected {response.status_code}: {response.text[:200]}", file=sys.stderr)
+
+
+async def metered(meters: Meters, scenario: Awaitable[Outcome]) -> Outcome:
+    before = meters.read()
+    outcome = await scenario
+    outcome.add_cpu(before, meters.read())
+    return outcome
 
 
 async def concurrent(base_url: str, label: str, clients: int, count: int, send: Send) -> Outcome:
@@ -158,23 +212,24 @@ def get(path: str) -> Send:
     return send
 
 
-async def measure(base_url: str, dsn: str, roster: int, runs: int, singles: int, reads: int) -> int:
+async def measure(base_url: str, dsn: str, meters: Meters, sizes: argparse.Namespace) -> int:
     print(f"load average before: {_load()} (this machine: {os.cpu_count()} cores, shared)")
     outcomes: list[Outcome] = []
     async with httpx.AsyncClient(base_url=base_url, headers=TEACHER, timeout=120) as client:
         warm = await new_class(client, "warm-up")
         await import_roster(client, warm, roster_csv(200, "warm"))
-        outcomes += await imports(client, roster, runs)
+        outcomes += await imports(client, meters, sizes.roster, sizes.imports)
         class_id = await new_class(client, "singles")
     for clients in (1, 8):
         send = one_by_one(class_id, f"c{clients}")
-        outcomes.append(
-            await concurrent(base_url, "POST /students one by one", clients, singles, send)
-        )
+        label = "POST /students one by one"
+        scenario = concurrent(base_url, label, clients, sizes.singles, send)
+        outcomes.append(await metered(meters, scenario))
     await concurrent(base_url, "warm-up", 8, 500, get(f"/v1/classes/{class_id}"))
     for clients in (8, 32):
         for label, path in (("GET /v1/classes/<id>", f"/v1/classes/{class_id}"), HEALTH):
-            outcomes.append(await concurrent(base_url, label, clients, reads, get(path)))
+            scenario = concurrent(base_url, label, clients, sizes.reads, get(path))
+            outcomes.append(await metered(meters, scenario))
     print_table(outcomes)
     print(f"load average after: {_load()}")
     problems = await check_outbox(dsn)
@@ -204,14 +259,16 @@ async def check_outbox(dsn: str) -> int:
 
 
 def print_table(outcomes: list[Outcome]) -> None:
-    columns = ("clients", "items", "items/s", "p50 ms", "p95 ms", "p99 ms")
-    widths = (8, 8, 10, 9, 9, 9)
+    columns = ("clients", "items", "items/s", "p50 ms", "p95 ms", "p99 ms", "svc cpu", "pg cpu")
+    widths = (8, 8, 10, 9, 9, 9, 9, 9)
     print(f"{'scenario':<30}" + "".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)))
     for o in outcomes:
         print(
             f"{o.label:<30}{o.clients:>8}{o.items:>8}{o.per_second:>10.0f}"
             f"{o.percentile(0.5):>9.1f}{o.percentile(0.95):>9.1f}{o.percentile(0.99):>9.1f}"
+            f"{o.cpu_ms_per_item(o.service_cpu):>9.3f}{o.cpu_ms_per_item(o.postgres_cpu):>9.3f}"
         )
+    print("svc cpu / pg cpu: CPU milliseconds per item of the service's and PostgreSQL's processes")
 
 
 def start_service(
@@ -269,16 +326,8 @@ def main() -> None:
         port = free_port()
         logs = workdir / "service.log"
         service = start_service(database_url, redis.url, port, logs, arguments.workers)
-        code = asyncio.run(
-            measure(
-                f"http://127.0.0.1:{port}",
-                dsn,
-                arguments.roster,
-                arguments.imports,
-                arguments.singles,
-                arguments.reads,
-            )
-        )
+        meters = Meters(service.pid, postgres.server.pid)
+        code = asyncio.run(measure(f"http://127.0.0.1:{port}", dsn, meters, arguments))
     except BaseException:
         log = workdir / "service.log"
         if log.exists():

@@ -24,7 +24,10 @@ from services.class_management_service.startup_setup import build_container, bui
 
 
 def create_app(settings: Settings | None = None) -> HuleEduApp:
-    settings = settings or load_service_settings()
+    """With no settings (`hypercorn '…:create_app()'`), reads them and sets up logging too."""
+    if settings is None:
+        settings = load_service_settings()
+        configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
     engine = build_engine(settings)
     registry = CollectorRegistry()
     app = create_service_app(
