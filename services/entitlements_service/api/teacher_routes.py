@@ -8,7 +8,11 @@ from quart_dishka import inject
 from quart_schema import validate_querystring, validate_response
 
 from huleedu_service_libs.correlation import CorrelationContext
-from services.entitlements_service.api.auth import current_actor, require_user
+from services.entitlements_service.api.auth import (
+    current_actor,
+    reject_nul_characters,
+    require_user,
+)
 from services.entitlements_service.api.schemas import (
     AccountBalance,
     ActiveHold,
@@ -66,6 +70,7 @@ async def ledger(
 def teacher_blueprint() -> Blueprint:
     api = Blueprint("teacher", __name__, url_prefix="/v1/entitlements")
     api.before_request(require_user)
+    api.before_request(reject_nul_characters)
     api.add_url_rule("/balance", view_func=balance, methods=["GET"])
     api.add_url_rule("/ledger", view_func=ledger, methods=["GET"])
     return api

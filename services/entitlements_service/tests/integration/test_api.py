@@ -77,6 +77,7 @@ async def service(running_service: ServiceFactory) -> RunningService:
         ("/consume-credits", consumption(quantity=10**20), INTERNAL, 400, "VALIDATION_ERROR"),
         ("/authorizations", consumption(quantity=2**40), INTERNAL, 400, "VALIDATION_ERROR"),
         ("/consume-credits", [1, 2, 3], INTERNAL, 422, "SCHEMA_VALIDATION_ERROR"),
+        ("/consume-credits", consumption(user_id="a\x00b"), INTERNAL, 400, "VALIDATION_ERROR"),
         ("/authorizations", consumption(quantity=0), INTERNAL, 422, "SCHEMA_VALIDATION_ERROR"),
         ("/authorizations", consumption(metric="essay_upload"), INTERNAL, 400, "VALIDATION_ERROR"),
         ("/authorizations", consumption(ttl_seconds=10**9), INTERNAL, 400, "VALIDATION_ERROR"),
@@ -257,6 +258,12 @@ async def test_admin_routes_need_the_key_and_are_audited(service: RunningService
     url = "/admin/v1/entitlements/accounts/user/u1/balance"
     refused = await service.client.put(url, json={"balance": 5, "note": "x"})
     assert refused.status_code == 401
+    nul = await service.client.post(
+        "/admin/v1/entitlements/accounts/user/a%00b/adjust",
+        json={"delta": 1, "note": "x"},
+        headers=ADMIN,
+    )
+    assert nul.status_code == 400
     done = await service.client.put(
         url, json={"balance": 5, "note": "reset"}, headers={**ADMIN, "X-Admin-User": "ops"}
     )
