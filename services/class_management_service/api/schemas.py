@@ -251,7 +251,7 @@ class BatchAssociationsBody(BaseModel):
 
     @classmethod
     def of(cls, review: BatchReview) -> BatchAssociationsBody:
-        students = {student.id: student for student in review.roster}
+        students = {student.id: student for student in [*review.roster, *review.former_members]}
         return cls(
             batch_id=review.batch_id,
             class_id=review.class_id,

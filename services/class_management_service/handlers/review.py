@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from services.class_management_service.domain.commands import EssayDecision, ReviewAction
@@ -25,6 +25,8 @@ class BatchReview:
     associations: list[EssayAssociation]
     roster: list[Student]
     completed: bool = False  # this call resolved the batch's last essay
+    # Suggested or decided students no longer on the roster, so every name can still be shown.
+    former_members: list[Student] = field(default_factory=list)
 
     @property
     def pending_count(self) -> int:
@@ -96,8 +98,15 @@ class ReviewHandlers:
 
     async def _review(self, associations: list[EssayAssociation], completed: bool) -> BatchReview:
         first = associations[0]
-        roster = await self.uow.memberships.roster(first.class_id, self.roster_limit, 0)
-        return BatchReview(first.batch_id, first.class_id, associations, roster.items, completed)
+        roster = (await self.uow.memberships.roster(first.class_id, self.roster_limit, 0)).items
+        named = {
+            student_id
+            for item in associations
+            for student_id in (item.suggested_student_id, item.student_id)
+            if student_id is not None
+        }
+        former = await self.uow.students.get_many(list(named - {s.id for s in roster}))
+        return BatchReview(first.batch_id, first.class_id, associations, roster, completed, former)
 
 
 def _refuse_repeated_essays(decisions: list[EssayDecision]) -> None:

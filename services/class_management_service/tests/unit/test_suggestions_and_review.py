@@ -15,6 +15,7 @@ from services.class_management_service.domain.errors import (
     UnknownClassError,
 )
 from services.class_management_service.handlers.review import ReviewHandlers
+from services.class_management_service.handlers.roster import RosterHandlers
 from services.class_management_service.handlers.suggestions import SuggestionHandler
 from services.class_management_service.tests.fakes import (
     FakeNotifier,
@@ -217,3 +218,15 @@ async def test_another_teachers_batch_does_not_exist_for_you(
         )
     with pytest.raises(BatchNotFoundError):
         await reviews.review(TEACHER, uuid4())
+
+
+async def test_the_review_still_names_a_suggested_student_who_left_the_roster(
+    uow: FakeUnitOfWork, clock: ManualClock
+) -> None:
+    batch = await suggested_batch(uow, clock, TEACHER, [0.9, 0.8])
+    await RosterHandlers(uow, clock).remove(TEACHER, batch.class_id, batch.students[0])
+
+    review = await ReviewHandlers(uow, clock).review(TEACHER, batch.batch_id)
+
+    assert [student.id for student in review.former_members] == [batch.students[0]]
+    assert batch.students[0] not in {student.id for student in review.roster}
