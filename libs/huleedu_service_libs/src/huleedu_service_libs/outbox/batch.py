@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from huleedu_service_libs.outbox.claim import FOREVER, Claim, ClaimedRow
 from huleedu_service_libs.outbox.settings import OutboxSettings, backoff_seconds
-from huleedu_service_libs.outbox.store import FOREVER, Claim, ClaimedRow, Failure
+from huleedu_service_libs.outbox.store import Failure
 
 MAX_ERROR_LENGTH = 2000
 

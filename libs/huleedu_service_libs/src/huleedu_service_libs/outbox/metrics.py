@@ -10,7 +10,8 @@ from datetime import datetime
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 
-from huleedu_service_libs.outbox.store import Backlog, ClaimedRow, Failure
+from huleedu_service_libs.outbox.claim import ClaimedRow
+from huleedu_service_libs.outbox.store import Backlog, Failure
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800)
 

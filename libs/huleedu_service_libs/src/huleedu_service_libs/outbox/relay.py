@@ -16,13 +16,15 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import asyncpg
 from redis.exceptions import RedisError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common_core.timestamps import utc_now
 from huleedu_service_libs.logging_utils import create_service_logger
 from huleedu_service_libs.outbox import store
 from huleedu_service_libs.outbox.batch import BatchOutcome, plan_batch, settle
+from huleedu_service_libs.outbox.claim import claim_due
 from huleedu_service_libs.outbox.metrics import OutboxMetrics, ServiceOutboxMetrics, outbox_metrics
 from huleedu_service_libs.outbox.publishing import Publisher, publish_batch
 from huleedu_service_libs.outbox.settings import OutboxSettings, backoff_seconds
@@ -93,8 +95,8 @@ class EventRelayWorker:
         await self._stopped.wait()
 
     async def publish_due_batch(self) -> BatchReport:
-        async with self.engine.begin() as connection:
-            claim = await store.claim_due(connection, self.settings.batch_size)
+        async with store.transaction(self.engine) as connection:
+            claim = await claim_due(connection, self.settings.batch_size)
             if claim is None:
                 return BatchReport()
             started = time.monotonic()
@@ -113,7 +115,7 @@ class EventRelayWorker:
         retention = timedelta(hours=self.settings.retention_hours)
         batch_size, total = self.settings.cleanup_batch_size, 0
         while not self._stopping.is_set():
-            async with self.engine.begin() as connection:
+            async with store.transaction(self.engine) as connection:
                 deleted = await store.purge_published(connection, retention, batch_size)
             total += deleted
             if deleted < batch_size:
@@ -121,7 +123,7 @@ class EventRelayWorker:
         return total
 
     async def refresh_backlog_metrics(self) -> store.Backlog:
-        async with self.engine.connect() as connection:
+        async with store.transaction(self.engine) as connection:
             backlog = await store.backlog(connection)
         self.metrics.record_backlog(backlog, utc_now())
         return backlog
@@ -156,7 +158,7 @@ class EventRelayWorker:
     async def _idle_timeout(self) -> float:
         poll = self.settings.poll_interval_seconds
         try:
-            async with self.engine.connect() as connection:
+            async with store.transaction(self.engine) as connection:
                 until_due = await store.seconds_until_next_due(connection)
         except Exception:  # the next batch reports it; here the poll interval is enough
             return poll
@@ -193,7 +195,7 @@ class EventRelayWorker:
             _log_failures(outcome.failures)
 
 
-async def _record(connection: AsyncConnection, outcome: BatchOutcome) -> None:
+async def _record(connection: asyncpg.Connection, outcome: BatchOutcome) -> None:
     if outcome.published:
         await store.mark_published(connection, [row.id for row in outcome.published])
     if outcome.failures:

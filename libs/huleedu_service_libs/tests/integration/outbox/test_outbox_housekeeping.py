@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.outbox import EventRelayWorker, OutboxSettings
 from huleedu_service_libs.outbox.metrics import outbox_metrics
-from huleedu_service_libs.outbox.store import purge_published
+from huleedu_service_libs.outbox.store import purge_published, transaction
 
 pytestmark = pytest.mark.integration
 TOPIC = "outbox.housekeeping"
@@ -49,7 +49,7 @@ async def test_only_published_rows_past_retention_are_deleted_in_bounded_batches
     await _set_states(engine)
     settings = settings.model_copy(update={"retention_hours": 24.0, "cleanup_batch_size": 3})
 
-    async with engine.begin() as connection:
+    async with transaction(engine) as connection:
         assert await purge_published(connection, timedelta(hours=24), 3) == 3
     assert await EventRelayWorker(engine, publisher, "svc", settings).purge_published() == 4
 

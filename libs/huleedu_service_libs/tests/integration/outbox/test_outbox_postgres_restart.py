@@ -43,7 +43,7 @@ async def private_database_url(private_postgres: EmbeddedPostgres, outbox_servic
 
 @pytest.fixture
 async def engine(private_database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_async_engine(private_database_url, pool_pre_ping=True)
+    engine = create_async_engine(private_database_url)  # no pre-ping: the relay copes alone
     yield engine
     await engine.dispose()
 

@@ -1,0 +1,124 @@
+"""Claiming due rows for one batch, with what the relay needs to keep the order per key.
+
+Due rows are locked without waiting for rows another relay holds (SKIP LOCKED). For each key
+among them, the claim also finds the key's earliest pending row that it did NOT get (held by
+another relay, backing off, dead-lettered, or beyond the limit): claimed rows after that row
+must wait for it. Rows and these gaps come back as one list (UNION ALL, told apart by `gap`) and
+are matched here: a join in SQL is planned as a nested loop whenever the table's statistics are
+stale, which turned a 30 ms claim into seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from huleedu_service_libs.kafka.messages import OutgoingMessage
+
+# Stored as 'infinity': rows parked behind a dead-lettered row wait until it is re-driven.
+FOREVER = datetime.max.replace(tzinfo=UTC)
+
+_CLAIM = """
+WITH claimed AS MATERIALIZED (
+    SELECT id, seq, event_key, topic, event_type, created_at, retry_count,
+           event_data::text AS payload,
+           event_data->>'event_id' AS event_id,
+           event_data->>'correlation_id' AS correlation_id,
+           event_data->>'source_service' AS source_service,
+           event_data->'metadata'->>'traceparent' AS traceparent
+    FROM event_outbox
+    WHERE published_at IS NULL AND dead_lettered_at IS NULL AND next_attempt_at <= now()
+    ORDER BY next_attempt_at, seq
+    LIMIT $1
+    FOR UPDATE SKIP LOCKED
+),
+first_gap AS MATERIALIZED (
+    SELECT keys.event_key, gap.seq, gap.next_attempt_at, gap.dead_lettered_at
+    FROM (SELECT DISTINCT event_key FROM claimed WHERE event_key IS NOT NULL) AS keys
+    CROSS JOIN LATERAL (
+        SELECT pending.seq, pending.next_attempt_at, pending.dead_lettered_at
+        FROM event_outbox AS pending
+        WHERE pending.event_key = keys.event_key AND pending.published_at IS NULL
+          AND pending.id NOT IN (SELECT id FROM claimed)
+        ORDER BY pending.seq
+        LIMIT 1
+    ) AS gap
+)
+SELECT false AS gap, seq, event_key, id, topic, event_type, created_at, retry_count, payload,
+       event_id, correlation_id, source_service, traceparent, now() AS claimed_at
+FROM claimed
+UNION ALL
+SELECT true, seq, event_key, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       CASE WHEN dead_lettered_at IS NULL THEN next_attempt_at ELSE 'infinity' END
+FROM first_gap
+"""
+
+
+@dataclass(slots=True)
+class ClaimedRow:
+    id: UUID
+    seq: int
+    event_key: str | None
+    event_type: str
+    created_at: datetime
+    retry_count: int
+    # Set when an earlier pending row of the same key was not claimed: wait until then.
+    blocked_until: datetime | None
+    message: OutgoingMessage
+
+
+@dataclass(frozen=True)
+class Claim:
+    now: datetime
+    rows: list[ClaimedRow]
+
+
+async def claim_due(connection: asyncpg.Connection, batch_size: int) -> Claim | None:
+    records = await connection.fetch(_CLAIM, batch_size)
+    gaps = {record[2]: (record[1], _aware(record[13])) for record in records if record[0]}
+    rows = sorted((record for record in records if not record[0]), key=lambda record: record[1])
+    if not rows:
+        return None
+    return Claim(now=rows[0][13], rows=[_claimed_row(record, gaps) for record in rows])
+
+
+def _claimed_row(record: Any, gaps: dict[str, tuple[int, datetime]]) -> ClaimedRow:
+    (_, seq, key, row_id, topic, event_type, created_at, retry_count, payload,
+     event_id, correlation_id, source_service, traceparent, _) = record  # fmt: skip
+    gap_seq, gap_until = gaps.get(key, (seq, None))
+    headers = _headers(event_id, event_type, correlation_id, source_service, traceparent)
+    return ClaimedRow(
+        id=row_id,
+        seq=seq,
+        event_key=key,
+        event_type=event_type,
+        created_at=created_at,
+        retry_count=retry_count,
+        blocked_until=gap_until if gap_seq < seq else None,
+        message=OutgoingMessage(
+            topic, payload.encode(), None if key is None else key.encode(), headers
+        ),
+    )
+
+
+def _headers(
+    event_id: str, event_type: str, correlation_id: str, source_service: str, traceparent: Any
+) -> list[tuple[str, bytes]]:
+    headers = [
+        ("event_id", event_id.encode()),
+        ("event_type", event_type.encode()),
+        ("correlation_id", correlation_id.encode()),
+        ("source_service", source_service.encode()),
+    ]
+    if traceparent is not None:
+        headers.append(("traceparent", traceparent.encode()))
+    return headers
+
+
+def _aware(moment: datetime) -> datetime:
+    """asyncpg reads 'infinity' as a naive datetime.max."""
+    return FOREVER if moment.tzinfo is None else moment
