@@ -8,6 +8,7 @@ from dishka import Provider
 from hypercorn.asyncio import serve
 from hypercorn.config import Config as HypercornConfig
 from hypercorn.run import run
+from prometheus_client import CollectorRegistry
 
 from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check
 from huleedu_service_libs.config import load_settings
@@ -17,6 +18,7 @@ from services.entitlements_service.api.errors import register_domain_error_handl
 from services.entitlements_service.api.internal_routes import internal_blueprint
 from services.entitlements_service.api.teacher_routes import teacher_blueprint
 from services.entitlements_service.config import SERVICE_NAME, Settings
+from services.entitlements_service.metrics import EXTENSION, EntitlementsMetrics
 from services.entitlements_service.startup_setup import (
     build_container,
     build_engine,
@@ -29,6 +31,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> HuleEd
     settings = settings or load_settings(Settings)
     policies = load_policies(settings)
     engine = build_engine(settings)
+    registry = CollectorRegistry()
     app = create_service_app(
         service_name=SERVICE_NAME,
         container=build_container(settings, engine, policies, *overrides),
@@ -37,7 +40,9 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> HuleEd
         health_checks=[redis_check(settings.REDIS_URL)],
         health_check_timeout_seconds=settings.HEALTH_CHECK_TIMEOUT_SECONDS,
         max_content_length=settings.MAX_REQUEST_BYTES,
+        registry=registry,
     )
+    app.extensions[EXTENSION] = EntitlementsMetrics(registry)
     register_domain_error_handlers(app)
     return app
 

@@ -26,6 +26,7 @@ from services.entitlements_service.domain.errors import (
     UnknownMetricError,
 )
 from services.entitlements_service.domain.policy import PolicyError
+from services.entitlements_service.metrics import app_metrics
 
 logger = create_service_logger("entitlements_service.api")
 
@@ -62,6 +63,7 @@ def _detail(code: AnyErrorCode, message: str, details: dict[str, object]) -> Err
 
 async def on_domain_error(error: EntitlementsError) -> Response:
     detail = _detail(code_for(error), error.message, dict(error.details))
+    app_metrics().refusals.labels(str(detail.error_code)).inc()
     logger.info("request refused", error_code=str(detail.error_code), reason=error.message)
     response = error_response(detail)
     if isinstance(error, RateLimitedError):

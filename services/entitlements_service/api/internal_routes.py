@@ -30,6 +30,7 @@ from services.entitlements_service.api.auth import (
 from services.entitlements_service.handlers.consumption import ConsumeCredits
 from services.entitlements_service.handlers.holds import Authorizations
 from services.entitlements_service.handlers.preflight import CheckCredits
+from services.entitlements_service.metrics import app_metrics
 
 
 @validate_request(CreditCheckRequest)
@@ -62,7 +63,10 @@ async def consume_credits(
 ) -> ConsumeCreditsResponse:
     """Charge once per idempotency key (402 when no account covers it, 409 on a changed
     payload under a used key, 429 when rate limited)."""
-    return await consume(data, corr.uuid)
+    result = await consume(data, corr.uuid)
+    if not result.idempotent_replay:
+        app_metrics().charged("direct", result.charged_subject_type, result.credits_charged)
+    return result
 
 
 @validate_request(CreateAuthorizationRequest)
@@ -89,7 +93,10 @@ async def consume_authorization(
     corr: FromDishka[CorrelationContext],
 ) -> AuthorizationResponse:
     """Charge work against a hold, once per idempotency key."""
-    return await holds.consume(authorization_id, data, corr.uuid, caller_user())
+    hold = await holds.consume(authorization_id, data, corr.uuid, caller_user())
+    if not hold.idempotent_replay:
+        app_metrics().charges.labels("hold", hold.charged_subject_type).inc()
+    return hold
 
 
 @validate_request(ReleaseAuthorizationRequest)
