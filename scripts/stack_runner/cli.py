@@ -47,6 +47,11 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--start-timeout", type=float, default=120.0, help="seconds per service")
     parser.add_argument("--no-color", action="store_true", help="plain log prefixes")
     parser.add_argument(
+        "--check",
+        action="store_true",
+        help="start, wait for every /healthz, then stop: exit 0 only when all four services ran",
+    )
+    parser.add_argument(
         "--port",
         action="append",
         default=[],
@@ -92,13 +97,13 @@ async def _start_unless_stopped(stack: Stack, stop: asyncio.Event) -> float | No
     return None
 
 
-async def run(options: StackOptions, console: Console) -> int:
+async def run(options: StackOptions, console: Console, check: bool = False) -> int:
     stack = Stack(options, console)
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
     try:
-        return await _run(stack, stop, console)
+        return await _run(stack, stop, console, check)
     except (StackError, InfrastructureError) as error:
         console.info(f"the stack cannot start: {error}")
         return 1
@@ -108,13 +113,15 @@ async def run(options: StackOptions, console: Console) -> int:
         console.info("stopped")
 
 
-async def _run(stack: Stack, stop: asyncio.Event, console: Console) -> int:
+async def _run(stack: Stack, stop: asyncio.Event, console: Console, check: bool) -> int:
     seconds = await _start_unless_stopped(stack, stop)
     if seconds is None:
         return INTERRUPTED
     for line in url_table(stack.services).splitlines():
         console.info(line)
     console.info(f"up in {seconds:.1f} s; data in {stack.options.data_dir}; Ctrl-C stops it")
+    if check:
+        return 1 if stack.plan.missing else 0
     exited = await stack.wait_for_exit(stop)
     if exited is None:
         return 0
@@ -132,4 +139,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         ports=parse_ports(arguments.port),
     )
     colour = not arguments.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    return asyncio.run(run(options, Console(colour=colour)))
+    return asyncio.run(run(options, Console(colour=colour), arguments.check))
