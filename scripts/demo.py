@@ -2,7 +2,9 @@
 
 Creates a class and imports its roster, creates a batch and uploads the sample essays
 (scripts/demo_data: .txt, .docx and .pdf), follows their extraction, shows the teacher's
-credits, and hands the batch to the CJ assessment service. Service URLs come from the stack's
+credits, registers graded anchor essays, runs a CJ assessment of the batch (simulated judge)
+with its progress, and prints the ranking with scores, standard errors and projected grades,
+and the credits charged. Service URLs come from the stack's
 description file (.stack/stack.json), so it follows any --port the stack was given.
 """
 
@@ -20,7 +22,7 @@ from uuid import uuid4
 
 import httpx
 
-from scripts.demo_data.essays import ESSAYS, HERE, path_of
+from scripts.demo_data.essays import ANCHORS, ESSAYS, HERE, path_of
 from scripts.platform_services import REPO_ROOT
 
 CM, FILES, CREDITS, CJ = (
@@ -49,8 +51,12 @@ class Journey:
         return httpx.Client(base_url=self.urls[service], headers=headers, timeout=30.0)
 
 
+TERMINAL_STATES = {"completed", "failed", "cancelled"}
+STEPS = 6
+
+
 def step(number: int, text: str) -> None:
-    print(f"[{number}/5] {text}", flush=True)
+    print(f"[{number}/{STEPS}] {text}", flush=True)
 
 
 def expect(response: httpx.Response, status: int, what: str) -> Any:
@@ -73,17 +79,18 @@ def create_class(journey: Journey) -> str:
     return str(created["id"])
 
 
-def upload_essays(journey: Journey, class_id: str) -> str:
+def upload_essays(journey: Journey, class_id: str) -> tuple[str, dict[str, str]]:
     with journey.client(FILES) as files:
         body = {"title": "Tablets or textbooks?", "course_code": "ENG5", "class_id": class_id}
         batch = expect(files.post("/v1/files/batch", json=body), 201, "create batch")
         parts = [("files", (e.file_name, path_of(e).read_bytes())) for e in ESSAYS]
         path = f"/v1/files/batch/{batch['batch_id']}/files"
-        expect(files.post(path, files=parts), 202, "upload essays")
+        uploaded = expect(files.post(path, files=parts), 202, "upload essays")
         step(2, f"batch {batch['batch_id']}: {len(ESSAYS)} essays uploaded (txt, docx, pdf)")
         counts = follow_processing(journey, files, str(batch["batch_id"]))
     step(3, f"extracted: {counts['provisioned']} ready, {counts['validation_failed']} rejected")
-    return str(batch["batch_id"])
+    names = {str(f["file_upload_id"]): str(f["file_name"]) for f in uploaded["files"]}
+    return str(batch["batch_id"]), names
 
 
 def follow_processing(journey: Journey, files: httpx.Client, batch_id: str) -> dict[str, int]:
@@ -106,17 +113,82 @@ def progress_bar(done: int, total: int, width: int = 24) -> str:
     return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
 
 
-def show_credits(journey: Journey) -> None:
+def credit_balance(journey: Journey) -> Any:
     with journey.client(CREDITS) as credits:
-        balance = expect(credits.get("/v1/entitlements/balance"), 200, "credit balance")
-    step(4, f"credits: {json.dumps(balance)}")
+        return expect(credits.get("/v1/entitlements/balance"), 200, "credit balance")
 
 
-def assess(journey: Journey, batch_id: str) -> None:
+def register_anchors(journey: Journey) -> None:
+    anchors = [{"grade": g, "text": t, "label": f"anchor {g}"} for g, t in ANCHORS]
+    with journey.client(CJ) as cj:
+        body = {"course_code": "ENG5", "anchors": anchors}
+        expect(cj.post("/v1/anchors", json=body), 201, "register anchors")
+    step(4, f"{len(anchors)} anchor essays registered (grades {', '.join(g for g, _ in ANCHORS)})")
+
+
+def assess(journey: Journey, batch_id: str) -> Any:
     with journey.client(CJ) as cj:
         body = {"batch_id": batch_id}
         started = expect(cj.post("/v1/assessments", json=body), 202, "request CJ assessment")
-    step(5, f"CJ assessment requested: {json.dumps(started)}")
+        judge = "simulated judge" if started["judge_simulated"] else started["judge_kind"]
+        step(5, f"CJ assessment {started['assessment_id']} running ({judge})")
+        path = f"/v1/assessments/{started['assessment_id']}"
+        final = follow_assessment(journey, cj, path)
+        if final["state"] != "completed":
+            raise DemoError(f"the assessment ended {final['state']}: {final['error']}")
+        return expect(cj.get(path + "/results"), 200, "results")
+
+
+def follow_assessment(journey: Journey, cj: httpx.Client, path: str) -> Any:
+    deadline, shown = time.monotonic() + journey.timeout, (-1, -1)
+    while time.monotonic() < deadline:
+        state = expect(cj.get(path), 200, "assessment state")
+        progress = state["progress"]
+        done, planned = progress["comparisons_completed"], progress["comparisons_planned"]
+        if (done, planned) != shown:
+            print(f"      comparisons {progress_bar(done, planned)} {state['state']}", flush=True)
+            shown = (done, planned)
+        if state["state"] in TERMINAL_STATES:
+            return state
+        time.sleep(0.5)
+    raise DemoError(f"the assessment did not finish within {journey.timeout:.0f} s")
+
+
+def ranking_table(results: Any, names: dict[str, str]) -> str:
+    rows = [("rank", "essay", "score", "SE", "grade", "p(grade)")]
+    for essay in results["essays"]:
+        name = "(anchor)" if essay["is_anchor"] else names.get(essay["essay_id"], essay["essay_id"])
+        probability = essay["grade_probability"]
+        rows.append(
+            (
+                str(essay["rank"]),
+                name,
+                f"{essay['score']:+.2f}",
+                f"{essay['standard_error']:.2f}",
+                essay["projected_grade"] or "-",
+                "-" if probability is None else f"{probability:.2f}",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join("      " + line for line in lines)
+
+
+def show_outcome(journey: Journey, results: Any, names: dict[str, str], before: Any) -> None:
+    assessment = results["assessment"]
+    reliability = assessment["reliability"]
+    shown = "n/a" if reliability is None else f"{reliability:.2f}"
+    step(6, f"ranking ({assessment['stop_reason']}; reliability {shown}):")
+    print(ranking_table(results, names))
+    for note in results["notes"]:
+        print(f"      note: {note}")
+    spent = user_balance(before) - user_balance(credit_balance(journey))
+    done = assessment["progress"]["comparisons_completed"]
+    print(f"      credits charged: {spent} for {done} comparisons", flush=True)
+
+
+def user_balance(balance: Any) -> int:
+    return sum(int(a["balance"]) for a in balance["accounts"] if a["subject_type"] == "user")
 
 
 def load_urls(stack_file: Path) -> dict[str, str]:
@@ -131,9 +203,11 @@ def load_urls(stack_file: Path) -> dict[str, str]:
 def run(journey: Journey) -> None:
     print(f"HuleEdu demo as teacher {journey.teacher}, correlation id {journey.correlation}")
     class_id = create_class(journey)
-    batch_id = upload_essays(journey, class_id)
-    show_credits(journey)
-    assess(journey, batch_id)
+    batch_id, names = upload_essays(journey, class_id)
+    before = credit_balance(journey)
+    register_anchors(journey)
+    results = assess(journey, batch_id)
+    show_outcome(journey, results, names, before)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

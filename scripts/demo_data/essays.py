@@ -93,6 +93,32 @@ ESSAYS: tuple[SampleEssay, ...] = (
     ),
 )
 
+# Anchor essays of known grade (Swedish A-F, the default scale of ENG5), for grade projection.
+ANCHORS: tuple[tuple[str, str], ...] = (
+    (
+        "A",
+        "Whether tablets should replace textbooks depends on what each is for. Sustained "
+        "reading of a long argument is still better supported by print, which readers navigate "
+        "by memory and annotate freely, while tablets excel at practice, multimedia and access "
+        "for pupils who need adjustable text. A school should therefore decide subject by "
+        "subject, fund training and repairs before buying devices, and evaluate the results, "
+        "keeping the option to return to print where learning suffers.",
+    ),
+    (
+        "C",
+        "Tablets and textbooks both have advantages. Tablets are light and can hold many books, "
+        "and teachers can share material quickly. Textbooks do not need batteries and are "
+        "easier to read for a long time. Schools could use tablets for some subjects and keep "
+        "books for others, but they must think about the cost and about pupils who cannot "
+        "afford a new device if it breaks.",
+    ),
+    (
+        "E",
+        "I think tablets are good because they are modern and light. Books are heavy. But "
+        "tablets can break. Schools should maybe use tablets and books.",
+    ),
+)
+
 ROSTER_CSV = "first_name,last_name,email\n" + "".join(
     f"{name.split('_')[0].title()},{name.split('_')[1].split('.')[0].title()},{essay.author_email}\n"
     for essay in ESSAYS
