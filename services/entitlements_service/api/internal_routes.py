@@ -109,7 +109,7 @@ async def release_authorization(
     corr: FromDishka[CorrelationContext],
 ) -> AuthorizationResponse:
     """Return what the hold has left; releasing a closed hold changes nothing."""
-    return await holds.release(authorization_id, corr.uuid, caller_user())
+    return await holds.release(authorization_id, corr.uuid, caller_user(), data.reason)
 
 
 def internal_blueprint() -> Blueprint:

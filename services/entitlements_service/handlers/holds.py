@@ -6,6 +6,7 @@ records each change of it (held_delta), so balance and held both equal the sums 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -186,13 +187,17 @@ class Authorizations:
         return consumed, False
 
     async def release(
-        self, authorization_id: UUID, correlation_id: UUID, caller_user_id: str | None = None
+        self,
+        authorization_id: UUID,
+        correlation_id: UUID,
+        caller_user_id: str | None = None,
+        note: str | None = None,
     ) -> AuthorizationResponse:
         async with self.uows() as uow:
             hold = await self._locked(uow, authorization_id, caller_user_id)
             if hold.status is not AuthorizationStatus.ACTIVE:
                 return hold_response(hold, replay=True)
-            closed = await self._close(uow, hold, hold.release(), correlation_id)
+            closed = await self._close(uow, hold, hold.release(), correlation_id, note)
             await uow.commit()
         return hold_response(closed)
 
@@ -212,7 +217,14 @@ class Authorizations:
             await uow.commit()
         return True
 
-    async def _close(self, uow: UnitOfWork, hold: Hold, closed: Hold, correlation_id: UUID) -> Hold:
+    async def _close(
+        self,
+        uow: UnitOfWork,
+        hold: Hold,
+        closed: Hold,
+        correlation_id: UUID,
+        note: str | None = None,
+    ) -> Hold:
         remaining = hold.remaining
         await uow.authorizations.save(closed)
         if remaining == 0:
@@ -223,9 +235,8 @@ class Authorizations:
             if closed.status is AuthorizationStatus.EXPIRED
             else CreditMovementReason.HOLD_RELEASE
         )
-        entry = LedgerEntry.record(
-            after, 0, -remaining, _hold_movement(hold, reason), correlation_id
-        )
+        movement = replace(_hold_movement(hold, reason), note=note)
+        entry = LedgerEntry.record(after, 0, -remaining, movement, correlation_id)
         await uow.ledger.add(entry)
         emit_balance_changed(uow, entry, None)
         return closed

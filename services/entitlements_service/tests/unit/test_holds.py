@@ -126,7 +126,7 @@ async def test_releasing_returns_the_remainder_once() -> None:
     hold = await service.holds.create(hold_request(10), uuid4())
     await service.holds.consume(hold.authorization_id, use(4), uuid4())
 
-    released = await service.holds.release(hold.authorization_id, uuid4())
+    released = await service.holds.release(hold.authorization_id, uuid4(), note="job done")
     again = await service.holds.release(hold.authorization_id, uuid4())
 
     assert released.status is AuthorizationStatus.RELEASED
@@ -134,6 +134,7 @@ async def test_releasing_returns_the_remainder_once() -> None:
     assert again.idempotent_replay
     assert service.balance("user:u1") == (16, 0)
     assert service.ledger_sums("user:u1") == (16, 0)
+    assert service.books.ledger[-1].movement.note == "job done"
 
 
 async def test_expired_holds_return_their_credit_and_refuse_consumption() -> None:
