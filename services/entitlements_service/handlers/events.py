@@ -42,11 +42,13 @@ def emit_usage_recorded(
     uow: UnitOfWork, entry: LedgerEntry, credits: int, request_key: str
 ) -> None:
     movement = entry.movement
+    if movement.user_id is None or movement.metric is None or movement.quantity is None:
+        raise ValueError("a usage entry names its user, metric and quantity")
     payload = UsageRecordedV1(
-        user_id=movement.user_id or entry.subject.id,
+        user_id=movement.user_id,
         org_id=movement.org_id,
-        metric=movement.metric or "unknown",
-        quantity=movement.quantity or 1,
+        metric=movement.metric,
+        quantity=movement.quantity,
         credits_charged=credits,
         charged_subject_type=entry.subject.type,
         charged_subject_id=entry.subject.id,
