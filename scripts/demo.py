@@ -215,10 +215,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--stack-file", type=Path, default=REPO_ROOT / ".stack" / "stack.json")
     parser.add_argument("--teacher", default=f"demo-teacher-{uuid4().hex[:8]}")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per waiting step")
+    parser.add_argument("--correlation-id", default=f"demo-{uuid4()}", help="sent on every call")
     arguments = parser.parse_args(argv)
     try:
         urls = load_urls(arguments.stack_file)
-        run(Journey(urls, arguments.teacher, f"demo-{uuid4()}", arguments.timeout))
+        run(Journey(urls, arguments.teacher, arguments.correlation_id, arguments.timeout))
     except (DemoError, httpx.HTTPError) as error:
         print(f"demo stopped: {error}", file=sys.stderr)
         return 1

@@ -8,6 +8,9 @@ events on Kafka, all carrying the one correlation id the teacher's client sent.
 from __future__ import annotations
 
 import asyncio
+import re
+import subprocess
+import sys
 import time
 from typing import Any
 from uuid import UUID, uuid4
@@ -16,7 +19,9 @@ import httpx
 import pytest
 
 from common_core.events.registry import ProcessingEvent, topic_name
+from huleedu_service_libs.correlation import CorrelationContext
 from scripts.demo_data.essays import ESSAYS, HERE, path_of
+from scripts.platform_services import REPO_ROOT
 from tests.functional.platform import Platform, client, multipart, needs
 
 # The timeout covers the platform's start-up, which the first test of the session pays.
@@ -104,3 +109,28 @@ async def test_uploaded_essays_are_extracted_and_announced_with_the_same_correla
     )
     assert {event["data"]["batch_id"] for event in provisioned} == {batch_id}
     assert {event["source_service"] for event in provisioned} == {FILES}
+
+
+@needs(CM, FILES, "entitlements_service", "cj_assessment_service")
+async def test_demo_walks_the_whole_journey_under_one_correlation_id(platform: Platform) -> None:
+    original = f"journey-{uuid4()}"
+    correlation = CorrelationContext.from_header(original).uuid
+    argv = [sys.executable, str(REPO_ROOT / "scripts" / "demo.py")]
+    argv += ["--stack-file", str(platform.stack.description_path), "--correlation-id", original]
+
+    demo = await asyncio.to_thread(
+        subprocess.run, argv, capture_output=True, text=True, timeout=400, check=False
+    )
+
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    charged = re.search(r"credits charged: (\d+) for (\d+) comparisons", demo.stdout)
+    assert charged is not None, demo.stdout
+    assert charged[1] == charged[2] != "0"
+    assert re.search(r"^\s+1\s+\S+\s+[+-]\d", demo.stdout, re.MULTILINE), demo.stdout
+    for event, count in [
+        (ProcessingEvent.CLASS_CREATED, 1),
+        (ProcessingEvent.ESSAY_CONTENT_PROVISIONED, len(ESSAYS)),
+        (ProcessingEvent.CJ_ASSESSMENT_COMPLETED, 1),
+        (ProcessingEvent.ASSESSMENT_RESULT, 1),
+    ]:
+        await platform.events(topic_name(event), correlation, count)
