@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 from uuid import uuid4
@@ -209,3 +210,20 @@ async def test_anchors_are_registered_listed_and_validated(app: HuleEduApp) -> N
     assert bad_course.status_code == 422
     empty = await post(app, "/v1/anchors", {**body, "anchors": []})
     assert empty.status_code == 422
+
+
+async def test_concurrent_requests_for_one_batch_start_one_assessment(
+    app: HuleEduApp, worker: Worker, db: Database
+) -> None:
+    batch = await worker.provision(QUALITIES[:4])
+    responses = await asyncio.gather(
+        *(post(app, "/v1/assessments", {"batch_id": str(batch)}) for _ in range(4))
+    )
+    assert sorted(r.status_code for r in responses) == [202, 409, 409, 409]
+    assert await db.scalar("SELECT count(*) FROM assessments") == 1
+
+
+async def test_the_openapi_document_lists_the_routes(app: HuleEduApp) -> None:
+    document = await (await app.test_client().get("/openapi.json")).get_json()
+    paths = {path.rstrip("/") for path in document["paths"]}
+    assert {"/v1/assessments", "/v1/assessments/{assessment_id}", "/v1/anchors"} <= paths
