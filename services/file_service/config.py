@@ -34,7 +34,6 @@ class Settings(SecureServiceSettings):
     MAX_PDF_PAGES: int = Field(default=500, ge=1)
     MIN_TEXT_CHARS: int = Field(default=50, ge=0)
     MAX_TEXT_CHARS: int = Field(default=50_000, ge=1)
-    MAX_PAGE_SIZE: int = Field(default=100, ge=1)
 
     CONTENT_STORE: ContentStoreKind = ContentStoreKind.DATABASE
     CONTENT_STORE_DIR: Path = Path("var/file_service/content")
@@ -42,9 +41,13 @@ class Settings(SecureServiceSettings):
     EXTRACTION_PROCESSES: int = Field(default=2, ge=1)
     EXTRACTION_TIMEOUT_SECONDS: float = Field(default=60.0, gt=0)
     EXTRACTION_MEMORY_LIMIT_BYTES: int = Field(default=1024 * MEGABYTE, ge=64 * MEGABYTE)
+    # Background work yields the CPU to the API: the worker runs niced, its extraction more so.
+    WORKER_NICENESS: int = Field(default=5, ge=0, le=19)
+    EXTRACTION_NICENESS: int = Field(default=10, ge=0, le=19)
     PROCESSING_LEASE_SECONDS: float = Field(default=180.0, gt=0)
     PROCESSING_MAX_ATTEMPTS: int = Field(default=3, ge=1)
-    PROCESSING_CLAIM_BATCH: int = Field(default=8, ge=1)
+    # Files in flight in one worker; above the pool size, so a document is always queued.
+    PROCESSING_CONCURRENCY: int = Field(default=6, ge=1)
     WORKER_POLL_INTERVAL_SECONDS: float = Field(default=1.0, gt=0)
     WORK_WAKE_KEY: str = "file_service:work:wake"
 

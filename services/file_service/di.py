@@ -144,6 +144,7 @@ class WorkerProvider(Provider):
             processes=settings.EXTRACTION_PROCESSES,
             timeout_seconds=settings.EXTRACTION_TIMEOUT_SECONDS,
             memory_limit_bytes=settings.EXTRACTION_MEMORY_LIMIT_BYTES,
+            niceness=settings.EXTRACTION_NICENESS,
         )
         pool.start()
         yield pool
@@ -154,7 +155,7 @@ class WorkerProvider(Provider):
         return ProcessingPolicy(
             lease_seconds=settings.PROCESSING_LEASE_SECONDS,
             max_attempts=settings.PROCESSING_MAX_ATTEMPTS,
-            claim_batch=settings.PROCESSING_CLAIM_BATCH,
+            claim_batch=settings.PROCESSING_CONCURRENCY,
         )
 
     process = provide(ProcessFiles)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 
 from prometheus_client import CollectorRegistry, start_http_server
@@ -38,6 +39,7 @@ async def run_worker(
 def main() -> None:
     settings = load_file_settings()
     configure_logging(f"{SERVICE_NAME}_worker", settings.ENVIRONMENT.value, settings.LOG_LEVEL)
+    os.nice(settings.WORKER_NICENESS)
     registry = CollectorRegistry()
     start_http_server(settings.WORKER_METRICS_PORT, registry=registry)
     asyncio.run(_serve(settings, registry))

@@ -42,7 +42,7 @@ def extract_docx_text(data: bytes, limits: DocumentLimits) -> str:
     check_docx_package(data, limits)
     try:
         document = docx.Document(io.BytesIO(data))
-        return "\n".join(_block_text(block) for block in document.iter_inner_content())
+        return "\n\n".join(_block_text(block) for block in document.iter_inner_content())
     except Exception as error:  # any failure to read an untrusted document is the file's fault
         raise Refusal(
             FileValidationErrorCode.TEXT_EXTRACTION_FAILED,

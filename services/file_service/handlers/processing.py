@@ -55,32 +55,31 @@ class ProcessFiles:
 
     async def run_once(self) -> int:
         """Claims up to one batch of due files and brings each to an end; the number claimed."""
-        token = uuid4()
-        claimed = await self._claim(token)
-        results = await asyncio.gather(
-            *(self._process(file, token) for file in claimed), return_exceptions=True
-        )
-        for file, result in zip(claimed, results, strict=True):
-            if isinstance(result, BaseException):  # the claim expires; the file is retried
-                logger.error(
-                    "processing failed", file_upload_id=str(file.file_upload_id), exc_info=result
-                )
+        token, claimed = await self.claim(self.policy.claim_batch)
+        await asyncio.gather(*(self.process(file, token) for file in claimed))
         return len(claimed)
 
-    async def _claim(self, token: UUID) -> list[EssayFile]:
+    async def claim(self, limit: int) -> tuple[UUID, list[EssayFile]]:
+        token = uuid4()
         now = self.clock.now()
         until = now + timedelta(seconds=self.policy.lease_seconds)
         async with self.uow() as uow:
-            files = await uow.files.claim_due(now, until, token, self.policy.claim_batch)
+            files = await uow.files.claim_due(now, until, token, limit)
             await uow.commit()
-        return files
+        return token, files
 
-    async def _process(self, file: EssayFile, token: UUID) -> None:
-        outcome = await self._outcome(file)
-        if outcome is None:
-            await self._release(file.file_upload_id, token)
-            return
-        await self._finish(file.file_upload_id, token, outcome)
+    async def process(self, file: EssayFile, token: UUID) -> None:
+        """Never raises: on a failure the claim simply expires and the file is taken again."""
+        try:
+            outcome = await self._outcome(file)
+            if outcome is None:
+                await self._release(file.file_upload_id, token)
+            else:
+                await self._finish(file.file_upload_id, token, outcome)
+        except Exception as error:
+            logger.error(
+                "processing failed", file_upload_id=str(file.file_upload_id), exc_info=error
+            )
 
     async def _outcome(self, file: EssayFile) -> DocumentOutcome | None:
         if file.attempts > self.policy.max_attempts:

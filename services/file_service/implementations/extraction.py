@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import resource
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -38,8 +39,14 @@ class InlineExtractor:
             return _unreadable(error)
 
 
-def _cap_memory(limit_bytes: int) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
+def _prepare_process(memory_limit_bytes: int, niceness: int) -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (memory_limit_bytes, memory_limit_bytes))
+    # Below the API and the worker's own loop: under load, extraction waits, requests do not.
+    os.nice(niceness)
+
+
+def _ready() -> None:
+    return None
 
 
 class ProcessPoolExtractor:
@@ -52,20 +59,26 @@ class ProcessPoolExtractor:
         processes: int,
         timeout_seconds: float,
         memory_limit_bytes: int,
+        niceness: int = 10,
     ) -> None:
         self.limits = limits
         self.processes = processes
         self.timeout_seconds = timeout_seconds
         self.memory_limit_bytes = memory_limit_bytes
+        self.niceness = niceness
         self._pool: ProcessPoolExecutor | None = None
 
     def start(self) -> None:
-        self._pool = ProcessPoolExecutor(
+        """The processes start now (not on the first upload), each with its limits."""
+        pool = ProcessPoolExecutor(
             max_workers=self.processes,
             mp_context=multiprocessing.get_context("forkserver"),
-            initializer=_cap_memory,
-            initargs=(self.memory_limit_bytes,),
+            initializer=_prepare_process,
+            initargs=(self.memory_limit_bytes, self.niceness),
         )
+        for _ in range(self.processes):
+            pool.submit(_ready)
+        self._pool = pool
 
     def stop(self) -> None:
         if self._pool is not None:

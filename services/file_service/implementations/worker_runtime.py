@@ -42,7 +42,12 @@ class WorkerRuntime:
         # Resolved first: the container's lock is then never held by a Kafka connection attempt.
         process = await self.container.get(ProcessFiles)
         signal = await self.container.get(WorkSignal)
-        self._loop = ProcessingLoop(process, signal, self.settings.WORKER_POLL_INTERVAL_SECONDS)
+        self._loop = ProcessingLoop(
+            process,
+            signal,
+            self.settings.WORKER_POLL_INTERVAL_SECONDS,
+            self.settings.PROCESSING_CONCURRENCY,
+        )
         jobs = [self._loop.run(), self._kept_alive("relay", self._relaying)]
         jobs.append(self._kept_alive("lock consumer", self._consuming))
         tasks = [asyncio.create_task(job) for job in jobs]

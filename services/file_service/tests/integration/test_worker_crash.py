@@ -81,7 +81,7 @@ async def test_files_in_progress_when_the_worker_dies_are_finished_after_a_resta
     environment = worker_environment(
         settings,
         EXTRACTION_PROCESSES=1,
-        PROCESSING_CLAIM_BATCH=4,
+        PROCESSING_CONCURRENCY=4,
         PROCESSING_LEASE_SECONDS=LEASE_SECONDS,
         LOCK_CONSUMER_GROUP=f"crash-{batch_id}",
     )

@@ -99,7 +99,7 @@ async def test_a_claim_abandoned_by_a_crashed_worker_is_taken_again_after_its_le
     harness = build_harness(policy=ProcessingPolicy(lease_seconds=60, claim_batch=8))
     batch_id = await harness.new_batch()
     file_id = await harness.upload_one(batch_id, ESSAY.encode())
-    await harness.process._claim(token=UUID(int=1))  # claimed, then the worker "dies"
+    await harness.process.claim(1)  # claimed, then the worker "dies"
 
     assert await harness.process.run_once() == 0  # still leased
     harness.clock.advance(61)
@@ -114,8 +114,7 @@ async def test_a_worker_that_lost_its_claim_publishes_nothing() -> None:
     harness = build_harness(policy=ProcessingPolicy(lease_seconds=60))
     batch_id = await harness.new_batch()
     file_id = await harness.upload_one(batch_id, ESSAY.encode())
-    slow_token = UUID(int=7)
-    [claimed] = await harness.process._claim(slow_token)
+    slow_token, [claimed] = await harness.process.claim(1)
     harness.clock.advance(61)
     await harness.process.run_once()  # another worker takes over and finishes
 
@@ -130,8 +129,8 @@ async def test_a_file_that_never_completes_fails_after_the_attempt_limit() -> No
     harness = build_harness(policy=ProcessingPolicy(lease_seconds=10, max_attempts=2))
     batch_id = await harness.new_batch()
     file_id = await harness.upload_one(batch_id, ESSAY.encode())
-    for attempt in range(2):
-        await harness.process._claim(UUID(int=attempt + 1))  # each attempt "crashes"
+    for _ in range(2):
+        await harness.process.claim(1)  # each attempt "crashes"
         harness.clock.advance(11)
 
     await harness.process.run_once()
