@@ -32,6 +32,7 @@ WITH claimed AS MATERIALIZED (
            event_data->'metadata'->>'traceparent' AS traceparent
     FROM event_outbox
     WHERE published_at IS NULL AND dead_lettered_at IS NULL AND next_attempt_at <= now()
+      AND abs(hashtext(coalesce(event_key, id::text))) % $2 = $3
     ORDER BY next_attempt_at, seq
     LIMIT $1
     FOR UPDATE SKIP LOCKED
@@ -77,8 +78,21 @@ class Claim:
     rows: list[ClaimedRow]
 
 
-async def claim_due(connection: asyncpg.Connection, batch_size: int) -> Claim | None:
-    records = await connection.fetch(_CLAIM, batch_size)
+@dataclass(frozen=True)
+class Lane:
+    """A share of the keys: concurrent lanes never hold rows of the same key."""
+
+    index: int = 0
+    count: int = 1
+
+
+ALL_KEYS = Lane()
+
+
+async def claim_due(
+    connection: asyncpg.Connection, batch_size: int, lane: Lane = ALL_KEYS
+) -> Claim | None:
+    records = await connection.fetch(_CLAIM, batch_size, lane.count, lane.index)
     gaps = {record[2]: (record[1], _aware(record[13])) for record in records if record[0]}
     rows = sorted((record for record in records if not record[0]), key=lambda record: record[1])
     if not rows:

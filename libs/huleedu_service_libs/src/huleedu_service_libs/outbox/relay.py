@@ -2,8 +2,10 @@
 
 One asyncio task in a service's worker process (`await relay.run()`, `await relay.stop()`);
 several replicas may run against one table. Each batch is one transaction: claim (row locks,
-SKIP LOCKED), publish, mark. The loop sleeps only when there is nothing due: until woken after a
-commit, until the next retry is due, or at most the poll interval.
+SKIP LOCKED), publish, mark. One loop claims over all keys; when it finds a backlog (a full
+batch), `lanes` loops drain it together, each on its own share of the keys, so one lane's
+database work overlaps another's wait for Kafka. The relay sleeps only when nothing is due:
+until a commit wakes it, its next retry is due, or at most the poll interval.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from common_core.timestamps import utc_now
 from huleedu_service_libs.logging_utils import create_service_logger
 from huleedu_service_libs.outbox import store
 from huleedu_service_libs.outbox.batch import BatchOutcome, plan_batch, settle
-from huleedu_service_libs.outbox.claim import claim_due
+from huleedu_service_libs.outbox.claim import ALL_KEYS, FOREVER, Lane, claim_due
 from huleedu_service_libs.outbox.metrics import OutboxMetrics, ServiceOutboxMetrics, outbox_metrics
 from huleedu_service_libs.outbox.publishing import Publisher, publish_batch
 from huleedu_service_libs.outbox.settings import OutboxSettings, backoff_seconds
@@ -32,7 +34,7 @@ from huleedu_service_libs.outbox.wakeup import RelayWakeup
 
 logger = create_service_logger("huleedu.outbox.relay")
 
-# Floor of an idle wait, so replicas waiting on each other's in-flight rows do not spin.
+# Floor of an idle wait, so a lane waiting on rows another replica holds does not spin.
 MIN_IDLE_SECONDS = 0.05
 
 
@@ -43,14 +45,12 @@ class BatchReport:
     failed: int = 0
     dead_lettered: int = 0
     parked: int = 0
+    # The earliest retry this batch scheduled (failed or parked rows), if any.
+    next_retry_at: datetime | None = None
 
     @property
     def all_failed(self) -> bool:
         return self.failed > 0 and self.published == 0
-
-    @property
-    def moved_rows(self) -> bool:
-        return self.published + self.failed + self.parked > 0
 
 
 class EventRelayWorker:
@@ -75,28 +75,29 @@ class EventRelayWorker:
         self._stopping = asyncio.Event()
         self._stopped = asyncio.Event()
         self._stopped.set()
-        self._failing_cycles = 0
 
     async def run(self) -> None:
         self._stopped.clear()
-        housekeeping = asyncio.create_task(self._housekeeping_loop())
+        nudge = asyncio.Event()
+        helpers = [asyncio.create_task(self._housekeeping_loop())]
+        if self.wakeup is not None:
+            helpers.append(asyncio.create_task(self._listen(self.wakeup, nudge)))
         try:
-            while not self._stopping.is_set():
-                await self._pause_after(await self._guarded_batch())
+            await self._relay_loop(nudge)
         finally:
-            housekeeping.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await housekeeping
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
             self._stopped.set()
 
     async def stop(self) -> None:
-        """Lets the batch in flight finish (published and marked), then returns."""
+        """Lets the batches in flight finish (published and marked), then returns."""
         self._stopping.set()
         await self._stopped.wait()
 
-    async def publish_due_batch(self) -> BatchReport:
+    async def publish_due_batch(self, lane: Lane = ALL_KEYS) -> BatchReport:
         async with store.transaction(self.engine) as connection:
-            claim = await claim_due(connection, self.settings.batch_size)
+            claim = await claim_due(connection, self.settings.batch_size, lane)
             if claim is None:
                 return BatchReport()
             started = time.monotonic()
@@ -128,43 +129,66 @@ class EventRelayWorker:
         self.metrics.record_backlog(backlog, utc_now())
         return backlog
 
-    async def _guarded_batch(self) -> BatchReport | None:
+    async def _relay_loop(self, nudge: asyncio.Event) -> None:
+        """One loop over all keys; a full batch (a backlog) is drained by the lanes at once."""
+        failing_batches, retry_at = 0, None
+        while not self._stopping.is_set():
+            report = await self._guarded_batch(ALL_KEYS)
+            if report is None or report.all_failed:
+                failing_batches += 1
+                await self._sleep(backoff_seconds(failing_batches, self.settings, self._rng))
+                continue
+            failing_batches = 0
+            retry_at = _earliest(retry_at, report.next_retry_at)
+            if report.claimed < self.settings.batch_size:
+                retry_at = await self._idle(nudge, retry_at)
+            elif self.settings.lanes > 1:
+                retry_at = _earliest(retry_at, await self._drain_in_lanes())
+
+    async def _drain_in_lanes(self) -> datetime | None:
+        lanes = [Lane(index, self.settings.lanes) for index in range(self.settings.lanes)]
+        retries = await asyncio.gather(*map(self._drain_lane, lanes))
+        return min((retry for retry in retries if retry is not None), default=None)
+
+    async def _drain_lane(self, lane: Lane) -> datetime | None:
+        retry_at = None
+        while not self._stopping.is_set():
+            report = await self._guarded_batch(lane)
+            if report is None:
+                return retry_at
+            retry_at = _earliest(retry_at, report.next_retry_at)
+            if report.all_failed or report.claimed < self.settings.batch_size:
+                return retry_at
+        return retry_at
+
+    async def _guarded_batch(self, lane: Lane) -> BatchReport | None:
         try:
-            return await self.publish_due_batch()
+            return await self.publish_due_batch(lane)
         except Exception as error:  # PostgreSQL away, or a bug: back off, never die
             logger.warning("outbox relay batch failed", error=repr(error))
             return None
 
-    async def _pause_after(self, report: BatchReport | None) -> None:
-        if report is None or report.all_failed:
-            self._failing_cycles += 1
-            await self._sleep(backoff_seconds(self._failing_cycles, self.settings, self._rng))
-            return
-        self._failing_cycles = 0
-        if report.claimed < self.settings.batch_size or not report.moved_rows:
-            await self._idle_wait()
+    async def _idle(self, nudge: asyncio.Event, retry_at: datetime | None) -> datetime | None:
+        """Waits for a nudge, the next retry the relay scheduled, or the poll interval."""
+        timeout = self.settings.poll_interval_seconds
+        if retry_at is not None:
+            timeout = min(timeout, (retry_at - utc_now()).total_seconds())
+        await self._until_stopped_or(nudge.wait(), max(MIN_IDLE_SECONDS, timeout))
+        nudge.clear()  # before the next claim, which sees every commit that nudged
+        return retry_at if retry_at is not None and retry_at > utc_now() else None
 
-    async def _idle_wait(self) -> None:
-        timeout = await self._idle_timeout()
-        if self.wakeup is None:
-            await self._sleep(timeout)
-            return
-        try:
-            await self._unless_stopped(self.wakeup.wait(timeout), timeout)
-        except (RedisError, OSError) as error:
-            logger.warning("outbox wake-up channel unavailable; polling", error=repr(error))
-            await self._sleep(timeout)
+    async def _listen(self, wakeup: RelayWakeup, nudge: asyncio.Event) -> None:
+        while not self._stopping.is_set():
+            try:
+                woken = await wakeup.wait(self.settings.poll_interval_seconds)
+            except (RedisError, OSError) as error:
+                logger.warning("outbox wake-up channel unavailable; polling", error=repr(error))
+                await self._sleep(self.settings.poll_interval_seconds)
+                continue
+            if woken:
+                nudge.set()
 
-    async def _idle_timeout(self) -> float:
-        poll = self.settings.poll_interval_seconds
-        try:
-            async with store.transaction(self.engine) as connection:
-                until_due = await store.seconds_until_next_due(connection)
-        except Exception:  # the next batch reports it; here the poll interval is enough
-            return poll
-        return max(MIN_IDLE_SECONDS, min(poll, poll if until_due is None else until_due))
-
-    async def _unless_stopped(self, waiting: Awaitable[object], timeout: float) -> None:
+    async def _until_stopped_or(self, waiting: Awaitable[object], timeout: float) -> None:
         stop = asyncio.ensure_future(self._stopping.wait())
         work = asyncio.ensure_future(waiting)
         try:
@@ -172,8 +196,6 @@ class EventRelayWorker:
         finally:
             stop.cancel()
             work.cancel()
-        if work.done() and not work.cancelled():
-            work.result()  # re-raises the wake-up channel's error
 
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -205,13 +227,20 @@ async def _record(connection: asyncpg.Connection, outcome: BatchOutcome) -> None
 
 
 def _report(claimed: int, outcome: BatchOutcome) -> BatchReport:
+    retries = [f.next_attempt_at for f in outcome.failures if not f.dead_lettered]
+    retries += [until for until in outcome.parked if until != FOREVER]
     return BatchReport(
         claimed=claimed,
         published=len(outcome.published),
         failed=len(outcome.failures),
         dead_lettered=sum(failure.dead_lettered for failure in outcome.failures),
         parked=sum(len(row_ids) for row_ids in outcome.parked.values()),
+        next_retry_at=min(retries, default=None),
     )
+
+
+def _earliest(first: datetime | None, second: datetime | None) -> datetime | None:
+    return min((moment for moment in (first, second) if moment is not None), default=None)
 
 
 def _log_failures(failures: list[store.Failure]) -> None:

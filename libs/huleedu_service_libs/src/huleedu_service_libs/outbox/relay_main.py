@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--environment", type=Environment, default=Environment.PRODUCTION)
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--poll-interval", type=float, default=None)
+    parser.add_argument("--lanes", type=int, default=None)
     return parser
 
 
@@ -42,6 +43,7 @@ def _overrides(arguments: argparse.Namespace) -> dict[str, object]:
     chosen = {
         "batch_size": arguments.batch_size,
         "poll_interval_seconds": arguments.poll_interval,
+        "lanes": arguments.lanes,
     }
     return {name: value for name, value in chosen.items() if value is not None}
 

@@ -18,6 +18,8 @@ class OutboxSettings(BaseModel):
     # The relay is woken after each commit; polling is only the fallback.
     poll_interval_seconds: float = Field(default=2.0, gt=0)
     batch_size: int = Field(default=1000, ge=1, le=10_000)
+    # Concurrent claim-publish-mark loops draining a backlog, each on its own share of the keys.
+    lanes: int = Field(default=4, ge=1, le=32)
     # Failed attempts before a row is dead-lettered (kept, counted, re-drivable).
     max_attempts: int = Field(default=20, ge=1)
     backoff_base_seconds: float = Field(default=1.0, gt=0)
@@ -39,12 +41,14 @@ _DEFAULTS: dict[Environment, dict[str, Any]] = {
     Environment.PRODUCTION: {},
     Environment.DEVELOPMENT: {
         "poll_interval_seconds": 1.0,
+        "lanes": 2,
         "max_attempts": 8,
         "backoff_max_seconds": 30.0,
         "retention_hours": 24.0,
     },
     Environment.TESTING: {
         "poll_interval_seconds": 0.2,
+        "lanes": 2,
         "max_attempts": 5,
         "backoff_base_seconds": 0.05,
         "backoff_max_seconds": 1.0,

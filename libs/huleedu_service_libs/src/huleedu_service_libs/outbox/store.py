@@ -26,11 +26,6 @@ SET retry_count = $2, last_error = $3, next_attempt_at = $4,
 WHERE id = $1
 """
 _PARK = "UPDATE event_outbox SET next_attempt_at = $1 WHERE id = ANY($2)"
-_SECONDS_UNTIL_DUE = """
-SELECT EXTRACT(EPOCH FROM min(next_attempt_at) - clock_timestamp())::float8
-FROM event_outbox
-WHERE published_at IS NULL AND dead_lettered_at IS NULL AND next_attempt_at < 'infinity'
-"""
 _PURGE = """
 DELETE FROM event_outbox WHERE id IN (
     SELECT id FROM event_outbox
@@ -92,11 +87,6 @@ async def record_failures(connection: asyncpg.Connection, failures: Sequence[Fai
 
 async def park(connection: asyncpg.Connection, until: datetime, ids: Sequence[uuid.UUID]) -> None:
     await connection.execute(_PARK, until, ids)
-
-
-async def seconds_until_next_due(connection: asyncpg.Connection) -> float | None:
-    seconds: float | None = await connection.fetchval(_SECONDS_UNTIL_DUE)
-    return seconds
 
 
 async def purge_published(

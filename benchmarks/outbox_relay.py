@@ -1,0 +1,407 @@
+"""The transactional outbox, measured against baselines in the same run (issue 5).
+
+    ./dev pdm run bench-outbox [--runs 3] [--backlog 50000] [--rate 1000] [--seconds 10]
+
+Servers come from the test harness (a URL from the environment, else embedded PostgreSQL, Redis
+and Tansu). Printed: what the outbox insert adds to a business transaction (beside what one more
+bare INSERT adds); relay throughput on a backlog, beside a naive relay (select one row, publish
+it, mark it, repeat) and beside producing straight to Kafka with no database; and the latency
+commit -> consumed at a steady rate, with the relay in its own process as in a worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from prometheus_client import CollectorRegistry
+from pydantic import BaseModel
+from redis.asyncio import Redis
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.config.settings import Environment
+from huleedu_service_libs.kafka import KafkaBus, OutgoingMessage
+from huleedu_service_libs.outbox import EventRelayWorker, OutboxManager, RelayWakeup
+from huleedu_service_libs.outbox.metrics import outbox_metrics
+from huleedu_service_libs.outbox.migration import create_event_outbox_table
+from huleedu_service_libs.outbox.settings import outbox_settings_for
+from huleedu_service_libs.testing.databases import create_database
+from huleedu_service_libs.testing.servers import (
+    KafkaEndpoint,
+    PostgresEndpoint,
+    RedisEndpoint,
+    ServerPool,
+)
+
+SERVICE = "bench_service"
+KEYS, PARTITIONS = 1000, 8
+INSERT_ORDER = text("INSERT INTO orders (label) VALUES (:label)")
+Measure = Callable[[], Awaitable[float]]
+
+
+class OrderPlaced(BaseModel):
+    order_id: str
+    amount: int
+    note: str
+
+
+@dataclass(frozen=True)
+class Servers:
+    postgres: PostgresEndpoint
+    kafka: KafkaEndpoint
+    redis: RedisEndpoint
+
+
+def envelope(n: int) -> EventEnvelope[OrderPlaced]:
+    data = OrderPlaced(order_id=f"order-{n % KEYS}", amount=n, note="x" * 200)
+    return EventEnvelope[OrderPlaced](
+        event_type="huleedu.bench.order_placed.v1",
+        source_service=SERVICE,
+        correlation_id=uuid.uuid4(),
+        data=data,
+    )
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[round(fraction * (len(ordered) - 1))]
+
+
+def _schema(connection: Connection) -> None:
+    connection.execute(text("CREATE TABLE orders (id bigserial PRIMARY KEY, label text)"))
+    with Operations.context(MigrationContext.configure(connection)):
+        create_event_outbox_table()
+
+
+async def new_database(servers: Servers) -> AsyncEngine:
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    await create_database(servers.postgres, name)
+    engine = create_async_engine(servers.postgres.url(name), pool_size=10)
+    async with engine.begin() as connection:
+        await connection.run_sync(_schema)
+    return engine
+
+
+async def new_topic(servers: Servers) -> str:
+    name = f"bench.outbox.{uuid.uuid4().hex[:8]}"
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka.bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, PARTITIONS, replication_factor=1)])
+    finally:
+        await admin.close()
+    return name
+
+
+async def write_event(
+    session: object, manager: OutboxManager, topic: str, event: EventEnvelope[OrderPlaced]
+) -> str:
+    await session.execute(INSERT_ORDER, {"label": event.data.order_id})  # type: ignore[attr-defined]
+    await manager.publish_to_outbox(
+        session,  # type: ignore[arg-type]
+        aggregate_type="order",
+        aggregate_id=event.data.order_id,
+        event_data=event,
+        topic=topic,
+    )
+    return str(event.event_id)
+
+
+async def fill_backlog(engine: AsyncEngine, topic: str, count: int) -> None:
+    manager, sessions = OutboxManager(wakeup=None), async_sessionmaker(engine)
+    for start in range(0, count, 1000):
+        async with sessions() as session, session.begin():
+            for n in range(start, min(start + 1000, count)):
+                await write_event(session, manager, topic, envelope(n))
+
+
+# 1. What the outbox insert adds to a business transaction -------------------------------------
+
+VARIANTS = ("alone", "bare INSERT", "outbox")
+
+
+async def write_timings(servers: Servers, samples: int) -> dict[str, list[float]]:
+    engine, redis = await new_database(servers), Redis.from_url(f"{servers.redis.url}/0")
+    wakeup = RelayWakeup(redis, SERVICE)
+    transaction = _timed_transaction(async_sessionmaker(engine), OutboxManager(wakeup))
+    timings: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
+    try:
+        for n in range(samples + 200):  # the first 200 rounds warm up
+            for variant in VARIANTS[n % 3 :] + VARIANTS[: n % 3]:  # interleaved: same load
+                elapsed = await transaction(variant, n)
+                if n >= 200:
+                    timings[variant].append(elapsed)
+        await wakeup.flush()
+    finally:
+        await redis.aclose()
+        await engine.dispose()
+    return timings
+
+
+def _timed_transaction(
+    sessions: async_sessionmaker,
+    manager: OutboxManager,  # type: ignore[type-arg]
+) -> Callable[[str, int], Awaitable[float]]:
+    async def transaction(variant: str, n: int) -> float:
+        started = time.perf_counter()
+        async with sessions() as session, session.begin():
+            await session.execute(INSERT_ORDER, {"label": f"o{n}"})
+            if variant == "bare INSERT":
+                await session.execute(INSERT_ORDER, {"label": "extra"})
+            elif variant == "outbox":
+                await manager.publish_to_outbox(
+                    session, aggregate_type="order", aggregate_id=f"o{n}",
+                    event_data=envelope(n), topic="bench.write",
+                )  # fmt: skip
+        return time.perf_counter() - started
+
+    return transaction
+
+
+# 2. Relay throughput on a backlog ---------------------------------------------------------------
+
+
+async def relay_rate(servers: Servers, bus: KafkaBus, backlog: int) -> float:
+    engine = await new_database(servers)
+    await fill_backlog(engine, await new_topic(servers), backlog)
+    registry = CollectorRegistry()
+    settings = outbox_settings_for(Environment.PRODUCTION)
+    relay = EventRelayWorker(engine, bus, SERVICE, settings, metrics=outbox_metrics(registry))
+    started = time.perf_counter()
+    running = asyncio.create_task(relay.run())
+    labels = {"service": SERVICE, "event_type": "huleedu.bench.order_placed.v1"}
+    # The relay counts what it has published and committed; polling that counter costs nothing.
+    while (registry.get_sample_value("huleedu_outbox_published_total", labels) or 0) < backlog:  # noqa: ASYNC110
+        await asyncio.sleep(0.005)
+    elapsed = time.perf_counter() - started
+    await relay.stop()
+    await running
+    await engine.dispose()
+    return backlog / elapsed
+
+
+NAIVE_SELECT = text(
+    "SELECT id, topic, event_key, event_data::text AS payload FROM event_outbox"
+    " WHERE published_at IS NULL ORDER BY created_at LIMIT 1"
+)
+NAIVE_MARK = text("UPDATE event_outbox SET published_at = now() WHERE id = :id")
+
+
+async def naive_rate(servers: Servers, bus: KafkaBus, backlog: int, seconds: float) -> float:
+    engine = await new_database(servers)
+    await fill_backlog(engine, await new_topic(servers), backlog)
+    started, published = time.perf_counter(), 0
+    while time.perf_counter() - started < seconds:
+        async with engine.begin() as connection:
+            row = (await connection.execute(NAIVE_SELECT)).one()
+            message = OutgoingMessage(row.topic, row.payload.encode(), row.event_key.encode())
+            [error] = await bus.send_batch([message])
+            assert error is None, error
+            await connection.execute(NAIVE_MARK, {"id": row.id})
+        published += 1
+    await engine.dispose()
+    return published / (time.perf_counter() - started)
+
+
+async def direct_rate(servers: Servers, bus: KafkaBus, count: int) -> float:
+    topic = await new_topic(servers)
+    messages = [
+        OutgoingMessage(topic, envelope(n).model_dump_json().encode(), f"order-{n % KEYS}".encode())
+        for n in range(count)
+    ]
+    started = time.perf_counter()
+    for start in range(0, count, 1000):
+        assert not any(await bus.send_batch(messages[start : start + 1000]))
+    return count / (time.perf_counter() - started)
+
+
+# 3. Latency commit -> consumed at a steady rate -------------------------------------------------
+
+
+def relay_process(servers: Servers, database_url: str) -> subprocess.Popen[bytes]:
+    argv = [sys.executable, "-m", "huleedu_service_libs.outbox.relay_main"]
+    argv += ["--service-name", SERVICE, "--database-url", database_url]
+    argv += ["--kafka-bootstrap", servers.kafka.bootstrap]
+    argv += ["--redis-url", f"{servers.redis.url}/0"]
+    argv += [] if servers.kafka.supports_idempotence else ["--no-idempotence"]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def consume(
+    servers: Servers, topic: str, seen: dict[str, float], stop: asyncio.Event
+) -> None:
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=servers.kafka.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=5
+    )
+    await consumer.start()
+    try:
+        consumer.assign([TopicPartition(topic, partition) for partition in range(PARTITIONS)])
+        while not stop.is_set():
+            batches = await consumer.getmany(timeout_ms=50)
+            now = time.perf_counter()
+            for record in (record for records in batches.values() for record in records):
+                seen.setdefault(dict(record.headers)["event_id"].decode(), now)
+    finally:
+        await consumer.stop()
+
+
+async def paced_writes(
+    engine: AsyncEngine, manager: OutboxManager, topic: str, rate: int, seconds: float
+) -> dict[str, float]:
+    """`rate` events per second for `seconds`, one per transaction, from 8 writers."""
+    sessions, committed = async_sessionmaker(engine), {}
+    events = [envelope(n) for n in range(int(rate * seconds))]
+    origin, writers = time.perf_counter() + 0.1, 8
+
+    async def writer(first: int) -> None:
+        for n in range(first, len(events), writers):
+            await asyncio.sleep(max(0.0, origin + n / rate - time.perf_counter()))
+            async with sessions() as session, session.begin():
+                event_id = await write_event(session, manager, topic, events[n])
+            committed[event_id] = time.perf_counter()
+
+    await asyncio.gather(*(writer(first) for first in range(writers)))
+    return committed
+
+
+async def until_seen(seen: dict[str, float], event_ids: set[str], timeout: float) -> None:
+    deadline = time.perf_counter() + timeout
+    while not event_ids <= seen.keys() and time.perf_counter() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+
+
+async def latencies(servers: Servers, rate: int, seconds: float) -> tuple[list[float], float]:
+    """Latencies, and the write rate actually reached."""
+    engine, topic = await new_database(servers), await new_topic(servers)
+    relay = relay_process(servers, engine.url.render_as_string(hide_password=False))
+    redis, seen, stop = Redis.from_url(f"{servers.redis.url}/0"), {}, asyncio.Event()
+    manager = OutboxManager(RelayWakeup(redis, SERVICE))
+    consumer = asyncio.create_task(consume(servers, topic, seen, stop))
+    try:
+        warm_up = await paced_writes(engine, manager, topic, 10, 1)  # the relay is up and idle
+        await until_seen(seen, set(warm_up), timeout=120)
+        started = time.perf_counter()
+        committed = await paced_writes(engine, manager, topic, rate, seconds)
+        reached = len(committed) / (time.perf_counter() - started)
+        await until_seen(seen, set(committed), timeout=60)
+    finally:
+        stop.set()
+        relay.terminate()
+        await asyncio.to_thread(relay.wait, 30)
+        await consumer
+        await redis.aclose()
+        await engine.dispose()
+    return [seen[event_id] - at for event_id, at in committed.items() if event_id in seen], reached
+
+
+# The run -----------------------------------------------------------------------------------------
+
+
+async def median_of(runs: int, measure: Measure) -> float:
+    return statistics.median([await measure() for _ in range(runs)])
+
+
+async def throughputs(servers: Servers, arguments: argparse.Namespace) -> dict[str, float]:
+    bus = KafkaBus(servers.kafka.bootstrap, SERVICE, servers.kafka.supports_idempotence)
+    await bus.start()
+    backlog, runs = arguments.backlog, arguments.runs
+    try:
+        return {
+            "relay": await median_of(runs, lambda: relay_rate(servers, bus, backlog)),
+            "naive": await median_of(
+                runs, lambda: naive_rate(servers, bus, 20_000, arguments.naive_seconds)
+            ),
+            "direct": await median_of(runs, lambda: direct_rate(servers, bus, backlog)),
+        }
+    finally:
+        await bus.stop()
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def median_p99(samples: list[float], minus: list[float] | None = None) -> str:
+    median, p99 = statistics.median(samples), percentile(samples, 0.99)
+    if minus:
+        median, p99 = median - statistics.median(minus), p99 - percentile(minus, 0.99)
+    return f"{ms(median)} ({ms(p99)})"
+
+
+def table(
+    arguments: argparse.Namespace,
+    writes: dict[str, list[float]],
+    rates: dict[str, float],
+    waits: list[float],
+) -> list[tuple[str, str, str]]:
+    alone = writes["alone"]
+    return [
+        ("business transaction alone", median_p99(alone), ""),
+        ("added by one more bare INSERT", median_p99(writes["bare INSERT"], alone), "(floor)"),
+        ("added by the outbox insert", median_p99(writes["outbox"], alone), "< 0.5 ms median"),
+        (f"relay, {arguments.backlog:,}-event backlog", f"{rates['relay']:,.0f}/s", ">= 25,000/s"),
+        ("naive relay (one row per transaction)", f"{rates['naive']:,.0f}/s", ""),
+        ("relay / naive", f"{rates['relay'] / rates['naive']:,.0f}x", ">= 50x"),
+        ("KafkaBus alone, no database", f"{rates['direct']:,.0f}/s", "(Kafka's share)"),
+        (f"commit -> consumed at {arguments.rate}/s, p50", ms(statistics.median(waits)), "< 20 ms"),
+        (f"commit -> consumed at {arguments.rate}/s, p99", ms(percentile(waits, 0.99)), "< 100 ms"),
+    ]
+
+
+def print_table(rows: list[tuple[str, str, str]], footnote: str) -> None:
+    width = max(len(name) for name, _, _ in rows)
+    print(f"\n{'measure':<{width}}  {'median (p99)':>22}  target")
+    for name, value, target in rows:
+        print(f"{name:<{width}}  {value:>22}  {target}")
+    print(footnote)
+
+
+async def run(arguments: argparse.Namespace, servers: Servers) -> None:
+    writes = await write_timings(servers, arguments.write_samples)
+    rates = await throughputs(servers, arguments)
+    waits, reached = await latencies(servers, arguments.rate, arguments.seconds)
+    print_table(
+        table(arguments, writes, rates, waits),
+        f"(writes: {len(writes['alone'])} transactions per variant, interleaved; throughput: "
+        f"median of {arguments.runs} runs; latency: {len(waits)} events, written at "
+        f"{reached:,.0f}/s)",
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Outbox benchmark with side-by-side baselines")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--backlog", type=int, default=50_000)
+    parser.add_argument("--naive-seconds", type=float, default=10.0)
+    parser.add_argument("--write-samples", type=int, default=2000)
+    parser.add_argument("--rate", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    arguments = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="huleedu-bench-outbox-"))
+    pool = ServerPool(workdir)
+    try:
+        servers = Servers(pool.postgres(), pool.kafka(), pool.redis())
+        asyncio.run(run(arguments, servers))
+    finally:
+        pool.stop_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
