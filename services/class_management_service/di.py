@@ -60,8 +60,14 @@ class EventsProvider(Provider):
     scope = Scope.APP
 
     @provide
-    def wakeup(self, redis: Redis) -> RelayWakeup:
-        return RelayWakeup(redis, SERVICE_NAME)
+    async def wakeup(self, settings: Settings) -> AsyncIterator[RelayWakeup]:
+        # Its own client: the relay blocks in BLPOP for longer than the notification client's
+        # short socket timeout allows, which would turn every wait into an error and a poll.
+        client = Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=settings.NOTIFICATION_TIMEOUT_SECONDS
+        )
+        yield RelayWakeup(client, SERVICE_NAME)
+        await client.aclose()
 
     @provide
     def outbox(self, wakeup: RelayWakeup) -> OutboxManager:

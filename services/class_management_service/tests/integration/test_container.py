@@ -4,6 +4,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
+from huleedu_service_libs.outbox import RelayWakeup
 from services.class_management_service.config import Settings
 from services.class_management_service.handlers.classes import ClassHandlers
 from services.class_management_service.handlers.review import ReviewHandlers
@@ -42,6 +43,22 @@ async def test_every_use_case_resolves(settings: Settings, with_worker: bool) ->
                 for use_case in USE_CASES:
                     assert isinstance(await request.get(use_case), use_case)
                 assert isinstance(await request.get(UnitOfWork), SqlAlchemyUnitOfWork)
+    finally:
+        await container.close()
+        await engine.dispose()
+
+
+async def test_the_relay_can_block_for_longer_than_the_notification_timeout(
+    settings: Settings,
+) -> None:
+    engine = build_engine(settings)
+    container = build_container(settings, engine, CollectorRegistry())
+    try:
+        wakeup = await container.get(RelayWakeup)
+        waited = settings.NOTIFICATION_TIMEOUT_SECONDS * 3
+        assert await wakeup.wait(waited) is False  # timed out quietly, no socket timeout error
+        await wakeup.notify()
+        assert await wakeup.wait(waited) is True
     finally:
         await container.close()
         await engine.dispose()
