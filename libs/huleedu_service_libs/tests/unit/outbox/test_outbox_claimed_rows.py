@@ -1,0 +1,50 @@
+"""Turning claimed rows into Kafka messages: headers, key, and waiting behind a gap."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from huleedu_service_libs.kafka import header_value
+from huleedu_service_libs.outbox.claim import FOREVER, _aware, _claimed_row
+
+NOW = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+def record(seq: int, key: str | None, traceparent: str | None = None) -> tuple[object, ...]:
+    return (
+        False, seq, key, uuid.UUID(int=seq), "topic.x", "huleedu.test.ping.v1", NOW, 0,
+        '{"event_id": "e"}', "e-id", "c-id", "svc", traceparent, NOW,
+    )  # fmt: skip
+
+
+def test_the_payload_is_published_verbatim_with_the_standard_headers() -> None:
+    claimed = _claimed_row(record(1, "k", traceparent="00-t-s-01"), {})
+    message = claimed.message
+    assert (message.topic, message.key, message.value) == ("topic.x", b"k", b'{"event_id": "e"}')
+    assert {name: header_value(message.headers, name) for name, _ in message.headers} == {
+        "event_id": "e-id",
+        "event_type": "huleedu.test.ping.v1",
+        "correlation_id": "c-id",
+        "source_service": "svc",
+        "traceparent": "00-t-s-01",
+    }
+    assert claimed.blocked_until is None
+
+
+def test_no_traceparent_header_without_one_in_the_envelope_and_no_key_without_one() -> None:
+    message = _claimed_row(record(1, None), {}).message
+    assert message.key is None
+    assert "traceparent" not in [name for name, _ in message.headers]
+
+
+def test_a_row_after_its_key_gap_waits_and_a_row_before_it_does_not() -> None:
+    until = NOW + timedelta(seconds=9)
+    gaps = {"k": (5, until)}
+    assert _claimed_row(record(4, "k"), gaps).blocked_until is None
+    assert _claimed_row(record(6, "k"), gaps).blocked_until == until
+
+
+def test_infinity_from_the_driver_means_for_ever() -> None:
+    assert _aware(datetime.max) == FOREVER
+    assert _aware(NOW) == NOW
