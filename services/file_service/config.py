@@ -3,7 +3,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from huleedu_service_libs.config import SecureServiceSettings, load_settings
@@ -52,6 +52,13 @@ class Settings(SecureServiceSettings):
     WORK_WAKE_KEY: str = "file_service:work:wake"
 
     LOCK_CONSUMER_GROUP: str = "file_service.batch_lock"
+
+    @model_validator(mode="after")
+    def _lease_outlasts_an_extraction(self) -> Settings:
+        # An expired lease is safe (the late outcome is dropped) but wastes the work done.
+        if self.PROCESSING_LEASE_SECONDS <= self.EXTRACTION_TIMEOUT_SECONDS:
+            raise ValueError("PROCESSING_LEASE_SECONDS must exceed EXTRACTION_TIMEOUT_SECONDS")
+        return self
 
 
 def load_file_settings(**overrides: object) -> Settings:

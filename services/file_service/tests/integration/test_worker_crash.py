@@ -83,6 +83,7 @@ async def test_files_in_progress_when_the_worker_dies_are_finished_after_a_resta
         EXTRACTION_PROCESSES=1,
         PROCESSING_CONCURRENCY=4,
         PROCESSING_LEASE_SECONDS=LEASE_SECONDS,
+        EXTRACTION_TIMEOUT_SECONDS=LEASE_SECONDS - 1,
         LOCK_CONSUMER_GROUP=f"crash-{batch_id}",
     )
     log = tmp_path / "worker.log"

@@ -42,7 +42,10 @@ async def test_the_api_container_gives_every_handler(
 
 async def test_the_worker_container_builds_with_its_settings() -> None:
     settings = load_file_settings(
-        DATABASE_URL=NO_SERVER, PROCESSING_LEASE_SECONDS=42, PROCESSING_MAX_ATTEMPTS=5
+        DATABASE_URL=NO_SERVER,
+        PROCESSING_LEASE_SECONDS=42,
+        EXTRACTION_TIMEOUT_SECONDS=30,
+        PROCESSING_MAX_ATTEMPTS=5,
     )
     engine = create_async_engine(settings.DATABASE_URL)
     container = build_container(settings, engine, CollectorRegistry(), WorkerProvider(), http=False)
@@ -62,3 +65,10 @@ def test_production_refuses_the_placeholder_internal_key() -> None:
 def test_limits_must_be_positive() -> None:
     with pytest.raises(SettingsError, match="FILE_SERVICE_MAX_FILE_BYTES"):
         load_file_settings(DATABASE_URL=NO_SERVER, MAX_FILE_BYTES=0)
+
+
+def test_a_lease_shorter_than_an_extraction_is_refused() -> None:
+    with pytest.raises(SettingsError, match="PROCESSING_LEASE_SECONDS must exceed"):
+        load_file_settings(
+            DATABASE_URL=NO_SERVER, PROCESSING_LEASE_SECONDS=10, EXTRACTION_TIMEOUT_SECONDS=10
+        )
