@@ -38,6 +38,10 @@ class BatchRepository(Protocol):
 class DuplicateFileError(Exception):
     """The batch already holds a file with these bytes (found by the database's constraint)."""
 
+    def __init__(self, sha256: str) -> None:
+        super().__init__(f"duplicate content {sha256}")
+        self.sha256 = sha256
+
 
 class FileRepository(Protocol):
     async def add(self, file: EssayFile) -> None:

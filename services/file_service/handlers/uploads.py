@@ -96,6 +96,10 @@ def _screen(file: IncomingFile, limits: DocumentLimits) -> ScreenedFile:
     )
 
 
+def _name_of(screened: list[ScreenedFile], sha256: str) -> str:
+    return next((item.name for item in screened if item.sha256 == sha256), screened[0].name)
+
+
 def _duplicate(file_name: str, same_as: str | None = None) -> Refusal:
     details = {"file_name": file_name} | ({"same_as": same_as} if same_as else {})
     return Refusal(
@@ -170,8 +174,8 @@ class UploadEssays:
             try:
                 stored = [await self._add(uow, batch, item, corr) for item in screened]
                 await uow.commit()
-            except DuplicateFileError:  # a concurrent upload of the same bytes won the race
-                raise _duplicate(screened[0].name) from None
+            except DuplicateFileError as error:  # a concurrent upload of the same bytes won
+                raise _duplicate(_name_of(screened, error.sha256)) from None
         for file in stored:
             self.metrics.files_accepted.labels(file.file_format.value).inc()
         return stored

@@ -127,9 +127,8 @@ class SqlFileRepository:
         self.session = session
 
     async def add(self, file: EssayFile) -> None:
-        try:
-            async with self.session.begin_nested():
-                await self.session.execute(insert(_FILE).values(_file_values(file)))
+        try:  # the unit of work is abandoned on a duplicate, so no savepoint is needed
+            await self.session.execute(insert(_FILE).values(_file_values(file)))
         except IntegrityError as error:
             if DUPLICATE_CONSTRAINT in str(error.orig):
                 raise DuplicateFileError(file.sha256) from error
