@@ -39,6 +39,8 @@ from services.file_service.implementations.work_signal import RedisWorkSignal
 from services.file_service.metrics import FileMetrics
 from services.file_service.protocols import Clock, TextExtractor, UnitOfWorkFactory, WorkSignal
 
+REDIS_CONNECT_TIMEOUT = 2.0
+
 
 def content_store_factory(settings: Settings) -> ContentStoreFactory:
     if settings.CONTENT_STORE is ContentStoreKind.DIRECTORY:
@@ -61,7 +63,11 @@ class InfrastructureProvider(Provider):
 
     @provide
     async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
-        client = Redis.from_url(settings.REDIS_URL, decode_responses=True, socket_timeout=5)
+        # No read timeout: the relay and the worker block in BLPOP with their own timeouts, and
+        # notifications are sent in the background, so no request ever waits on Redis.
+        client = Redis.from_url(
+            settings.REDIS_URL, decode_responses=True, socket_connect_timeout=REDIS_CONNECT_TIMEOUT
+        )
         yield client
         await client.aclose()
 

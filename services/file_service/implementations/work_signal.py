@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
@@ -15,8 +17,18 @@ class RedisWorkSignal:
     def __init__(self, redis: Redis, key: str) -> None:
         self.redis = redis
         self.key = key
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     async def notify(self) -> None:
+        """Sent in the background: an upload's response never waits for Redis."""
+        task = asyncio.create_task(self._send())
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def flush(self) -> None:
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def _send(self) -> None:
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 pipe.lpush(self.key, "1")
