@@ -2,7 +2,8 @@
 
 The writer only arranges the notification; a listener sends it after the caller's transaction
 has committed (never for a rolled-back one). A failed notification is logged and dropped: the
-relay still finds the row at its next poll.
+relay still finds the row at its next poll. Commits that happen before an already scheduled
+notification has gone out share it: it is sent after all of them.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class RelayWakeup:
         self.redis = redis
         self.key = wake_key(service_name)
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._unsent = False
         _install_session_listeners()
 
     def notify_after_commit(self, session: AsyncSession) -> None:
@@ -58,9 +60,16 @@ class RelayWakeup:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     def _notify_soon(self) -> None:
-        task = asyncio.get_running_loop().create_task(self.notify())
+        if self._unsent:
+            return
+        self._unsent = True
+        task = asyncio.get_running_loop().create_task(self._send())
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
+
+    async def _send(self) -> None:
+        self._unsent = False  # a commit from now on may come after this LPUSH: it needs its own
+        await self.notify()
 
 
 def _run_after_commit(session: Session) -> None:

@@ -115,6 +115,32 @@ async def test_an_idle_relay_that_never_polls_is_woken_by_a_commit(
     assert [record.value for record in records] == [envelope.model_dump_json().encode()]
 
 
+async def test_a_burst_of_concurrent_commits_shares_wake_ups_without_losing_one(
+    engine: AsyncEngine,
+    redis: Redis,
+    settings: OutboxSettings,
+    publisher: Any,
+    make_ping: Callable[..., EventEnvelope[Any]],
+) -> None:
+    never_polls = settings.model_copy(update={"poll_interval_seconds": 3600.0})
+    wakeup = RelayWakeup(redis, SERVICE)
+    relay = EventRelayWorker(engine, publisher, SERVICE, never_polls, wakeup=wakeup)
+    running = asyncio.create_task(relay.run())
+    manager = OutboxManager(wakeup)
+    envelopes = [make_ping(f"k{n}", 1) for n in range(40)]
+    try:
+        for burst in (envelopes[:20], envelopes[20:]):
+            await asyncio.gather(*(_write(engine, manager, e, "outbox.burst") for e in burst))
+            await wakeup.flush()
+        async with asyncio.timeout(20):
+            while len(publisher.accepted) < len(envelopes):  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+    finally:
+        await relay.stop()
+        await running
+    assert sorted(publisher.event_ids()) == sorted(str(e.event_id) for e in envelopes)
+
+
 async def test_without_its_wake_up_channel_the_relay_falls_back_to_polling(
     engine: AsyncEngine,
     private_redis_server: EmbeddedRedis,
