@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import shutil
 import statistics
 import subprocess
@@ -22,10 +23,10 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from multiprocessing.queues import Queue
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from prometheus_client import CollectorRegistry
@@ -47,6 +48,7 @@ from huleedu_service_libs.outbox.metrics import outbox_metrics
 from huleedu_service_libs.outbox.migration import create_event_outbox_table
 from huleedu_service_libs.outbox.settings import outbox_settings_for
 from huleedu_service_libs.testing.databases import create_database
+from huleedu_service_libs.testing.kafka_topics import KafkaTopics
 from huleedu_service_libs.testing.servers import (
     KafkaEndpoint,
     PostgresEndpoint,
@@ -57,7 +59,6 @@ from huleedu_service_libs.testing.servers import (
 SERVICE = "bench_service"
 KEYS, PARTITIONS = 1000, 8
 INSERT_ORDER = text("INSERT INTO orders (label) VALUES (:label)")
-Measure = Callable[[], Awaitable[float]]
 
 
 class OrderPlaced(BaseModel):
@@ -104,14 +105,7 @@ async def new_database(servers: Servers) -> AsyncEngine:
 
 
 async def new_topic(servers: Servers) -> str:
-    name = f"bench.outbox.{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=servers.kafka.bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(name, PARTITIONS, replication_factor=1)])
-    finally:
-        await admin.close()
-    return name
+    return await KafkaTopics(servers.kafka.bootstrap).create("bench-outbox", PARTITIONS)
 
 
 async def write_event(
@@ -261,29 +255,73 @@ async def consume(
         consumer.assign([TopicPartition(topic, partition) for partition in range(PARTITIONS)])
         while not stop.is_set():
             batches = await consumer.getmany(timeout_ms=50)
-            now = time.perf_counter()
+            now = time.time()
             for record in (record for records in batches.values() for record in records):
                 seen.setdefault(dict(record.headers)["event_id"].decode(), now)
     finally:
         await consumer.stop()
 
 
-async def paced_writes(
-    engine: AsyncEngine, manager: OutboxManager, topic: str, rate: int, seconds: float
-) -> dict[str, float]:
-    """`rate` events per second for `seconds`, one per transaction, from 8 writers."""
-    sessions, committed = async_sessionmaker(engine), {}
-    events = [envelope(n) for n in range(int(rate * seconds))]
-    origin, writers = time.perf_counter() + 0.1, 8
+@dataclass(frozen=True)
+class WriteShare:
+    """Events first, first + step, ... of `total`, each at origin + n / rate (wall clock)."""
 
-    async def writer(first: int) -> None:
-        for n in range(first, len(events), writers):
-            await asyncio.sleep(max(0.0, origin + n / rate - time.perf_counter()))
+    database_url: str
+    redis_url: str
+    topic: str
+    rate: int
+    total: int
+    origin: float
+    first: int
+    step: int
+
+
+def write_share(share: WriteShare, results: Queue[dict[str, float]]) -> None:
+    """A writer process: one transaction per event, paced; reports commit times by event_id."""
+    results.put(asyncio.run(_write_share(share)))
+
+
+async def _write_share(share: WriteShare) -> dict[str, float]:
+    engine, redis = create_async_engine(share.database_url), Redis.from_url(share.redis_url)
+    wakeup = RelayWakeup(redis, SERVICE)
+    sessions, manager = async_sessionmaker(engine), OutboxManager(wakeup)
+    numbers = range(share.first, share.total, share.step)
+    events = {n: envelope(n) for n in numbers}
+    committed: dict[str, float] = {}
+
+    async def writer(offset: int) -> None:
+        for n in list(numbers)[offset::4]:
+            await asyncio.sleep(max(0.0, share.origin + n / share.rate - time.time()))
             async with sessions() as session, session.begin():
-                event_id = await write_event(session, manager, topic, events[n])
-            committed[event_id] = time.perf_counter()
+                event_id = await write_event(session, manager, share.topic, events[n])
+            committed[event_id] = time.time()
 
-    await asyncio.gather(*(writer(first) for first in range(writers)))
+    await asyncio.gather(*(writer(offset) for offset in range(4)))
+    await wakeup.flush()
+    await redis.aclose()
+    await engine.dispose()
+    return committed
+
+
+async def paced_writes(
+    servers: Servers, database_url: str, topic: str, rate: int, seconds: float
+) -> dict[str, float]:
+    """`rate` events per second for `seconds` from two writer processes, as services would."""
+    context, total = multiprocessing.get_context("spawn"), int(rate * seconds)
+    results: Queue[dict[str, float]] = context.Queue()
+    origin = time.time() + 3  # the processes start meanwhile
+    shares = [
+        WriteShare(database_url, f"{servers.redis.url}/0", topic, rate, total, origin, first, 2)
+        for first in range(2)
+    ]
+    processes = [context.Process(target=write_share, args=(share, results)) for share in shares]
+    for process in processes:
+        process.start()
+    committed: dict[str, float] = {}
+    for _ in processes:
+        committed.update(await asyncio.to_thread(results.get))
+    for process in processes:
+        await asyncio.to_thread(process.join)
     return committed
 
 
@@ -294,26 +332,24 @@ async def until_seen(seen: dict[str, float], event_ids: set[str], timeout: float
 
 
 async def latencies(servers: Servers, rate: int, seconds: float) -> tuple[list[float], float]:
-    """Latencies, and the write rate actually reached."""
+    """Latencies commit -> consumed, and the write rate actually reached."""
     engine, topic = await new_database(servers), await new_topic(servers)
-    relay = relay_process(servers, engine.url.render_as_string(hide_password=False))
-    redis, stop = Redis.from_url(f"{servers.redis.url}/0"), asyncio.Event()
+    database_url = engine.url.render_as_string(hide_password=False)
+    relay, stop = relay_process(servers, database_url), asyncio.Event()
     seen: dict[str, float] = {}
-    manager = OutboxManager(RelayWakeup(redis, SERVICE))
     consumer = asyncio.create_task(consume(servers, topic, seen, stop))
     try:
-        warm_up = await paced_writes(engine, manager, topic, 10, 1)  # the relay is up and idle
+        warm_up = await paced_writes(servers, database_url, topic, 10, 1)  # relay up and idle
         await until_seen(seen, set(warm_up), timeout=120)
-        started = time.perf_counter()
-        committed = await paced_writes(engine, manager, topic, rate, seconds)
-        reached = len(committed) / (time.perf_counter() - started)
+        committed = await paced_writes(servers, database_url, topic, rate, seconds)
+        moments = sorted(committed.values())
+        reached = len(moments) / max(moments[-1] - moments[0], 1e-9)
         await until_seen(seen, set(committed), timeout=60)
     finally:
         stop.set()
         relay.terminate()
         await asyncio.to_thread(relay.wait, 30)
         await consumer
-        await redis.aclose()
         await engine.dispose()
     return [seen[event_id] - at for event_id, at in committed.items() if event_id in seen], reached
 
@@ -321,7 +357,7 @@ async def latencies(servers: Servers, rate: int, seconds: float) -> tuple[list[f
 # The run -----------------------------------------------------------------------------------------
 
 
-async def median_of(runs: int, measure: Measure) -> float:
+async def median_of(runs: int, measure: Callable[[], Awaitable[float]]) -> float:
     return statistics.median([await measure() for _ in range(runs)])
 
 
