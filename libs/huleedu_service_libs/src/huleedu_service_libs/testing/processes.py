@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import os
 import pwd
+import random
 import signal
 import socket
 import subprocess
@@ -27,10 +28,44 @@ class ServerStartError(RuntimeError):
     """A server process did not become ready; the message carries its log."""
 
 
+_LOWEST_PORT = 10000
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
+    """A port that is free now and that no outgoing connection will take later.
+
+    A port the kernel hands out for bind(0) comes from the ephemeral range, which is also where
+    every outgoing connection's local port comes from: between our check and the server's own
+    bind, a client connecting anywhere can take it ("Address already in use"). Ports below
+    that range are never taken that way."""
+    for port in _ports_below_ephemeral_range():
+        if port not in _handed_out and _bindable(port):
+            _handed_out.add(port)
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _ports_below_ephemeral_range() -> list[int]:
+    try:
+        first_ephemeral = int(_EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return []
+    ports = list(range(_LOWEST_PORT, first_ephemeral))
+    random.shuffle(ports)  # other processes (xdist workers) pick from the same range
+    return ports
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
