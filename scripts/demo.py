@@ -1,16 +1,19 @@
 """`pdm run demo`: the teacher's journey over HTTP against a running stack (`pdm run stack`).
 
 Creates a class and imports its roster, creates a batch and uploads the sample essays
-(scripts/demo_data: .txt, .docx and .pdf), follows their extraction, shows the teacher's
-credits, registers graded anchor essays, runs a CJ assessment of the batch (simulated judge)
-with its progress, and prints the ranking with scores, standard errors and projected grades,
-and the credits charged. Service URLs come from the stack's
-description file (.stack/stack.json), so it follows any --port the stack was given.
+(scripts/demo_data: .txt, .docx and .pdf), follows their extraction, has the essays' authors
+suggested (scripts/demo_matching.py stands in for the NLP service) and confirms them as the
+teacher, shows the teacher's credits, registers graded anchor essays, runs a CJ assessment of
+the batch (simulated judge) with its progress, and prints the ranking with scores, standard
+errors, projected grades and the matched students, and the credits charged. Service URLs and
+the Kafka bootstrap come from the stack's description file (.stack/stack.json), so it follows
+any --port the stack was given.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 import time
@@ -18,11 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 
 from scripts.demo_data.essays import ANCHORS, ESSAYS, HERE, path_of
+from scripts.demo_matching import publish_suggestions, suggest_authors
 from scripts.platform_services import REPO_ROOT
 
 CM, FILES, CREDITS, CJ = (
@@ -40,6 +44,7 @@ class DemoError(RuntimeError):
 @dataclass
 class Journey:
     urls: dict[str, str]
+    kafka_bootstrap: str
     teacher: str
     correlation: str
     timeout: float
@@ -52,7 +57,7 @@ class Journey:
 
 
 TERMINAL_STATES = {"completed", "failed", "cancelled"}
-STEPS = 6
+STEPS = 7
 
 
 def step(number: int, text: str) -> None:
@@ -65,7 +70,7 @@ def expect(response: httpx.Response, status: int, what: str) -> Any:
     return response.json()
 
 
-def create_class(journey: Journey) -> str:
+def create_class(journey: Journey) -> tuple[str, dict[str, UUID]]:
     with journey.client(CM) as cm:
         body = {"name": "9A", "course_codes": ["ENG5"]}
         created = expect(cm.post("/v1/classes", json=body), 201, "create class")
@@ -76,7 +81,18 @@ def create_class(journey: Journey) -> str:
     step(
         1, f"class {created['name']} ({created['course_code']}) created; roster {report['summary']}"
     )
-    return str(created["id"])
+    return str(created["id"]), students_by_name(roster, report["rows"])
+
+
+def students_by_name(roster_csv: bytes, rows: list[dict[str, Any]]) -> dict[str, UUID]:
+    """ "First Last" -> student id, joining the roster file with the import report by email."""
+    ids = {row["email"]: UUID(row["student_id"]) for row in rows if row["student_id"]}
+    lines = roster_csv.decode("utf-8-sig").splitlines()
+    return {
+        f"{line['first_name']} {line['last_name']}": ids[line["email"]]
+        for line in csv.DictReader(lines)
+        if line["email"] in ids
+    }
 
 
 def upload_essays(journey: Journey, class_id: str) -> tuple[str, dict[str, str]]:
@@ -113,6 +129,47 @@ def progress_bar(done: int, total: int, width: int = 24) -> str:
     return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
 
 
+def match_authors(
+    journey: Journey, batch_id: str, class_id: str, names: dict[str, str], roster: dict[str, UUID]
+) -> dict[str, str]:
+    """Suggestions go through Kafka to the class management worker; the teacher then accepts
+    every suggestion. Returns essay id -> the confirmed student's name."""
+    essays = {UUID(essay): name for essay, name in names.items()}
+    event = suggest_authors(UUID(batch_id), UUID(class_id), essays, roster)
+    publish_suggestions(event, journey.kafka_bootstrap, journey.correlation)
+    with journey.client(CM) as cm:
+        path = f"/v1/batches/{batch_id}/student-associations"
+        review = wait_for_suggestions(journey, cm, path, len(essays))
+        decisions = [
+            {
+                "essay_id": item["essay_id"],
+                "action": "accept" if item["suggested_student"] else "reject",
+            }
+            for item in review["associations"]
+        ]
+        confirmed = expect(
+            cm.post(path + "/confirm", json={"decisions": decisions}), 200, "confirm"
+        )
+    students = {s["id"]: f"{s['first_name']} {s['last_name']}" for s in confirmed["roster"]}
+    matched = {
+        item["essay_id"]: students.get(item["student_id"], "-")
+        for item in confirmed["associations"]
+    }
+    found = sum(1 for name in matched.values() if name != "-")
+    step(4, f"authors: {found} of {len(essays)} essays matched to students and confirmed")
+    return matched
+
+
+def wait_for_suggestions(journey: Journey, cm: httpx.Client, path: str, count: int) -> Any:
+    deadline = time.monotonic() + journey.timeout
+    while time.monotonic() < deadline:
+        response = cm.get(path)
+        if response.status_code == 200 and len(response.json()["associations"]) == count:
+            return response.json()
+        time.sleep(0.3)
+    raise DemoError(f"the author suggestions were not stored within {journey.timeout:.0f} s")
+
+
 def credit_balance(journey: Journey) -> Any:
     with journey.client(CREDITS) as credits:
         return expect(credits.get("/v1/entitlements/balance"), 200, "credit balance")
@@ -123,7 +180,7 @@ def register_anchors(journey: Journey) -> None:
     with journey.client(CJ) as cj:
         body = {"course_code": "ENG5", "anchors": anchors}
         expect(cj.post("/v1/anchors", json=body), 201, "register anchors")
-    step(4, f"{len(anchors)} anchor essays registered (grades {', '.join(g for g, _ in ANCHORS)})")
+    step(5, f"{len(anchors)} anchor essays registered (grades {', '.join(g for g, _ in ANCHORS)})")
 
 
 def assess(journey: Journey, batch_id: str) -> Any:
@@ -131,7 +188,7 @@ def assess(journey: Journey, batch_id: str) -> Any:
         body = {"batch_id": batch_id}
         started = expect(cj.post("/v1/assessments", json=body), 202, "request CJ assessment")
         judge = "simulated judge" if started["judge_simulated"] else started["judge_kind"]
-        step(5, f"CJ assessment {started['assessment_id']} running ({judge})")
+        step(6, f"CJ assessment {started['assessment_id']} running ({judge})")
         path = f"/v1/assessments/{started['assessment_id']}"
         final = follow_assessment(journey, cj, path)
         if final["state"] != "completed":
@@ -154,8 +211,8 @@ def follow_assessment(journey: Journey, cj: httpx.Client, path: str) -> Any:
     raise DemoError(f"the assessment did not finish within {journey.timeout:.0f} s")
 
 
-def ranking_table(results: Any, names: dict[str, str]) -> str:
-    rows = [("rank", "essay", "score", "SE", "grade", "p(grade)")]
+def ranking_table(results: Any, names: dict[str, str], students: dict[str, str]) -> str:
+    rows = [("rank", "essay", "student", "score", "SE", "grade", "p(grade)")]
     for essay in results["essays"]:
         name = "(anchor)" if essay["is_anchor"] else names.get(essay["essay_id"], essay["essay_id"])
         probability = essay["grade_probability"]
@@ -163,6 +220,7 @@ def ranking_table(results: Any, names: dict[str, str]) -> str:
             (
                 str(essay["rank"]),
                 name,
+                students.get(essay["essay_id"], "-"),
                 f"{essay['score']:+.2f}",
                 f"{essay['standard_error']:.2f}",
                 essay["projected_grade"] or "-",
@@ -174,12 +232,14 @@ def ranking_table(results: Any, names: dict[str, str]) -> str:
     return "\n".join("      " + line for line in lines)
 
 
-def show_outcome(journey: Journey, results: Any, names: dict[str, str], before: Any) -> None:
+def show_outcome(
+    journey: Journey, results: Any, names: dict[str, str], students: dict[str, str], before: Any
+) -> None:
     assessment = results["assessment"]
     reliability = assessment["reliability"]
     shown = "n/a" if reliability is None else f"{reliability:.2f}"
-    step(6, f"ranking ({assessment['stop_reason']}; reliability {shown}):")
-    print(ranking_table(results, names))
+    step(7, f"ranking ({assessment['stop_reason']}; reliability {shown}):")
+    print(ranking_table(results, names, students))
     for note in results["notes"]:
         print(f"      note: {note}")
     spent = user_balance(before) - user_balance(credit_balance(journey))
@@ -191,23 +251,24 @@ def user_balance(balance: Any) -> int:
     return sum(int(a["balance"]) for a in balance["accounts"] if a["subject_type"] == "user")
 
 
-def load_urls(stack_file: Path) -> dict[str, str]:
+def load_stack(stack_file: Path) -> tuple[dict[str, str], str]:
     if not stack_file.is_file():
         raise DemoError(f"no running stack ({stack_file} is missing): start `pdm run stack`")
     description = json.loads(stack_file.read_text())
     for name, parts in description.get("missing", {}).items():
         print(f"note: {name} lacks {', '.join(parts)}")
-    return dict(description["services"])
+    return dict(description["services"]), str(description["kafka_bootstrap"])
 
 
 def run(journey: Journey) -> None:
     print(f"HuleEdu demo as teacher {journey.teacher}, correlation id {journey.correlation}")
-    class_id = create_class(journey)
+    class_id, roster = create_class(journey)
     batch_id, names = upload_essays(journey, class_id)
+    students = match_authors(journey, batch_id, class_id, names, roster)
     before = credit_balance(journey)
     register_anchors(journey)
     results = assess(journey, batch_id)
-    show_outcome(journey, results, names, before)
+    show_outcome(journey, results, names, students, before)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -218,8 +279,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--correlation-id", default=f"demo-{uuid4()}", help="sent on every call")
     arguments = parser.parse_args(argv)
     try:
-        urls = load_urls(arguments.stack_file)
-        run(Journey(urls, arguments.teacher, arguments.correlation_id, arguments.timeout))
+        urls, kafka_bootstrap = load_stack(arguments.stack_file)
+        run(
+            Journey(
+                urls,
+                kafka_bootstrap,
+                arguments.teacher,
+                arguments.correlation_id,
+                arguments.timeout,
+            )
+        )
     except (DemoError, httpx.HTTPError) as error:
         print(f"demo stopped: {error}", file=sys.stderr)
         return 1

@@ -126,9 +126,13 @@ async def test_demo_walks_the_whole_journey_under_one_correlation_id(platform: P
     charged = re.search(r"credits charged: (\d+) for (\d+) comparisons", demo.stdout)
     assert charged is not None, demo.stdout
     assert charged[1] == charged[2] != "0"
-    assert re.search(r"^\s+1\s+\S+\s+[+-]\d", demo.stdout, re.MULTILINE), demo.stdout
+    assert re.search(r"^\s+1\s+\S+\s+\S+( \S+)?\s+[+-]\d", demo.stdout, re.MULTILINE), demo.stdout
+    matched = f"authors: {len(ESSAYS)} of {len(ESSAYS)} essays matched to students and confirmed"
+    assert matched in demo.stdout, demo.stdout
+    assert re.search(r"anna_lind\.txt\s+Anna Lind\s+[+-]\d", demo.stdout), demo.stdout
     for event, count in [
         (ProcessingEvent.CLASS_CREATED, 1),
+        (ProcessingEvent.STUDENT_ASSOCIATIONS_CONFIRMED, 1),
         (ProcessingEvent.ESSAY_CONTENT_PROVISIONED, len(ESSAYS)),
         (ProcessingEvent.CJ_ASSESSMENT_COMPLETED, 1),
         (ProcessingEvent.ASSESSMENT_RESULT, 1),
