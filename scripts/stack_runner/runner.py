@@ -84,6 +84,18 @@ class Stack:
         return time.perf_counter() - started
 
     @property
+    def infrastructure(self) -> EmbeddedInfrastructure:
+        return self._infrastructure
+
+    def child(self, label: str) -> Child:
+        """A service process by its log label, e.g. "cj_assessment worker"."""
+        for service in self.services:
+            for child in service.children:
+                if child.spec.label == label:
+                    return child
+        raise KeyError(label)
+
+    @property
     def description_path(self) -> Path:
         return self.options.data_dir / STACK_FILE
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,7 @@ from uuid import UUID
 import httpx
 import pytest
 
+from huleedu_service_libs.testing.embedded import EmbeddedKafka
 from huleedu_service_libs.testing.kafka_topics import KafkaTopics
 from huleedu_service_libs.testing.processes import free_port
 from scripts.platform_services import SERVICES, SERVICES_BY_NAME
@@ -46,6 +50,30 @@ class Platform:
     def kafka_bootstrap(self) -> str:
         assert self.stack.endpoints is not None
         return self.stack.endpoints.kafka_bootstrap
+
+    async def kill_and_restart(self, label: str) -> None:
+        """SIGKILL a service process (no shutdown code runs) and start it again."""
+        child = self.stack.child(label)
+        assert child.process is not None
+        os.killpg(child.process.pid, signal.SIGKILL)
+        await child.wait()
+        await child.start()
+
+    async def stop_service_process(self, label: str) -> None:
+        await self.stack.child(label).stop()
+
+    async def start_service_process(self, label: str) -> None:
+        await self.stack.child(label).start()
+
+    @contextlib.contextmanager
+    def kafka_frozen(self) -> Iterator[None]:
+        """The broker stops answering (SIGSTOP) and resumes with its in-memory data intact."""
+        [kafka] = [s for s in self.stack.infrastructure.started if isinstance(s, EmbeddedKafka)]
+        os.kill(kafka.server.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(kafka.server.pid, signal.SIGCONT)
 
     async def events(self, topic: str, correlation_id: UUID, count: int) -> list[dict[str, Any]]:
         """Envelopes on `topic` carrying this correlation id (waits for `count` of them)."""
