@@ -25,7 +25,8 @@ from services.file_service.tests.integration.worker_support import (
     worker_process,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# Two worker processes, PDF extraction and a 180 s settle wait: more than the default timeout.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(360)]
 FILES = 36
 LEASE_SECONDS = 3
 

@@ -46,8 +46,10 @@ from pathlib import Path
 def test_servers(
     huleedu_server_pool, postgres_server, redis_server, kafka_server, private_redis_server
 ):
-    Path(os.environ["HARNESS_OUT"]).joinpath("pids.json").write_text(
-        json.dumps(huleedu_server_pool.embedded_pids()))
+    # Written under another name, then renamed: the outer test never reads a half-written file.
+    out = Path(os.environ["HARNESS_OUT"])
+    out.joinpath("pids.tmp").write_text(json.dumps(huleedu_server_pool.embedded_pids()))
+    out.joinpath("pids.tmp").rename(out / "pids.json")
     if os.environ.get("HARNESS_HANG"):
         time.sleep(600)
 """
