@@ -70,6 +70,7 @@ class Settings(SecureServiceSettings):
     RUNNER_CONCURRENCY: int = Field(default=4, ge=1)
     LEASE_SECONDS: float = Field(default=60.0, gt=0)
     RETRY_DELAY_SECONDS: float = Field(default=5.0, gt=0)
+    AUTHORIZATION_WAIT_SECONDS: float = Field(default=60.0, gt=0)
     STALL_TIMEOUT_SECONDS: float = Field(default=1800.0, gt=0)
     SWEEP_INTERVAL_SECONDS: float = Field(default=60.0, gt=0)
 

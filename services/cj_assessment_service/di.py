@@ -215,6 +215,7 @@ class RunnerProvider(Provider):
             comparison_max_attempts=settings.COMPARISON_MAX_ATTEMPTS,
             max_failed_share=settings.MAX_FAILED_SHARE,
             retry_delay_seconds=settings.RETRY_DELAY_SECONDS,
+            authorization_wait_seconds=settings.AUTHORIZATION_WAIT_SECONDS,
             lease_seconds=settings.LEASE_SECONDS,
         )
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from common_core.domain_enums import CJBatchState
+from common_core.error_enums import ErrorCode
 from huleedu_service_libs.logging_utils import create_service_logger
 from services.cj_assessment_service.handlers.events import emit_started
 from services.cj_assessment_service.handlers.finishing import end_unsuccessfully
@@ -27,6 +28,7 @@ from services.cj_assessment_service.protocols import (
     CreditGateway,
     CreditsRefused,
     CreditsUnavailable,
+    UnitOfWork,
     UnitOfWorkFactory,
 )
 
@@ -53,8 +55,8 @@ class CreditSteps:
             )
         except CreditsRefused as refusal:
             return await self._refused(assessment.id, refusal)
-        except CreditsUnavailable:
-            return await self._awaiting(assessment.id)
+        except CreditsUnavailable as unavailable:
+            return await self._awaiting(assessment.id, unavailable)
         return await self._authorized(assessment.id, authorization_id)
 
     async def _authorized(self, assessment_id: UUID, authorization_id: UUID) -> Step:
@@ -88,16 +90,37 @@ class CreditSteps:
             await uow.commit()
         return Step.CONTINUE
 
-    async def _awaiting(self, assessment_id: UUID) -> Step:
+    async def _awaiting(self, assessment_id: UUID, unavailable: CreditsUnavailable) -> Step:
         async with self.uows() as uow:
             assessment = await uow.assessments.get(assessment_id, lock=True)
             if assessment is None:
                 return Step.LOST
+            if state_of(assessment).is_terminal:
+                return Step.CONTINUE
+            waited = (self.clock.now() - assessment.created_at).total_seconds()
+            if waited >= self.policy.authorization_wait_seconds:
+                await self._give_up_waiting(uow, assessment, waited, unavailable)
+                return Step.CONTINUE
             if state_of(assessment) is CJBatchState.INITIALIZING:
                 transition(assessment, CJBatchState.AWAITING_AUTHORIZATION, self.clock.now())
             defer(assessment, self.clock, self.policy.retry_delay_seconds)
             await uow.commit()
         return Step.WAIT
+
+    async def _give_up_waiting(
+        self, uow: UnitOfWork, assessment: Assessment, waited: float, cause: Exception
+    ) -> None:
+        """Entitlements stayed unreachable: the assessment fails plainly; nothing held, charged."""
+        detail = error_detail(
+            ErrorCode.SERVICE_UNAVAILABLE,
+            f"entitlements unavailable for {waited:.0f} s; no credits were held or charged",
+            correlation_id=assessment.correlation_id,
+            operation="authorize_credits",
+            cause=str(cause) or type(cause).__name__,
+        )
+        await end_unsuccessfully(uow, assessment, detail, self.clock.now())
+        assessment.credits_settled_at = self.clock.now()
+        await uow.commit()
 
     async def charge_closed_rounds(self, snapshot: Snapshot) -> Step:
         """Reports the usage of every closed round not charged yet (of all rounds once ended)."""

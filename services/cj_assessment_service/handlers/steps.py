@@ -22,6 +22,7 @@ class RunnerPolicy:
     comparison_max_attempts: int = 2
     max_failed_share: float = 0.5
     retry_delay_seconds: float = 5.0
+    authorization_wait_seconds: float = 60.0
     lease_seconds: float = 60.0
 
 

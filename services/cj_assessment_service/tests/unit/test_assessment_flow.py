@@ -146,6 +146,29 @@ async def test_entitlements_down_at_the_start_is_waited_out() -> None:
     assert stored(h, assessment).state == "completed"
 
 
+async def test_entitlements_down_past_the_wait_fails_plainly_and_charges_nothing() -> None:
+    h = Harness()
+    h.credits.down = True
+    assessment = await start(h, await h.provision(QUALITIES[:6]))
+    await h.worker.drain()
+    h.clock.advance(59)
+    await h.worker.drain()
+    assert stored(h, assessment).state == "awaiting_authorization"  # within the 60 s wait
+    h.clock.advance(6)  # the next retry (every 5 s) comes after the 60 s wait
+    await h.worker.drain()
+    failed = stored(h, assessment)
+    assert failed.state == "failed"
+    assert failed.credits_settled_at is not None
+    (event,) = h.state.events(CJAssessmentFailedV1)
+    assert event.error_detail.error_code == ErrorCode.SERVICE_UNAVAILABLE
+    assert "entitlements unavailable" in event.error_detail.message
+    h.credits.down = False
+    h.clock.advance(10)
+    await h.worker.drain()  # entitlements back: nothing is held or charged afterwards
+    assert stored(h, assessment).state == "failed"
+    assert (h.credits.holds, h.credits.charged, h.state.comparisons) == ({}, 0, {})
+
+
 async def test_entitlements_down_at_the_end_never_charges_twice() -> None:
     h = Harness()
     assessment = await start(h, await h.provision(QUALITIES[:6]))
