@@ -69,7 +69,9 @@ async def test_a_batch_is_assessed_charged_once_and_announced() -> None:
     assert all(not r.grade_probabilities for r in result.essay_results)
     scores = {r.essay_id: r.score for r in result.essay_results}
     essays = sorted(h.state.essays.values(), key=lambda e: e.provisioned_at)
-    assert rank_correlation([scores[e.essay_id] for e in essays], QUALITIES) > 0.8
+    # 30 comparisons of 10 essays with random ids: rho ranged 0.76-0.98 (median 0.90) over 40
+    # runs, so 0.8 failed about one run in ten; 0.5 still catches a ranking that ignores quality.
+    assert rank_correlation([scores[e.essay_id] for e in essays], QUALITIES) > 0.5
 
 
 async def test_stop_when_reliability_is_reached_and_release_the_rest() -> None:
