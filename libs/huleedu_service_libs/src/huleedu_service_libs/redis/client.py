@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Protocol
 
 import redis.asyncio as redis_asyncio
@@ -16,6 +17,8 @@ return 0
 
 
 class AtomicRedisClientProtocol(Protocol):
+    client_id: str
+
     async def set_if_absent(self, key: str, value: str, ttl_seconds: int) -> bool: ...
     async def set(self, key: str, value: str, ttl_seconds: int | None = None) -> None: ...
     async def get(self, key: str) -> str | None: ...
@@ -31,22 +34,36 @@ class RedisNotStartedError(RuntimeError):
 
 
 class RedisClient:
-    def __init__(self, url: str, client_id: str) -> None:
+    """Ordinary commands time out after `command_timeout_seconds`; a blocking pop waits its own
+    timeout on a second connection pool whose socket reads are not cut short."""
+
+    def __init__(self, url: str, client_id: str, command_timeout_seconds: float = 5.0) -> None:
         self.url = url
         self.client_id = client_id
+        self.command_timeout_seconds = command_timeout_seconds
         self._redis: redis_asyncio.Redis | None = None
+        self._blocking: redis_asyncio.Redis | None = None
 
     async def start(self) -> None:
-        client = redis_asyncio.Redis.from_url(
-            self.url, decode_responses=True, client_name=self.client_id, socket_timeout=5
-        )
+        client = self._connect(socket_timeout=self.command_timeout_seconds)
         await client.ping()
         self._redis = client
+        self._blocking = self._connect(socket_timeout=None)
 
     async def stop(self) -> None:
-        if self._redis is not None:
-            await self._redis.aclose()
-            self._redis = None
+        for client in (self._redis, self._blocking):
+            if client is not None:
+                await client.aclose()
+        self._redis = self._blocking = None
+
+    def _connect(self, socket_timeout: float | None) -> redis_asyncio.Redis:
+        return redis_asyncio.Redis.from_url(
+            self.url,
+            decode_responses=True,
+            client_name=self.client_id,
+            socket_timeout=socket_timeout,
+            socket_connect_timeout=self.command_timeout_seconds,
+        )
 
     async def set_if_absent(self, key: str, value: str, ttl_seconds: int) -> bool:
         return bool(await self._client().set(key, value, ex=ttl_seconds, nx=True))
@@ -66,7 +83,14 @@ class RedisClient:
         return int(await self._client().lpush(key, value))
 
     async def blpop(self, key: str, timeout_seconds: float) -> str | None:
-        popped = await self._client().blpop([key], timeout=timeout_seconds)
+        """Waits up to `timeout_seconds` (> 0) for an element; None when none came."""
+        if timeout_seconds <= 0:
+            raise ValueError("blpop needs a positive timeout; 0 would block forever")
+        self._client()
+        assert self._blocking is not None
+        # A dead connection must not hang the caller past the wait it asked for.
+        async with asyncio.timeout(timeout_seconds + self.command_timeout_seconds):
+            popped = await self._blocking.blpop([key], timeout=timeout_seconds)
         return None if popped is None else str(popped[1])
 
     async def publish(self, channel: str, message: str) -> int:
