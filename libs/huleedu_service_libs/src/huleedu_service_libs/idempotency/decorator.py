@@ -17,6 +17,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypeVar
 
+import structlog
+from prometheus_client import CollectorRegistry
+
+from huleedu_service_libs.idempotency.metrics import IdempotencyMetrics, metrics_for
 from huleedu_service_libs.redis.client import AtomicRedisClientProtocol
 
 P = ParamSpec("P")
@@ -24,6 +28,7 @@ R = TypeVar("R")
 
 DONE = "done"
 IN_FLIGHT_PREFIX = "in_flight:"
+logger = structlog.get_logger("huleedu.idempotency")
 
 
 class EventInFlightError(RuntimeError):
@@ -50,12 +55,26 @@ def event_id_of(message: Any) -> str:
 
 def idempotent_consumer(
     redis_client: AtomicRedisClientProtocol,
-    service_name: str,
     ttl_seconds: int = 86400,
+    *,
+    service_name: str | None = None,
     in_flight_ttl_seconds: int = 300,
     fail_open: bool = False,
+    registry: CollectorRegistry | None = None,
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R | None]]]:
-    guard = _Guard(redis_client, service_name, ttl_seconds, in_flight_ttl_seconds, fail_open)
+    """Keys are namespaced by `service_name`, by default the Redis client's `client_id`.
+
+    With a `registry`, outcomes are counted in `huleedu_idempotency_outcomes_total`
+    (`processed`, `duplicate`, `in_flight`, `failed`, `unavailable`).
+    """
+    guard = _Guard(
+        redis=redis_client,
+        service_name=service_name or redis_client.client_id,
+        ttl_seconds=ttl_seconds,
+        in_flight_ttl_seconds=in_flight_ttl_seconds,
+        fail_open=fail_open,
+        metrics=metrics_for(registry),
+    )
 
     def decorate(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R | None]]:
         @functools.wraps(handler)
@@ -70,44 +89,78 @@ def idempotent_consumer(
 class _Guard:
     def __init__(
         self,
-        redis_client: AtomicRedisClientProtocol,
+        *,
+        redis: AtomicRedisClientProtocol,
         service_name: str,
         ttl_seconds: int,
         in_flight_ttl_seconds: int,
         fail_open: bool,
+        metrics: IdempotencyMetrics | None,
     ) -> None:
-        self.redis = redis_client
+        self.redis = redis
         self.service_name = service_name
         self.ttl_seconds = ttl_seconds
         self.in_flight_ttl_seconds = in_flight_ttl_seconds
         self.fail_open = fail_open
-        self.duplicates_skipped = 0
+        self.metrics = metrics
 
     async def run(self, event_id: str, call: Callable[[], Awaitable[R]]) -> R | None:
         key = idempotency_key(self.service_name, event_id)
         claim = f"{IN_FLIGHT_PREFIX}{uuid.uuid4().hex}"
         try:
             claimed = await self.redis.set_if_absent(key, claim, self.in_flight_ttl_seconds)
+            state = None if claimed else await self.redis.get(key)
         except Exception as error:  # any Redis failure: decide by fail_open, never guess
-            if self.fail_open:
-                return await call()
-            raise IdempotencyUnavailableError(f"cannot claim {key}: {error}") from error
+            return await self._unavailable(key, error, call)
         if not claimed:
-            await self._skip_duplicate(key)
+            self._refuse_duplicate(key, state)
             return None
         return await self._run_claimed(key, claim, call)
 
-    async def _skip_duplicate(self, key: str) -> None:
-        state = await self.redis.get(key)
+    async def _unavailable(self, key: str, error: Exception, call: Callable[[], Awaitable[R]]) -> R:
+        self._count("unavailable")
+        if not self.fail_open:
+            raise IdempotencyUnavailableError(f"cannot claim {key}: {error}") from error
+        logger.warning("idempotency unavailable, running unprotected", key=key, error=str(error))
+        return await call()
+
+    def _refuse_duplicate(self, key: str, state: str | None) -> None:
         if state is not None and state.startswith(IN_FLIGHT_PREFIX):
+            self._count("in_flight")
             raise EventInFlightError(f"{key} is being handled by another delivery")
-        self.duplicates_skipped += 1
+        self._count("duplicate")
+        logger.info("duplicate event skipped", key=key)
 
     async def _run_claimed(self, key: str, claim: str, call: Callable[[], Awaitable[R]]) -> R:
         try:
             result = await call()
         except BaseException:
-            await self.redis.delete_if_equals(key, claim)
+            self._count("failed")
+            await self._release(key, claim)
             raise
-        await self.redis.set(key, DONE, self.ttl_seconds)
+        await self._mark_done(key)
+        self._count("processed")
         return result
+
+    async def _release(self, key: str, claim: str) -> None:
+        try:
+            await self.redis.delete_if_equals(key, claim)
+        except Exception as error:  # the handler's own exception matters more; the claim expires
+            logger.error("could not release claim", key=key, error=str(error))
+
+    async def _mark_done(self, key: str) -> None:
+        # The effect has happened. Raising now would make the runtime redeliver and, once the
+        # in-flight claim expires, run the handler a second time; the claim's TTL guards instead.
+        try:
+            await self.redis.set(key, DONE, self.ttl_seconds)
+        except Exception as error:
+            logger.error(
+                "handled, but could not mark done; the in-flight claim guards until it expires",
+                key=key,
+                error=str(error),
+                in_flight_ttl_seconds=self.in_flight_ttl_seconds,
+            )
+
+    def _count(self, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.outcomes.labels(self.service_name, outcome).inc()

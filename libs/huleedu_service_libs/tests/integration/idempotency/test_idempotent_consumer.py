@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from uuid import UUID, uuid4
 
 import pytest
+from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -16,9 +17,11 @@ from huleedu_service_libs.idempotency import (
     IdempotencyUnavailableError,
     InboxBase,
     claim_event,
+    idempotency_key,
     idempotent_consumer,
 )
 from huleedu_service_libs.redis import RedisClient
+from huleedu_service_libs.testing.embedded import EmbeddedRedis
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +81,9 @@ async def test_failure_releases_the_claim_so_the_retry_runs_once_more(
     assert len(runs) == 2
 
 
-async def test_redis_down_means_the_handler_does_not_run(private_redis_server) -> None:
+async def test_redis_down_means_the_handler_does_not_run(
+    private_redis_server: EmbeddedRedis,
+) -> None:
     client = RedisClient(private_redis_server.url, "test")
     await client.start()
     runs: list[int] = []
@@ -94,6 +99,93 @@ async def test_redis_down_means_the_handler_does_not_run(private_redis_server) -
     finally:
         await client.stop()
     assert runs == []
+
+
+async def test_the_seed_call_shape_keys_by_the_clients_service_and_counts_duplicates(
+    redis_client: RedisClient,
+) -> None:
+    registry = CollectorRegistry()
+    runs: list[int] = []
+
+    @idempotent_consumer(redis_client=redis_client, ttl_seconds=86400, registry=registry)
+    async def handle(delivery: Delivery) -> None:
+        runs.append(1)
+
+    delivery = Delivery()
+    for _ in range(3):
+        await handle(delivery)
+    assert runs == [1]
+    key = idempotency_key(redis_client.client_id, str(delivery.event_id))
+    assert await redis_client.get(key) == "done"
+    assert _outcome(registry, "processed") == 1
+    assert _outcome(registry, "duplicate") == 2
+
+
+async def test_fail_open_runs_a_harmless_handler_while_redis_is_down(
+    private_redis_server: EmbeddedRedis,
+) -> None:
+    client = RedisClient(private_redis_server.url, "svc", command_timeout_seconds=1)
+    await client.start()
+    registry = CollectorRegistry()
+
+    @idempotent_consumer(redis_client=client, fail_open=True, registry=registry)
+    async def refresh_cache(delivery: Delivery) -> str:
+        return "refreshed"
+
+    private_redis_server.stop()
+    try:
+        assert await refresh_cache(Delivery()) == "refreshed"
+    finally:
+        await client.stop()
+        private_redis_server.start()
+    assert _outcome(registry, "unavailable", service="svc") == 1
+
+
+async def test_redis_lost_after_the_effect_does_not_fail_the_delivery(
+    private_redis_server: EmbeddedRedis,
+) -> None:
+    client = RedisClient(private_redis_server.url, "svc", command_timeout_seconds=1)
+    await client.start()
+    effects: list[UUID] = []
+
+    @idempotent_consumer(redis_client=client)
+    async def handle(delivery: Delivery) -> str:
+        effects.append(delivery.event_id)
+        private_redis_server.stop()  # gone before the decorator can mark the event done
+        return "applied"
+
+    delivery = Delivery()
+    try:
+        # Raising here would have the runtime redeliver an event whose effect already happened.
+        assert await handle(delivery) == "applied"
+    finally:
+        await client.stop()
+        private_redis_server.start()
+    assert effects == [delivery.event_id]
+
+
+async def test_a_failing_handler_keeps_its_own_error_when_redis_is_lost_too(
+    private_redis_server: EmbeddedRedis,
+) -> None:
+    client = RedisClient(private_redis_server.url, "svc", command_timeout_seconds=1)
+    await client.start()
+
+    @idempotent_consumer(redis_client=client)
+    async def handle(delivery: Delivery) -> None:
+        private_redis_server.stop()
+        raise LookupError("the handler's own failure")
+
+    try:
+        with pytest.raises(LookupError, match="own failure"):
+            await handle(Delivery())
+    finally:
+        await client.stop()
+        private_redis_server.start()
+
+
+def _outcome(registry: CollectorRegistry, outcome: str, service: str = "test") -> float | None:
+    labels = {"service": service, "outcome": outcome}
+    return registry.get_sample_value("huleedu_idempotency_outcomes_total", labels)
 
 
 @pytest.fixture
