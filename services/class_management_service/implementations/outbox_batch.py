@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common_core.events.codec import encode_envelope
+from huleedu_service_libs.correlation import with_original_correlation
 from huleedu_service_libs.outbox import OutboxManager
 from huleedu_service_libs.outbox.model import TABLE_NAME, OutboxBase
 from services.class_management_service.implementations.event_collector import PendingEvent
@@ -50,5 +51,5 @@ def _row(event: PendingEvent) -> dict[str, Any]:
         "event_type": event.envelope.event_type,
         "topic": event.envelope.event_type,
         "event_key": event.aggregate_id,
-        "envelope_json": encode_envelope(event.envelope).decode(),
+        "envelope_json": encode_envelope(with_original_correlation(event.envelope)).decode(),
     }

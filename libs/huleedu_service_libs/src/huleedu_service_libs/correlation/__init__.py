@@ -5,6 +5,11 @@ from huleedu_service_libs.correlation.context import (
     MAX_ORIGINAL_LENGTH,
     CorrelationContext,
 )
+from huleedu_service_libs.correlation.envelopes import (
+    ORIGINAL_CORRELATION_KEY,
+    correlation_of,
+    with_original_correlation,
+)
 from huleedu_service_libs.correlation.middleware import (
     CORRELATION_HEADER,
     request_correlation,
@@ -26,11 +31,13 @@ __all__ = [
     "CORRELATION_HEADER",
     "CORRELATION_NAMESPACE",
     "MAX_ORIGINAL_LENGTH",
+    "ORIGINAL_CORRELATION_KEY",
     "CorrelationContext",
     "CorrelationProvider",
     "CorrelationToken",
     "MissingCorrelationError",
     "activate_correlation",
+    "correlation_of",
     "correlation_scope",
     "current_correlation",
     "deactivate_correlation",
@@ -38,4 +45,5 @@ __all__ = [
     "request_correlation",
     "require_correlation",
     "setup_correlation_middleware",
+    "with_original_correlation",
 ]

@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from common_core.events.codec import decode_envelope
 from common_core.events.envelope import EventEnvelope
 from common_core.events.errors import EventDecodeError
-from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
+from huleedu_service_libs.correlation import correlation_of, correlation_scope
 from huleedu_service_libs.idempotency.decorator import EventInFlightError
 from huleedu_service_libs.kafka.bus import KafkaBus
 from huleedu_service_libs.kafka.messages import OutgoingMessage, header_value
@@ -111,10 +111,19 @@ class EventConsumer:
         while not self._stopping.is_set():
             batches = await consumer.getmany(timeout_ms=200)
             for partition, records in batches.items():
-                for record in records:
-                    await self._process(record)
-                    await consumer.commit({partition: record.offset + 1})
-                self._record_lag(consumer, partition, next_offset=records[-1].offset + 1)
+                await self._consume_partition(consumer, partition, records)
+
+    async def _consume_partition(
+        self, consumer: AIOKafkaConsumer, partition: TopicPartition, records: list[Record]
+    ) -> None:
+        # Stop between records: what was fetched but not handled is not committed, so the
+        # group's next member receives it.
+        for record in records:
+            if self._stopping.is_set():
+                return
+            await self._process(record)
+            await consumer.commit({partition: record.offset + 1})
+            self._record_lag(consumer, partition, next_offset=record.offset + 1)
 
     async def _process(self, record: Record) -> None:
         log = logger.bind(topic=record.topic, partition=record.partition, offset=record.offset)
@@ -124,7 +133,7 @@ class EventConsumer:
             log.warning("undecodable record", error=str(error))
             await self._dead_letter(record, error, attempts=0)
             return
-        context = CorrelationContext.from_uuid(envelope.correlation_id)
+        context = correlation_of(envelope)
         with (
             correlation_scope(context),
             structlog.contextvars.bound_contextvars(

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common_core.events.codec import encode_envelope
 from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.correlation.envelopes import with_original_correlation
 from huleedu_service_libs.outbox.model import TABLE_NAME, OutboxBase
 from huleedu_service_libs.outbox.wakeup import RelayWakeup
 
@@ -47,7 +48,7 @@ class OutboxManager:
                 "event_type": event_data.event_type,
                 "topic": topic or event_data.event_type,
                 "event_key": event_key or aggregate_id,
-                "envelope_json": encode_envelope(event_data).decode(),
+                "envelope_json": encode_envelope(with_original_correlation(event_data)).decode(),
             },
         )
         if self.wakeup is not None:

@@ -115,5 +115,7 @@ async def test_header_correlation_id_reaches_the_consumer_logs(
     assert handled[0].correlation_id == UUID(expected)
     assert len(consumed) == 1
     assert consumed[0]["correlation_id"] == expected
+    assert consumed[0]["original_correlation_id"] == header  # the caller's own string survives
     assert consumed[0]["topic"] == topic
+    assert (consumed[0]["partition"], consumed[0]["offset"]) == (0, 0)
     assert consumed[0]["service"] == "journey"

@@ -12,7 +12,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry
 
-from common_core.events.codec import new_envelope
+from common_core.events.codec import decode_envelope, new_envelope
 from common_core.events.envelope import EventEnvelope
 from huleedu_service_libs.idempotency import EventInFlightError
 from huleedu_service_libs.kafka import DLQ_SUFFIX, EventConsumer, KafkaBus, RetryPolicy, message_for
@@ -66,7 +66,8 @@ async def _committed(bootstrap: str, group: str, topic: str) -> int | None:
     reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
     await reader.start()
     try:
-        return await reader.committed(TopicPartition(topic, 0))
+        committed: int | None = await reader.committed(TopicPartition(topic, 0))
+        return committed
     finally:
         await reader.stop()
 
@@ -168,3 +169,106 @@ async def test_waiting_for_an_in_flight_duplicate_is_not_a_failed_attempt(
     assert handled == [envelope.event_id]
     assert registry.get_sample_value("kafka_handler_failures_total", {"topic": topic}) is None
     assert registry.get_sample_value("kafka_messages_dead_lettered_total", {"topic": topic}) is None
+
+
+async def test_a_handler_that_keeps_failing_is_dead_lettered_and_the_partition_moves_on(
+    bus: KafkaBus, kafka_topics: KafkaTopics
+) -> None:
+    topic = await kafka_topics.create("exhausted")
+    doomed, healthy = _class_created(), _class_created()
+    attempts: list[Any] = []
+    handled: list[Any] = []
+
+    async def handler(envelope: EventEnvelope[Any]) -> None:
+        if envelope.event_id == doomed.event_id:
+            attempts.append(envelope.event_id)
+            raise ValueError("this class cannot be stored")
+        handled.append(envelope.event_id)
+
+    registry = CollectorRegistry()
+    group = kafka_topics.unique("group")
+    retry = RetryPolicy(max_attempts=3, base_delay_seconds=0.01)
+    consumer = _consumer(kafka_topics, group, topic, handler, bus, registry, retry)
+    await _send_to(bus, topic, doomed)
+    await _send_to(bus, topic, healthy)
+    async with _running(consumer):
+        await _wait_for(lambda: handled == [healthy.event_id])
+    assert len(attempts) == 3
+    [dead] = await kafka_topics.read(topic + DLQ_SUFFIX, count=1)
+    assert header_value(dead.headers, "event_id") == str(doomed.event_id)  # originals kept
+    assert header_value(dead.headers, "dlq_attempts") == "3"
+    assert header_value(dead.headers, "dlq_error") == "ValueError: this class cannot be stored"
+    assert header_value(dead.headers, "dlq_original_topic") == topic
+    assert await _committed(kafka_topics.bootstrap, group, topic) == 2
+    labels = {"topic": topic}
+    assert registry.get_sample_value("kafka_handler_failures_total", labels) == 3
+    assert registry.get_sample_value("kafka_messages_dead_lettered_total", labels) == 1
+    assert registry.get_sample_value("kafka_messages_consumed_total", labels) == 1
+
+
+async def test_stopping_finishes_the_record_in_hand_and_leaves_the_rest_to_the_group(
+    bus: KafkaBus, kafka_topics: KafkaTopics
+) -> None:
+    topic = await kafka_topics.create("graceful")
+    sent = [_class_created() for _ in range(5)]
+    for envelope in sent:
+        await _send_to(bus, topic, envelope)
+    group = kafka_topics.unique("group")
+    registry = CollectorRegistry()
+    handled: list[Any] = []
+    first: EventConsumer
+
+    async def stop_during_the_first(envelope: EventEnvelope[Any]) -> None:
+        first.stop()  # a SIGTERM arriving while this record is being handled
+        await asyncio.sleep(0.2)
+        handled.append(envelope.event_id)
+
+    first = _consumer(kafka_topics, group, topic, stop_during_the_first, bus, registry)
+    await asyncio.wait_for(first.run(), timeout=30)
+    assert handled == [sent[0].event_id]  # finished, and nothing fetched after it was started
+    assert await _committed(kafka_topics.bootstrap, group, topic) == 1
+    lag = registry.get_sample_value("kafka_consumer_lag", {"topic": topic, "partition": "0"})
+    assert lag == 4
+
+    async def record(envelope: EventEnvelope[Any]) -> None:
+        handled.append(envelope.event_id)
+
+    successor = _consumer(kafka_topics, group, topic, record, bus, CollectorRegistry())
+    async with _running(successor):
+        await _wait_for(lambda: len(handled) == 5)
+    assert handled == [envelope.event_id for envelope in sent]
+
+
+def _consumer(
+    kafka_topics: KafkaTopics,
+    group: str,
+    topic: str,
+    handler: Any,
+    bus: KafkaBus,
+    registry: CollectorRegistry,
+    retry: RetryPolicy | None = None,
+) -> EventConsumer:
+    return EventConsumer(
+        bootstrap_servers=kafka_topics.bootstrap,
+        group_id=group,
+        handlers={topic: handler},
+        dead_letter_bus=bus,
+        registry=registry,
+        retry=retry,
+        session_timeout_ms=6000,
+    )
+
+
+async def test_publish_sends_the_envelope_to_its_topic_with_the_standard_headers(
+    bus: KafkaBus, kafka_topics: KafkaTopics
+) -> None:
+    envelope = _class_created()
+    await bus.publish(envelope, key="class-key")
+
+    records = await kafka_topics.read(envelope.event_type, count=10_000, timeout=3)
+    [mine] = [r for r in records if header_value(r.headers, "event_id") == str(envelope.event_id)]
+    assert mine.key == b"class-key"
+    assert header_value(mine.headers, "event_type") == envelope.event_type
+    assert header_value(mine.headers, "correlation_id") == str(envelope.correlation_id)
+    assert header_value(mine.headers, "source_service") == "test"
+    assert decode_envelope(envelope.event_type, mine.value) == envelope
