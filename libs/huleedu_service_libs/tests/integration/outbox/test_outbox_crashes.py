@@ -51,8 +51,8 @@ async def _kill_repeatedly(start: Any, writing: asyncio.Task[Any], rng: random.R
     return kills
 
 
-def _pings() -> list[tuple[str, int]]:
-    return [(f"key-{i % KEYS}", i // KEYS) for i in range(EVENTS)]
+def _pings(numbers: range = range(EVENTS)) -> list[tuple[str, int]]:
+    return [(f"key-{i % KEYS}", i // KEYS) for i in numbers]
 
 
 async def test_killed_relays_lose_nothing_and_duplicates_keep_their_event_id(
@@ -75,6 +75,9 @@ async def test_killed_relays_lose_nothing_and_duplicates_keep_their_event_id(
     written = await writing
     survivor = start()
     try:
+        # Written after the survivor started, so their publication proves it is up and past the
+        # point where it handles SIGTERM (the killed relays may have published everything else).
+        written += await write_pings(_pings(range(EVENTS, EVENTS + 100)), topic, per_transaction=20)
         await until_published(engine, timeout=240)
         survivor.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(survivor.wait, 30) == 0  # a graceful stop

@@ -7,7 +7,9 @@ import pytest
 import redis.asyncio as redis_asyncio
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from huleedu_service_libs.testing.embedded import EmbeddedRedis
 from huleedu_service_libs.testing.kafka_topics import KafkaTopics
+from huleedu_service_libs.testing.servers import PostgresEndpoint
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +44,9 @@ async def test_postgres_rolls_back_a_transaction(fresh_database_url: str) -> Non
         await connection.close()
 
 
-async def test_fresh_databases_are_private(fresh_database_url: str, postgres_server) -> None:
+async def test_fresh_databases_are_private(
+    fresh_database_url: str, postgres_server: PostgresEndpoint
+) -> None:
     other = await asyncpg.connect(postgres_server.admin_dsn)
     try:
         names = await other.fetch("SELECT datname FROM pg_database")
@@ -73,7 +77,9 @@ async def test_each_test_gets_an_empty_redis_database(redis_url: str) -> None:
         await client.aclose()
 
 
-async def test_private_redis_can_be_stopped_and_started(private_redis_server) -> None:
+async def test_private_redis_can_be_stopped_and_started(
+    private_redis_server: EmbeddedRedis,
+) -> None:
     client = redis_asyncio.Redis.from_url(private_redis_server.url)
     try:
         assert await client.ping()

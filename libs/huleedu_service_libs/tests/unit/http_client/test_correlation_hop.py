@@ -46,7 +46,7 @@ async def test_the_same_ids_reach_the_next_service() -> None:
             base_url="http://file-service",
             internal_api_key=SecretStr("k"),
             breaker=CircuitBreaker("file_service"),
-            transport=httpx.ASGITransport(app=app),
+            transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]  # Quart types its own ASGI callables
         ) as client,
     ):
         with correlation_scope(caller_context):

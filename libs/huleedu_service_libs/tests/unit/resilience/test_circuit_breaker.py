@@ -7,6 +7,11 @@ from huleedu_service_libs.config import SecureServiceSettings, load_settings
 from huleedu_service_libs.resilience import BreakerState, CircuitBreaker, CircuitOpenError
 
 
+def state_of(breaker: CircuitBreaker) -> BreakerState:
+    """Read afresh each time: the state changes with the clock, which mypy cannot see."""
+    return breaker.state
+
+
 class FakeClock:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -48,7 +53,7 @@ async def fail_times(breaker: CircuitBreaker, dependency: Dependency, times: int
 
 async def test_passes_results_through_while_closed(breaker: CircuitBreaker) -> None:
     assert await breaker.call(Dependency().fetch, "ok") == "OK"
-    assert breaker.state is BreakerState.CLOSED
+    assert state_of(breaker) is BreakerState.CLOSED
 
 
 async def test_opens_after_threshold_and_fails_fast(
@@ -62,7 +67,7 @@ async def test_opens_after_threshold_and_fails_fast(
     with pytest.raises(CircuitOpenError) as raised:
         await breaker.call(dependency.fetch, "x")
 
-    assert breaker.state is BreakerState.OPEN
+    assert state_of(breaker) is BreakerState.OPEN
     assert dependency.calls == 3
     assert raised.value.retry_after_seconds == pytest.approx(20.0)
 
@@ -76,7 +81,7 @@ async def test_a_success_resets_the_failure_count(breaker: CircuitBreaker) -> No
     dependency.healthy = False
     await fail_times(breaker, dependency, 2)
 
-    assert breaker.state is BreakerState.CLOSED
+    assert state_of(breaker) is BreakerState.CLOSED
 
 
 async def test_half_open_success_closes_the_circuit(
@@ -86,11 +91,11 @@ async def test_half_open_success_closes_the_circuit(
     dependency.healthy = False
     await fail_times(breaker, dependency, 3)
     clock.advance(30)
-    assert breaker.state is BreakerState.HALF_OPEN
+    assert state_of(breaker) is BreakerState.HALF_OPEN
 
     dependency.healthy = True
     assert await breaker.call(dependency.fetch, "back") == "BACK"
-    assert breaker.state is BreakerState.CLOSED
+    assert state_of(breaker) is BreakerState.CLOSED
 
 
 async def test_half_open_failure_reopens_for_a_full_timeout(
@@ -103,11 +108,11 @@ async def test_half_open_failure_reopens_for_a_full_timeout(
 
     await fail_times(breaker, dependency, 1)
 
-    assert breaker.state is BreakerState.OPEN
+    assert state_of(breaker) is BreakerState.OPEN
     clock.advance(29)
-    assert breaker.state is BreakerState.OPEN
+    assert state_of(breaker) is BreakerState.OPEN
     clock.advance(1)
-    assert breaker.state is BreakerState.HALF_OPEN
+    assert state_of(breaker) is BreakerState.HALF_OPEN
 
 
 async def test_half_open_admits_one_trial_at_a_time(
@@ -130,7 +135,7 @@ async def test_half_open_admits_one_trial_at_a_time(
     release.set()
 
     assert await trial == "done"
-    assert breaker.state is BreakerState.CLOSED
+    assert state_of(breaker) is BreakerState.CLOSED
 
 
 async def test_cancelled_trial_frees_the_slot(breaker: CircuitBreaker, clock: FakeClock) -> None:
@@ -145,7 +150,7 @@ async def test_cancelled_trial_frees_the_slot(breaker: CircuitBreaker, clock: Fa
     with pytest.raises(asyncio.CancelledError):
         await trial
 
-    assert breaker.state is BreakerState.HALF_OPEN
+    assert state_of(breaker) is BreakerState.HALF_OPEN
     dependency.healthy = True
     assert await breaker.call(dependency.fetch, "y") == "Y"
 
@@ -164,7 +169,7 @@ async def test_exceptions_that_are_not_failures_do_not_open(clock: FakeClock) ->
     for _ in range(3):
         with pytest.raises(KeyError):
             await breaker.call(not_found)
-    assert breaker.state is BreakerState.CLOSED
+    assert state_of(breaker) is BreakerState.CLOSED
 
 
 def test_thresholds_come_from_settings(monkeypatch: pytest.MonkeyPatch, clock: FakeClock) -> None:
@@ -181,9 +186,9 @@ def test_thresholds_come_from_settings(monkeypatch: pytest.MonkeyPatch, clock: F
 
     with pytest.raises(ConnectionError):
         asyncio.run(breaker.call(broken))
-    assert breaker.state is BreakerState.OPEN
+    assert state_of(breaker) is BreakerState.OPEN
     clock.advance(5)
-    assert breaker.state is BreakerState.HALF_OPEN
+    assert state_of(breaker) is BreakerState.HALF_OPEN
 
 
 def test_threshold_below_one_is_refused() -> None:
