@@ -2,13 +2,19 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, TextIO
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from huleedu_service_libs.correlation.context import CorrelationContext
+from huleedu_service_libs.correlation.middleware import CORRELATION_HEADER
+
 if TYPE_CHECKING:
     from hypercorn.config import Config as HypercornConfig
+
+_ECHOED_CORRELATION_ATOM = f"{{{CORRELATION_HEADER.lower()}}}o"
 
 # Third-party loggers that must not keep handlers of their own, so their records reach ours.
 ROUTED_LIBRARY_LOGGERS = ("aiokafka", "sqlalchemy", "hypercorn.error", "hypercorn.access", "quart")
@@ -60,12 +66,31 @@ def _shared_processors(service_name: str) -> list[Processor]:
 
     return [
         structlog.contextvars.merge_contextvars,
+        _correlation_of_access_line,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         add_service_fields,
         structlog.processors.StackInfoRenderer(),
     ]
+
+
+def _correlation_of_access_line(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Hypercorn writes its access line after the request's context has ended; the response's
+    X-Correlation-ID header (the echoed original) still names the request."""
+    record = event_dict.get("_record")
+    if record is None or event_dict.get("_from_structlog", True):
+        return event_dict
+    # A foreign record's arguments never reach the output (hypercorn's include the environment).
+    arguments = event_dict.pop("positional_args", None)
+    if record.name != "hypercorn.access" or "correlation_id" in event_dict:
+        return event_dict
+    echoed = arguments.get(_ECHOED_CORRELATION_ATOM) if isinstance(arguments, Mapping) else None
+    if isinstance(echoed, str):
+        context = CorrelationContext.from_header(echoed)
+        event_dict["correlation_id"] = str(context.uuid)
+        event_dict["original_correlation_id"] = context.original
+    return event_dict
 
 
 def _formatter(shared: list[Processor], environment: str) -> structlog.stdlib.ProcessorFormatter:
@@ -76,6 +101,7 @@ def _formatter(shared: list[Processor], environment: str) -> structlog.stdlib.Pr
         renderers = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     return structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
+        pass_foreign_args=True,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import structlog
 from hypercorn.config import Config as HypercornConfig
+from hypercorn.logging import Logger as HypercornLogger
 
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
 from huleedu_service_libs.logging_utils import (
@@ -124,3 +125,28 @@ def test_hypercorn_logs_are_routed_to_our_loggers(stream: io.StringIO) -> None:
 
     assert config.errorlog is logging.getLogger("hypercorn.error")
     assert json_lines(stream)[0]["event"] == "Running on http://x"
+
+
+async def test_hypercorn_access_lines_name_the_request_they_log(stream: io.StringIO) -> None:
+    configure_logging("svc", "production", stream=stream)
+    config = HypercornConfig()
+    route_hypercorn_logs(config)
+    scope: Any = {
+        "type": "http",
+        "scheme": "http",
+        "method": "GET",
+        "path": "/v1/classes",
+        "query_string": b"",
+        "http_version": "1.1",
+        "client": ("127.0.0.1", 5000),
+        "headers": [(b"x-correlation-id", b"teacher-request-9")],
+    }
+    response: Any = {"status": 200, "headers": [(b"x-correlation-id", b"teacher-request-9")]}
+
+    await HypercornLogger(config).access(scope, response, 0.01)
+
+    [line] = json_lines(stream)
+    assert line["logger"] == "hypercorn.access"
+    assert line["original_correlation_id"] == "teacher-request-9"
+    assert line["correlation_id"] == str(CorrelationContext.from_header("teacher-request-9").uuid)
+    assert "positional_args" not in line  # hypercorn's arguments include the environment
