@@ -4,8 +4,9 @@
                                          [--reads 4000]
 
 Starts embedded PostgreSQL and Redis, migrates a fresh database with the service's Alembic
-chain, runs the real HTTP service (Hypercorn, one process) and drives it from httpx clients on
-the same machine. Side by side in one run:
+chain, runs the real HTTP service (Hypercorn, one process) and drives it from keep-alive clients
+on the same machine (`benchmarks/loadgen.py`, one connection each; an httpx pool saturates
+first here). Side by side in one run:
 - roster import: one CSV of N new students per request (each student with its roster
   membership and its StudentCreatedV1 in the outbox, in one transaction), and the same file
   imported again (must change nothing);
@@ -34,6 +35,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from benchmarks.loadgen import KeepAliveClient, Reply, run_clients
 from huleedu_service_libs.testing.databases import run_alembic
 from huleedu_service_libs.testing.embedded import EmbeddedPostgres, EmbeddedRedis
 from huleedu_service_libs.testing.processes import free_port, port_open
@@ -43,7 +45,7 @@ SERVICE_DIR = ROOT / "services" / "class_management_service"
 DATABASE = "huleedu_class_management"
 TEACHER = {"X-User-ID": "bench-teacher"}
 HEALTH = ("GET /healthz (SELECT 1)", "/healthz")
-Send = Callable[[httpx.AsyncClient, int], Awaitable[httpx.Response]]
+Send = Callable[[KeepAliveClient, int], Awaitable[Reply]]
 
 
 def _proc_stat(pid: str) -> tuple[int, float] | None:
@@ -154,7 +156,7 @@ async def imports(
 
 
 async def _worker(
-    client: httpx.AsyncClient, queue: asyncio.Queue[int], send: Send, outcome: Outcome
+    client: KeepAliveClient, queue: asyncio.Queue[int], send: Send, outcome: Outcome
 ) -> None:
     while True:
         try:
@@ -182,18 +184,15 @@ async def concurrent(base_url: str, label: str, clients: int, count: int, send: 
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(count):
         queue.put_nowait(index)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(
-        base_url=base_url, headers=TEACHER, limits=limits, timeout=60
-    ) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(_worker(client, queue, send, outcome) for _ in range(clients)))
-        outcome.seconds = time.perf_counter() - started
+    # One keep-alive connection per client: httpx's pool would be the bottleneck (loadgen.py).
+    outcome.seconds = await run_clients(
+        base_url, TEACHER, clients, lambda client: _worker(client, queue, send, outcome)
+    )
     return outcome
 
 
 def one_by_one(class_id: str, tag: str) -> Send:
-    async def send(client: httpx.AsyncClient, index: int) -> httpx.Response:
+    async def send(client: KeepAliveClient, index: int) -> Reply:
         body = {
             "first_name": f"Student{index}",
             "last_name": "Single",
@@ -206,7 +205,7 @@ def one_by_one(class_id: str, tag: str) -> Send:
 
 
 def get(path: str) -> Send:
-    async def send(client: httpx.AsyncClient, index: int) -> httpx.Response:
+    async def send(client: KeepAliveClient, index: int) -> Reply:
         return await client.get(path)
 
     return send

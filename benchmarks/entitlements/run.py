@@ -3,9 +3,10 @@
     ./dev pdm run bench-entitlements [--requests 4000] [--clients 32] [--workers 1]
 
 Starts embedded PostgreSQL and Redis, migrates a fresh database with the service's Alembic chain,
-runs the real HTTP service (Hypercorn, `--workers` processes) and charges it from concurrent httpx
-clients. Each scenario runs with one client and with N clients in the same run, so the
-single-client figures are the baseline; a last row measures /healthz (no charge: a database
+runs the real HTTP service (Hypercorn, `--workers` processes) and charges it from concurrent
+keep-alive clients (`benchmarks/loadgen.py`; an httpx pool saturates first on this machine).
+Each scenario runs with one client and with N clients in the same run, so the single-client
+figures are the baseline; a last row measures /healthz (no charge: a database
 SELECT 1 and a Redis PING) as the server's floor. Afterwards every account's balance must equal
 its ledger sum, no balance may be negative, and the ledger must hold exactly one consumption per
 successful charge.
@@ -28,6 +29,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from benchmarks.loadgen import KeepAliveClient, run_clients
 from huleedu_service_libs.testing.databases import run_alembic
 from huleedu_service_libs.testing.embedded import EmbeddedPostgres, EmbeddedRedis
 from huleedu_service_libs.testing.processes import free_port, port_open
@@ -60,7 +62,7 @@ class Outcome:
 
 
 async def _charge_loop(
-    client: httpx.AsyncClient, users: list[str], queue: asyncio.Queue[int], outcome: Outcome
+    client: KeepAliveClient, users: list[str], queue: asyncio.Queue[int], outcome: Outcome
 ) -> None:
     while True:
         try:
@@ -95,14 +97,11 @@ async def scenario(
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(requests):
         queue.put_nowait(index)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     headers = {"X-Internal-API-Key": INTERNAL_KEY}
-    async with httpx.AsyncClient(
-        base_url=base_url, headers=headers, limits=limits, timeout=30
-    ) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(_charge_loop(client, users, queue, outcome) for _ in range(clients)))
-        outcome.seconds = time.perf_counter() - started
+    # One keep-alive connection per client: httpx's pool would be the bottleneck (loadgen.py).
+    outcome.seconds = await run_clients(
+        base_url, headers, clients, lambda client: _charge_loop(client, users, queue, outcome)
+    )
     return outcome
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -42,6 +42,11 @@ _DETAILS = select(
     COURSES.c.level,
     _STUDENT_COUNT,
 ).join(COURSES, COURSES.c.code == CLASSES.c.course_code)
+# Built once: SQLAlchemy memoises a statement's cache key, so the hottest read (GET a class)
+# skips building the expression and its key on every request (about 0.1 ms of CPU each).
+_OWNED_DETAILS = _DETAILS.where(
+    CLASSES.c.id == bindparam("class_id"), CLASSES.c.owner_user_id == bindparam("owner")
+)
 
 
 # Executed with many rows, SQLAlchemy sends them in pages of multi-row INSERTs.
@@ -88,10 +93,8 @@ class SqlClassRepository:
         return None if row is None else SchoolClass(**row._mapping)
 
     async def details(self, owner_user_id: str, class_id: UUID) -> ClassDetails | None:
-        statement = _DETAILS.where(
-            CLASSES.c.id == class_id, CLASSES.c.owner_user_id == owner_user_id
-        )
-        row = (await self.session.execute(statement)).first()
+        arguments = {"class_id": class_id, "owner": owner_user_id}
+        row = (await self.session.execute(_OWNED_DETAILS, arguments)).first()
         return None if row is None else _details(row._mapping)
 
     async def list_owned(
