@@ -145,12 +145,45 @@ def adaptive_round(
     limit: int,
     min_comparisons: int = 0,
 ) -> list[PlannedPair]:
-    """The most informative unused pairs, each essay at most once; under-compared essays first."""
-    utilities = pair_utilities(scores, covariance)
-    candidates = _ranked_candidates(history, utilities, min_comparisons, allow_repeats=False)
-    if not candidates:
-        candidates = _ranked_candidates(history, utilities, min_comparisons, allow_repeats=True)
-    return _finalise(_greedy_matching(candidates, limit), history, rng, None)
+    """The most informative pairs, each essay at most once; under-compared essays first.
+
+    Picked one at a time: after each pick the covariance is updated as if that comparison had
+    been made (its Fisher information, whatever its outcome), so the rest of the round goes
+    where doubt remains instead of piling onto the same uncertain region.
+    """
+    expected = np.array(covariance, dtype=float, copy=True)
+    # Pairs are asked again only once every pair has been asked.
+    repeats = len(history.pairs) >= history.n_items * (history.n_items - 1) // 2
+    used: set[int] = set()
+    matching: list[tuple[int, int]] = []
+    while len(matching) < limit:
+        utilities = pair_utilities(scores, expected)
+        pick = _best_free_pair(history, utilities, min_comparisons, used, repeats)
+        if pick is None:
+            break
+        used.update(pick)
+        matching.append(pick)
+        _add_expected_comparison(expected, scores, *pick)
+    return _finalise(matching, history, rng, None)
+
+
+def _best_free_pair(
+    history: PairingHistory,
+    utilities: FloatArray,
+    min_comparisons: int,
+    used: set[int],
+    repeats: bool,
+) -> tuple[int, int] | None:
+    ranked = _ranked_candidates(history, utilities, min_comparisons, allow_repeats=repeats)
+    return next(((i, j) for i, j in ranked if i not in used and j not in used), None)
+
+
+def _add_expected_comparison(covariance: FloatArray, scores: FloatArray, i: int, j: int) -> None:
+    """Rank-one update of the covariance by one comparison of i and j (Sherman-Morrison)."""
+    column = covariance[:, i] - covariance[:, j]
+    variance = max(float(column[i] - column[j]), 1e-12)
+    weight = 0.25 / math.cosh((float(scores[i]) - float(scores[j])) / 2.0) ** 2
+    covariance -= (weight / (1.0 + weight * variance)) * np.outer(column, column)
 
 
 def _ranked_candidates(
@@ -172,15 +205,3 @@ def _ranked_candidates(
     # Sort by: involves an under-compared essay, fewest repeats, then utility (all descending).
     order = np.lexsort((-utilities[rows, cols], repeats, ~urgent))
     return [(int(rows[k]), int(cols[k])) for k in order if keep[k]]
-
-
-def _greedy_matching(candidates: list[tuple[int, int]], limit: int) -> list[tuple[int, int]]:
-    used: set[int] = set()
-    matching: list[tuple[int, int]] = []
-    for i, j in candidates:
-        if len(matching) >= limit:
-            break
-        if i not in used and j not in used:
-            used.update((i, j))
-            matching.append((i, j))
-    return matching
