@@ -4,6 +4,7 @@ import time, and the schema is never created here: the Alembic chain owns it."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import uuid4
 
 from dishka import AsyncContainer, Provider, make_async_container
 from prometheus_client import CollectorRegistry
@@ -34,9 +35,18 @@ def build_engine(settings: Settings) -> AsyncEngine:
 def _connect_args(settings: Settings) -> dict[str, Any]:
     if not settings.DB_BEHIND_TRANSACTION_POOLER:
         return {}
-    # PgBouncer in transaction mode hands each transaction any server connection, so named
-    # prepared statements cannot be cached across transactions.
-    return {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+    # PgBouncer in transaction mode hands each transaction any server connection, so prepared
+    # statements cannot be cached across transactions, and their names must never repeat (a
+    # server connection may still hold another client's statement of the same name).
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": _unique_statement_name,
+    }
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid4().hex}__"
 
 
 def build_container(

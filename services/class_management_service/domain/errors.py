@@ -102,4 +102,5 @@ class AssociationAlreadyResolvedError(ClassManagementError):
 
 
 class UnknownClassError(Exception):
-    """An event names a class this service does not have: not retryable, dead-lettered."""
+    """An event names a class this service does not have. Retrying cannot help, but the consumer
+    runtime retries every failure its bounded number of times before the dead-letter topic."""

@@ -1,5 +1,8 @@
 """The production container builds and resolves every use case, so wiring errors fail here."""
 
+import asyncio
+from datetime import timedelta
+
 import pytest
 from prometheus_client import CollectorRegistry
 
@@ -14,6 +17,7 @@ from services.class_management_service.handlers.students import StudentHandlers
 from services.class_management_service.handlers.suggestions import SuggestionHandler
 from services.class_management_service.handlers.timeout_monitor import (
     AssociationTimeoutMonitor,
+    SweepResult,
 )
 from services.class_management_service.implementations.unit_of_work import SqlAlchemyUnitOfWork
 from services.class_management_service.protocols import UnitOfWork
@@ -62,3 +66,49 @@ async def test_the_relay_can_block_for_longer_than_the_notification_timeout(
     finally:
         await container.close()
         await engine.dispose()
+
+
+async def test_the_timeout_monitor_takes_its_policy_from_the_settings(settings: Settings) -> None:
+    tuned = settings.model_copy(
+        update={
+            "ASSOCIATION_TIMEOUT_HOURS": 6.0,
+            "ASSOCIATION_CONFIDENCE_THRESHOLD": 0.85,
+            "ASSOCIATION_MONITOR_BATCH_LIMIT": 7,
+        }
+    )
+    engine = build_engine(tuned)
+    container = build_container(tuned, engine, CollectorRegistry(), WorkerProvider())
+    try:
+        with correlation_scope(CorrelationContext.generate()):
+            async with container() as request:
+                monitor = await request.get(AssociationTimeoutMonitor)
+        assert monitor.policy.timeout == timedelta(hours=6)
+        assert monitor.policy.confidence_threshold == 0.85
+        assert monitor.batch_limit == 7
+    finally:
+        await container.close()
+        await engine.dispose()
+
+
+class _CountingMonitor(AssociationTimeoutMonitor):
+    """The real schedule loop around a sweep that fails once, then counts."""
+
+    def __init__(self, stop_after: int, stopping: asyncio.Event) -> None:
+        self.sweeps, self.stop_after, self.stopping = 0, stop_after, stopping
+
+    async def sweep(self) -> SweepResult:
+        self.sweeps += 1
+        if self.sweeps == 1:
+            raise ConnectionError("database briefly unavailable")
+        if self.sweeps >= self.stop_after:
+            self.stopping.set()
+        return SweepResult(0, 0)
+
+
+async def test_the_schedule_sweeps_every_interval_and_outlives_a_failed_sweep() -> None:
+    stopping = asyncio.Event()
+    monitor = _CountingMonitor(stop_after=3, stopping=stopping)
+
+    await asyncio.wait_for(monitor.run_forever(stopping, interval_seconds=0.01), timeout=10)
+
+    assert monitor.sweeps == 3  # the failed first sweep did not end the loop

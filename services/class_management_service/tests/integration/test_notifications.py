@@ -40,6 +40,32 @@ async def test_the_teacher_is_notified_after_commit(client: Client, redis_url: s
     )
 
 
+async def test_a_refused_request_notifies_nobody(client: Client, redis_url: str) -> None:
+    student = {"first_name": "Ada", "last_name": "L", "email": "ada@x.se"}
+    await client.post("/v1/classes/students", json=student, headers=TEACHER)
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    pubsub = redis.pubsub()
+    await pubsub.subscribe("ws:teacher-1")
+    await pubsub.get_message(timeout=1)
+
+    duplicate = await client.post("/v1/classes/students", json=student, headers=TEACHER)
+    unknown_course = await client.post(
+        "/v1/classes", json={"name": "9B", "course_codes": ["MATH9"]}, headers=TEACHER
+    )
+    accepted = await client.post("/v1/classes", json=NEW_CLASS, headers=TEACHER)
+    first = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
+
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    await redis.aclose()
+    assert (duplicate.status_code, unknown_course.status_code) == (409, 404)
+    assert first is not None
+    body = json.loads(first["data"])  # the first notification is the accepted request's
+    assert (body["type"], body["data"]["class_id"]) == (
+        "class_created",
+        (await accepted.get_json())["id"],
+    )
+
+
 @pytest.fixture
 async def app_without_redis(
     database_url: str, private_redis_server: EmbeddedRedis

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from dishka import AsyncContainer
 from hypercorn.typing import ASGIReceiveCallable, ASGISendCallable, Scope
-from quart import Quart
+from quart import Quart, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 REQUIRED_DEPENDENCIES = ("container", "database_engine")
@@ -12,9 +14,20 @@ class MissingAppDependencyError(RuntimeError):
     pass
 
 
+class HuleEduRequest(Request):
+    async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        # Quart decodes the body as UTF-8 before its JSON error handling, so bytes that are not
+        # UTF-8 escaped as a UnicodeDecodeError (a 500) instead of a malformed-JSON 400.
+        try:
+            return await super().get_json(force=force, silent=silent, cache=cache)
+        except UnicodeDecodeError as error:
+            return None if silent else self.on_json_loading_failed(error)
+
+
 class HuleEduApp(Quart):
     """A Quart app that is guaranteed a DI container and a database engine before it serves."""
 
+    request_class = HuleEduRequest
     container: AsyncContainer
     database_engine: AsyncEngine
 

@@ -132,6 +132,7 @@ JSON = "application/json"
 BAD_INPUT = [
     ("POST", "/v1/students", b'{"name": "Ada", "year": ', JSON, 400, "VALIDATION_ERROR"),
     ("POST", "/v1/students", b"", JSON, 400, "VALIDATION_ERROR"),
+    ("POST", "/v1/students", b'{"name": "\xff"}', JSON, 400, "VALIDATION_ERROR"),
     (
         "POST",
         "/v1/students",
@@ -171,6 +172,7 @@ BAD_INPUT = [
     ids=[
         "malformed-json",
         "empty-body",
+        "not-utf8",
         "wrong-type",
         "missing-field",
         "json-null",
