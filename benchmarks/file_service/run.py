@@ -34,6 +34,7 @@ from measures import bare_extraction, outcome_problems, peak_memory_mb, scrape_e
 from stack import Stack, start_stack
 
 from huleedu_service_libs.testing.embedded import EmbeddedKafka, EmbeddedPostgres, EmbeddedRedis
+from services.file_service.tests.documents import essay_text, pdf_bytes
 
 TEACHER = {"X-User-ID": "bench-teacher"}
 TARGET_ESSAYS_PER_SECOND = 20
@@ -83,7 +84,7 @@ async def _upload_all(
 async def _probe_uploads(
     client: httpx.AsyncClient, batch_id: str, stop: asyncio.Event, probe: Probe
 ) -> None:
-    """A small upload every 0.2 s (each adds a file the worker must process too)."""
+    """A small upload every 0.05 s (each adds a file the worker must process too)."""
     index = 0
     while not stop.is_set():
         index += 1
@@ -96,7 +97,22 @@ async def _probe_uploads(
         )
         probe.latencies_ms.append((time.perf_counter() - started) * 1000)
         probe.failures += response.status_code != 202
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.05)
+
+
+LARGE_PDF = pdf_bytes(essay_text(20_000, seed=99))  # about 45 pages, built once
+
+
+async def _upload_large_pdf(client: httpx.AsyncClient, batch_id: str, probe: Probe) -> None:
+    """One long PDF while the batch processes: the API counts its pages, the worker extracts it."""
+    started = time.perf_counter()
+    response = await client.post(
+        f"/v1/files/batch/{batch_id}/files",
+        files=[("files", ("long-report.pdf", LARGE_PDF))],
+        headers=TEACHER,
+    )
+    probe.latencies_ms.append((time.perf_counter() - started) * 1000)
+    probe.failures += response.status_code != 202
 
 
 async def _probe_reads(
@@ -143,11 +159,12 @@ class Figures:
     reads: Probe
     problems: list[str]
     cpu_s: dict[str, float] = field(default_factory=dict)
+    large_pdf: Probe = field(default_factory=Probe)
 
 
 async def measure(stack: Stack, essays: list[Essay], per_request: int, clients: int) -> Figures:
     connection = await asyncpg.connect(stack.dsn)
-    probe, reads, stop = Probe(), Probe(), asyncio.Event()
+    probe, reads, large, stop = Probe(), Probe(), Probe(), asyncio.Event()
     try:
         async with httpx.AsyncClient(base_url=stack.base_url, timeout=120) as client:
             await _upload(client, await _new_batch(client, "warm-up"), essays[:3])
@@ -157,9 +174,11 @@ async def measure(stack: Stack, essays: list[Essay], per_request: int, clients: 
                 await _new_batch(client, "bench"),
                 await _new_batch(client, "probe"),
             )
+            large_batch = await _new_batch(client, "large")
             probing = [
                 asyncio.create_task(_probe_uploads(client, probe_batch, stop, probe)),
                 asyncio.create_task(_probe_reads(client, batch_id, stop, reads)),
+                asyncio.create_task(_upload_large_pdf(client, large_batch, large)),
             ]
             started = time.perf_counter()
             await _upload_all(client, batch_id, essays, per_request, clients)
@@ -173,7 +192,14 @@ async def measure(stack: Stack, essays: list[Essay], per_request: int, clients: 
         await connection.close()
     cpu = {name: spent - cpu_before[name] for name, spent in stack.cpu().items()}
     return Figures(
-        uploaded - started, finished - started, published - started, probe, reads, problems, cpu
+        uploaded - started,
+        finished - started,
+        published - started,
+        probe,
+        reads,
+        problems,
+        cpu,
+        large,
     )
 
 
@@ -201,6 +227,10 @@ def report(
         ("small upload while processing, p50 (ms)", figures.probe.percentile(0.5)),
         ("small upload while processing, p99 (ms)", figures.probe.percentile(0.99)),
         ("small uploads (count / refused)", _count(figures.probe)),
+        (
+            f"one {len(LARGE_PDF) // 1024} KB PDF upload while processing (ms)",
+            figures.large_pdf.percentile(0.5),
+        ),
         ("GET batch state while processing, p50 (ms)", figures.reads.percentile(0.5)),
         ("GET batch state while processing, p99 (ms)", figures.reads.percentile(0.99)),
         ("GET batch state (count / failed)", _count(figures.reads)),
