@@ -26,6 +26,10 @@ from services.file_service.handlers.locking import LockBatch
 from services.file_service.handlers.processing import ProcessFiles, ProcessingPolicy
 from services.file_service.handlers.support import SystemClock
 from services.file_service.handlers.uploads import UploadEssays
+from services.file_service.implementations.claimer_liveness import (
+    ClaimerIdentity,
+    ClaimerLiveness,
+)
 from services.file_service.implementations.content_stores import (
     DirectoryContentStore,
     TableContentStore,
@@ -164,7 +168,24 @@ class WorkerProvider(Provider):
             claim_batch=settings.PROCESSING_CONCURRENCY,
         )
 
-    process = provide(ProcessFiles)
+    @provide
+    async def liveness(self, engine: AsyncEngine) -> AsyncIterator[ClaimerLiveness]:
+        liveness = ClaimerLiveness(engine, ClaimerIdentity())
+        await liveness.start()
+        yield liveness
+        await liveness.stop()
+
+    @provide
+    def process(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        extractor: TextExtractor,
+        policy: ProcessingPolicy,
+        metrics: FileMetrics,
+        liveness: ClaimerLiveness,
+    ) -> ProcessFiles:
+        return ProcessFiles(uow, clock, extractor, policy, metrics, liveness.identity.lock_key)
 
     @provide
     async def kafka_bus(self, settings: Settings) -> AsyncIterator[KafkaBus]:

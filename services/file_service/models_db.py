@@ -81,6 +81,8 @@ class FileRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     claim_token: Mapped[UUID | None] = mapped_column(PG_UUID(as_uuid=True), nullable=True)
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The advisory-lock key of the claiming worker's liveness lock, if it holds one.
+    claimer_lock_key: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     correlation_id: Mapped[UUID] = mapped_column(PG_UUID(as_uuid=True), nullable=False)
     original_correlation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     text_storage_id: Mapped[str | None] = mapped_column(String(255), nullable=True)

@@ -55,10 +55,17 @@ class FileRepository(Protocol):
     async def save(self, file: EssayFile) -> None: ...
     async def delete(self, file_upload_id: UUID) -> None: ...
     async def claim_due(
-        self, now: datetime, claimed_until: datetime, token: UUID, limit: int
+        self,
+        now: datetime,
+        claimed_until: datetime,
+        token: UUID,
+        limit: int,
+        claimer_lock_key: int | None = None,
     ) -> list[EssayFile]:
         """Pending files, and files whose claim expired, oldest first: each becomes PROCESSING
-        under `token` with one more attempt. Rows other workers are claiming are skipped."""
+        under `token` with one more attempt. Rows other workers are claiming are skipped. A claim
+        expires at `claimed_until`, or at once when it carries a `claimer_lock_key` whose
+        liveness lock nobody holds any more (its worker died)."""
         ...
 
 

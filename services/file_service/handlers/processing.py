@@ -46,12 +46,16 @@ class ProcessFiles:
         extractor: TextExtractor,
         policy: ProcessingPolicy,
         metrics: FileMetrics,
+        claimer_lock_key: int | None = None,
     ) -> None:
+        """`claimer_lock_key`: the key of a liveness lock this process holds, recorded on every
+        claim so that the claims are freed the moment the process dies."""
         self.uow = uow
         self.clock = clock
         self.extractor = extractor
         self.policy = policy
         self.metrics = metrics
+        self.claimer_lock_key = claimer_lock_key
 
     async def run_once(self) -> int:
         """Claims up to one batch of due files and brings each to an end; the number claimed."""
@@ -64,7 +68,7 @@ class ProcessFiles:
         now = self.clock.now()
         until = now + timedelta(seconds=self.policy.lease_seconds)
         async with self.uow() as uow:
-            files = await uow.files.claim_due(now, until, token, limit)
+            files = await uow.files.claim_due(now, until, token, limit, self.claimer_lock_key)
             await uow.commit()
         return token, files
 

@@ -7,8 +7,26 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ColumnElement,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import OID, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +40,22 @@ from services.file_service.protocols import DuplicateFileError, Page
 DUPLICATE_CONSTRAINT = "uq_file_uploads_batch_sha256"
 _BATCH = Base.metadata.tables[BatchRow.__tablename__]
 _FILE = Base.metadata.tables[FileRow.__tablename__]
+# The two catalog views the liveness check reads; oid columns are compared as bigints.
+_CATALOG = MetaData()
+_PG_LOCKS = Table(
+    "pg_locks",
+    _CATALOG,
+    Column("locktype", Text),
+    Column("database", OID),
+    Column("classid", OID),
+    Column("objid", OID),
+    Column("objsubid", Integer),
+    Column("granted", Boolean),
+    schema="pg_catalog",
+)
+_PG_DATABASE = Table(
+    "pg_database", _CATALOG, Column("oid", OID), Column("datname", Text), schema="pg_catalog"
+)
 
 
 def _batch(row: Any) -> Batch:
@@ -80,6 +114,30 @@ class SqlBatchRepository:
     async def _one(self, query: Any) -> Batch | None:
         row = (await self.session.execute(query)).one_or_none()
         return None if row is None else _batch(row)
+
+
+def _claimer_is_gone() -> ColumnElement[bool]:
+    """The claim names a liveness lock that nobody in this database holds: its worker is dead
+    (PostgreSQL drops a session's advisory locks when the session ends)."""
+    key = _FILE.c.claimer_lock_key
+    this_database = (
+        select(_PG_DATABASE.c.oid)
+        .where(_PG_DATABASE.c.datname == func.current_database())
+        .scalar_subquery()
+    )
+    held = (
+        select(literal(1))
+        .select_from(_PG_LOCKS)
+        .where(
+            _PG_LOCKS.c.locktype == "advisory",
+            _PG_LOCKS.c.granted,
+            _PG_LOCKS.c.objsubid == 1,  # the one-bigint form: high half in classid, low in objid
+            cast(_PG_LOCKS.c.database, BigInteger) == cast(this_database, BigInteger),
+            cast(_PG_LOCKS.c.classid, BigInteger) == key.op(">>")(literal(32, Integer)),
+            cast(_PG_LOCKS.c.objid, BigInteger) == key.op("&")(0xFFFFFFFF),
+        )
+    )
+    return and_(key.is_not(None), ~exists(held))
 
 
 def _file(row: Any) -> EssayFile:
@@ -161,12 +219,18 @@ class SqlFileRepository:
         await self.session.execute(delete(_FILE).where(_FILE.c.file_upload_id == file_upload_id))
 
     async def claim_due(
-        self, now: datetime, claimed_until: datetime, token: UUID, limit: int
+        self,
+        now: datetime,
+        claimed_until: datetime,
+        token: UUID,
+        limit: int,
+        claimer_lock_key: int | None = None,
     ) -> list[EssayFile]:
+        expired = or_(_FILE.c.claimed_until < now, _claimer_is_gone())
         due = (
             select(_FILE.c.file_upload_id)
             .where(_FILE.c.status.in_([FileStatus.PENDING.value, FileStatus.PROCESSING.value]))
-            .where(or_(_FILE.c.status == FileStatus.PENDING.value, _FILE.c.claimed_until < now))
+            .where(or_(_FILE.c.status == FileStatus.PENDING.value, expired))
             .order_by(_FILE.c.created_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -179,6 +243,7 @@ class SqlFileRepository:
                 attempts=_FILE.c.attempts + 1,
                 claim_token=token,
                 claimed_until=claimed_until,
+                claimer_lock_key=claimer_lock_key,
             )
             .returning(*_FILE.c)
         )

@@ -101,8 +101,14 @@ class MemoryFileRepository:
         self.state.files.pop(file_upload_id, None)
 
     async def claim_due(
-        self, now: datetime, claimed_until: datetime, token: UUID, limit: int
+        self,
+        now: datetime,
+        claimed_until: datetime,
+        token: UUID,
+        limit: int,
+        claimer_lock_key: int | None = None,
     ) -> list[EssayFile]:
+        # No liveness locks in memory: a claim here expires with its lease only.
         due = sorted(
             (f for f in self.state.files.values() if _is_due(f, now)),
             key=lambda file: file.created_at,
