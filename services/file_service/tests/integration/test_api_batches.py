@@ -58,6 +58,12 @@ async def test_another_teachers_batch_is_404(client: httpx.AsyncClient) -> None:
         ("/v1/files/batch", "GET"),
         ("/v1/files/batch", "POST"),
         ("/v1/files/batch/00000000-0000-0000-0000-000000000001/files", "POST"),
+        ("/v1/files/batch/00000000-0000-0000-0000-000000000001", "GET"),
+        (
+            "/v1/files/batch/00000000-0000-0000-0000-000000000001/files/"
+            "00000000-0000-0000-0000-000000000002",
+            "DELETE",
+        ),
     ],
 )
 async def test_teacher_routes_need_x_user_id(
