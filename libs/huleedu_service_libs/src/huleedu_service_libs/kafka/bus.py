@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
+from aiokafka.partitioner import DefaultPartitioner
 
 from common_core.events.envelope import EventEnvelope
 from huleedu_service_libs.kafka.messages import OutgoingMessage, message_for
+
+_PARTITIONER = DefaultPartitioner()
+DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024  # aiokafka's default
+RECORD_OVERHEAD = 64  # a record's framing inside a batch, rounded up
 
 
 class KafkaBusNotStartedError(RuntimeError):
@@ -20,11 +26,16 @@ class KafkaBus:
     """`acks=all`; idempotence is a setting: on for Apache Kafka, off for Tansu."""
 
     def __init__(
-        self, bootstrap_servers: str, client_id: str, enable_idempotence: bool = True
+        self,
+        bootstrap_servers: str,
+        client_id: str,
+        enable_idempotence: bool = True,
+        max_request_size: int = DEFAULT_MAX_REQUEST_SIZE,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.client_id = client_id
         self.enable_idempotence = enable_idempotence
+        self.max_request_size = max_request_size
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -34,6 +45,7 @@ class KafkaBus:
             acks="all",
             enable_idempotence=self.enable_idempotence,
             linger_ms=5,
+            max_request_size=self.max_request_size,
         )
         await producer.start()
         self._producer = producer
@@ -50,19 +62,82 @@ class KafkaBus:
         )
 
     async def send_batch(self, messages: Sequence[OutgoingMessage]) -> list[BaseException | None]:
-        """Send all, wait for every acknowledgement; per message its error or None, in order."""
-        producer = self._started()
-        futures = [await self._enqueue(producer, message) for message in messages]
-        results = await asyncio.gather(*futures, return_exceptions=True)
-        return [result if isinstance(result, BaseException) else None for result in results]
+        """Send all, wait for every acknowledgement; per message its error or None, in order.
 
-    @staticmethod
-    async def _enqueue(producer: AIOKafkaProducer, message: OutgoingMessage) -> Any:
-        return await producer.send(
-            message.topic, message.value, key=message.key, headers=message.headers
-        )
+        Messages are grouped by partition and appended to record batches directly: one future
+        per record batch instead of one per message, which is most of the producer's CPU cost
+        per message. Within a partition the input order is kept.
+        """
+        producer = self._started()
+        results: list[BaseException | None] = [None] * len(messages)
+        for message in messages:
+            if _size(message) > self.max_request_size:
+                # Refused outright, before anything is sent, as the producer's `send` does: the
+                # caller finds the message by sending one at a time (the relay does).
+                raise MessageSizeTooLargeError(
+                    f"a {_size(message)}-byte message exceeds max_request_size"
+                )
+        sent: list[tuple[asyncio.Future[Any], list[int]]] = []
+        for (topic, partition), indices in (await _by_partition(producer, messages)).items():
+            for batch, members in _record_batches(producer, messages, indices):
+                sent.append((await producer.send_batch(batch, topic, partition=partition), members))
+        outcomes = await asyncio.gather(*(future for future, _ in sent), return_exceptions=True)
+        for (_, members), outcome in zip(sent, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                for index in members:
+                    results[index] = outcome
+        return results
 
     def _started(self) -> AIOKafkaProducer:
         if self._producer is None:
             raise KafkaBusNotStartedError("KafkaBus.start() has not been awaited")
         return self._producer
+
+
+async def _by_partition(
+    producer: AIOKafkaProducer, messages: Sequence[OutgoingMessage]
+) -> dict[tuple[str, int], list[int]]:
+    """Message indices per (topic, partition), chosen as the producer's default partitioner
+    would: murmur2 of the key, or a random partition for a message without one."""
+    groups: dict[tuple[str, int], list[int]] = {}
+    partitions: dict[str, list[int]] = {}
+    chosen: dict[tuple[str, bytes | None], int] = {}
+    for index, message in enumerate(messages):
+        if message.topic not in partitions:
+            partitions[message.topic] = sorted(await producer.partitions_for(message.topic))
+        route = (message.topic, message.key)
+        partition = chosen.get(route) if message.key is not None else None
+        if partition is None:
+            every = partitions[message.topic]
+            partition = _PARTITIONER(message.key, every, every)
+            chosen[route] = partition
+        groups.setdefault((message.topic, partition), []).append(index)
+    return groups
+
+
+def _record_batches(
+    producer: AIOKafkaProducer, messages: Sequence[OutgoingMessage], indices: list[int]
+) -> Iterator[tuple[Any, list[int]]]:
+    batch = producer.create_batch()
+    members: list[int] = []
+    for index in indices:
+        message = messages[index]
+        if _append(batch, message) is None:  # full: send it, start the next one
+            yield batch, members
+            batch, members = producer.create_batch(), []
+            if _append(batch, message) is None:
+                raise MessageSizeTooLargeError(f"a message for {message.topic} exceeds a batch")
+        members.append(index)
+    if members:
+        yield batch, members
+
+
+def _size(message: OutgoingMessage) -> int:
+    headers = sum(len(name) + len(value) for name, value in message.headers)
+    return RECORD_OVERHEAD + len(message.key or b"") + len(message.value) + headers
+
+
+def _append(batch: Any, message: OutgoingMessage) -> Any:
+    return batch.append(
+        key=message.key, value=message.value, timestamp=None, headers=message.headers
+    )

@@ -31,14 +31,6 @@ def _class_created() -> EventEnvelope[Any]:
     return new_envelope(payload, source_service="test", correlation_id=uuid4())
 
 
-@pytest.fixture
-async def bus(kafka_bootstrap: str, kafka_supports_idempotence: bool) -> AsyncIterator[KafkaBus]:
-    kafka_bus = KafkaBus(kafka_bootstrap, "test-bus", enable_idempotence=kafka_supports_idempotence)
-    await kafka_bus.start()
-    yield kafka_bus
-    await kafka_bus.stop()
-
-
 async def _send_to(bus: KafkaBus, topic: str, envelope: EventEnvelope[Any]) -> None:
     message = message_for(envelope, key="k")
     redirected = type(message)(topic, message.value, message.key, message.headers)
