@@ -15,6 +15,9 @@ from huleedu_service_libs.kafka.messages import OutgoingMessage, message_for
 
 _PARTITIONER = DefaultPartitioner()
 DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024  # aiokafka's default
+# aiokafka's default is 16 KiB; 128 KiB batches took the producer alone from ~50,000 to ~69,000
+# messages/s and the relay from ~19,000 to ~23,000 events/s on the 2-core benchmark machine.
+DEFAULT_MAX_BATCH_SIZE = 128 * 1024
 RECORD_OVERHEAD = 64  # a record's framing inside a batch, rounded up
 
 
@@ -31,11 +34,13 @@ class KafkaBus:
         client_id: str,
         enable_idempotence: bool = True,
         max_request_size: int = DEFAULT_MAX_REQUEST_SIZE,
+        max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.client_id = client_id
         self.enable_idempotence = enable_idempotence
         self.max_request_size = max_request_size
+        self.max_batch_size = max_batch_size
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -46,6 +51,7 @@ class KafkaBus:
             enable_idempotence=self.enable_idempotence,
             linger_ms=5,
             max_request_size=self.max_request_size,
+            max_batch_size=self.max_batch_size,
         )
         await producer.start()
         self._producer = producer

@@ -25,11 +25,14 @@ FOREVER = datetime.max.replace(tzinfo=UTC)
 _CLAIM = """
 WITH claimed AS MATERIALIZED (
     SELECT id, seq, event_key, topic, event_type, created_at, retry_count,
-           event_data::text AS payload,
-           event_data->>'event_id' AS event_id,
-           event_data->>'correlation_id' AS correlation_id,
-           event_data->>'source_service' AS source_service,
-           event_data->'metadata'->>'traceparent' AS traceparent
+           -- As bytes: what goes on the wire, encoded by PostgreSQL rather than per row here.
+           convert_to(event_data::text, 'UTF8') AS payload,
+           convert_to(event_data->>'event_id', 'UTF8') AS event_id,
+           convert_to(event_data->>'correlation_id', 'UTF8') AS correlation_id,
+           convert_to(event_data->>'source_service', 'UTF8') AS source_service,
+           convert_to(event_data->'metadata'->>'traceparent', 'UTF8') AS traceparent,
+           convert_to(event_key, 'UTF8') AS key_bytes,
+           convert_to(event_type, 'UTF8') AS type_bytes
     FROM event_outbox
     WHERE published_at IS NULL AND dead_lettered_at IS NULL AND next_attempt_at <= now()
       AND abs(hashtext(coalesce(event_key, id::text))) % $2 = $3
@@ -50,11 +53,12 @@ first_gap AS MATERIALIZED (
     ) AS gap
 )
 SELECT false AS gap, seq, event_key, id, topic, event_type, created_at, retry_count, payload,
-       event_id, correlation_id, source_service, traceparent, now() AS claimed_at
+       event_id, correlation_id, source_service, traceparent, now() AS claimed_at,
+       key_bytes, type_bytes
 FROM claimed
 UNION ALL
 SELECT true, seq, event_key, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-       CASE WHEN dead_lettered_at IS NULL THEN next_attempt_at ELSE 'infinity' END
+       CASE WHEN dead_lettered_at IS NULL THEN next_attempt_at ELSE 'infinity' END, NULL, NULL
 FROM first_gap
 """
 
@@ -102,9 +106,17 @@ async def claim_due(
 
 def _claimed_row(record: Any, gaps: dict[str, tuple[int, datetime]]) -> ClaimedRow:
     (_, seq, key, row_id, topic, event_type, created_at, retry_count, payload,
-     event_id, correlation_id, source_service, traceparent, _) = record  # fmt: skip
+     event_id, correlation_id, source_service, traceparent, _,
+     key_bytes, type_bytes) = record  # fmt: skip
     gap_seq, gap_until = gaps.get(key, (seq, None))
-    headers = _headers(event_id, event_type, correlation_id, source_service, traceparent)
+    headers = [
+        ("event_id", event_id),
+        ("event_type", type_bytes),
+        ("correlation_id", correlation_id),
+        ("source_service", source_service),
+    ]
+    if traceparent is not None:
+        headers.append(("traceparent", traceparent))
     return ClaimedRow(
         id=row_id,
         seq=seq,
@@ -113,24 +125,8 @@ def _claimed_row(record: Any, gaps: dict[str, tuple[int, datetime]]) -> ClaimedR
         created_at=created_at,
         retry_count=retry_count,
         blocked_until=gap_until if gap_seq < seq else None,
-        message=OutgoingMessage(
-            topic, payload.encode(), None if key is None else key.encode(), headers
-        ),
+        message=OutgoingMessage(topic, payload, key_bytes, headers),
     )
-
-
-def _headers(
-    event_id: str, event_type: str, correlation_id: str, source_service: str, traceparent: Any
-) -> list[tuple[str, bytes]]:
-    headers = [
-        ("event_id", event_id.encode()),
-        ("event_type", event_type.encode()),
-        ("correlation_id", correlation_id.encode()),
-        ("source_service", source_service.encode()),
-    ]
-    if traceparent is not None:
-        headers.append(("traceparent", traceparent.encode()))
-    return headers
 
 
 def _aware(moment: datetime) -> datetime:

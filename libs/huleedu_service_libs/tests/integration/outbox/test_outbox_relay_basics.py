@@ -53,3 +53,16 @@ async def test_nothing_due_means_an_empty_report(
     report = await EventRelayWorker(engine, publisher, "svc", settings).publish_due_batch()
     assert report.claimed == 0
     assert publisher.batches == 0
+
+
+async def test_non_ascii_keys_and_payloads_go_out_byte_for_byte(
+    engine: AsyncEngine, write_pings: Any, publisher: Any, settings: OutboxSettings
+) -> None:
+    [envelope] = await write_pings([("klass-9Å-Örebro ✓", 1)], TOPIC)
+
+    await EventRelayWorker(engine, publisher, "svc", settings).publish_due_batch()
+
+    [sent] = publisher.accepted
+    assert sent.key == "klass-9Å-Örebro ✓".encode()
+    assert sent.value == envelope.model_dump_json().encode()
+    assert json.loads(sent.value)["data"]["key"] == "klass-9Å-Örebro ✓"

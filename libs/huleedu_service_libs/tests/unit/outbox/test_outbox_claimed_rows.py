@@ -12,9 +12,12 @@ NOW = datetime(2026, 5, 1, tzinfo=UTC)
 
 
 def record(seq: int, key: str | None, traceparent: str | None = None) -> tuple[object, ...]:
+    """A claim row as the driver returns it: the wire values already bytes (`convert_to`)."""
     return (
         False, seq, key, uuid.UUID(int=seq), "topic.x", "huleedu.test.ping.v1", NOW, 0,
-        '{"event_id": "e"}', "e-id", "c-id", "svc", traceparent, NOW,
+        b'{"event_id": "e"}', b"e-id", b"c-id", b"svc",
+        None if traceparent is None else traceparent.encode(), NOW,
+        None if key is None else key.encode(), b"huleedu.test.ping.v1",
     )  # fmt: skip
 
 
