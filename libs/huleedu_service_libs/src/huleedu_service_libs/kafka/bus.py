@@ -49,7 +49,9 @@ class KafkaBus:
             client_id=self.client_id,
             acks="all",
             enable_idempotence=self.enable_idempotence,
-            linger_ms=5,
+            # send_batch builds whole record batches itself, so lingering only adds latency
+            # (5 ms of linger was a quarter of the outbox's commit-to-consumed p50).
+            linger_ms=0,
             max_request_size=self.max_request_size,
             max_batch_size=self.max_batch_size,
         )
