@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from uuid import uuid4
 
@@ -72,8 +73,6 @@ async def test_the_lock_is_taken_again_after_its_connection_is_killed(
 
 
 async def _until_locked_again(engine: AsyncEngine, key: int) -> None:
-    import asyncio
-
     for _ in range(100):
         async with engine.connect() as connection:
             held = await connection.exec_driver_sql(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID, uuid4, uuid5
 
@@ -47,14 +47,6 @@ def _publishing_routes(bus: KafkaBus, topic: str) -> Blueprint:
         return {"correlation_id": corr.original}, 201
 
     return routes
-
-
-@pytest.fixture
-async def bus(kafka_bootstrap: str, kafka_supports_idempotence: bool) -> AsyncIterator[KafkaBus]:
-    kafka_bus = KafkaBus(kafka_bootstrap, "journey", enable_idempotence=kafka_supports_idempotence)
-    await kafka_bus.start()
-    yield kafka_bus
-    await kafka_bus.stop()
 
 
 @pytest.fixture
