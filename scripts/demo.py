@@ -183,10 +183,20 @@ def register_anchors(journey: Journey) -> None:
     step(5, f"{len(anchors)} anchor essays registered (grades {', '.join(g for g, _ in ANCHORS)})")
 
 
+def start_assessment(journey: Journey, cj: httpx.Client, batch_id: str) -> Any:
+    """CJ learns the batch from the file service's events: 409 until it has all of them."""
+    body = {"batch_id": batch_id, "expected_essays": len(ESSAYS)}
+    deadline = time.monotonic() + journey.timeout
+    response = cj.post("/v1/assessments", json=body)
+    while response.status_code == 409 and time.monotonic() < deadline:
+        time.sleep(0.3)
+        response = cj.post("/v1/assessments", json=body)
+    return expect(response, 202, "request CJ assessment")
+
+
 def assess(journey: Journey, batch_id: str) -> Any:
     with journey.client(CJ) as cj:
-        body = {"batch_id": batch_id}
-        started = expect(cj.post("/v1/assessments", json=body), 202, "request CJ assessment")
+        started = start_assessment(journey, cj, batch_id)
         judge = "simulated judge" if started["judge_simulated"] else started["judge_kind"]
         step(6, f"CJ assessment {started['assessment_id']} running ({judge})")
         path = f"/v1/assessments/{started['assessment_id']}"

@@ -77,13 +77,14 @@ async def processed_batch(platform: Platform, teacher: str, correlation: UUID, c
     return batch_id
 
 
-async def request_assessment(cj: httpx.AsyncClient, batch_id: str) -> str:
-    """Retries while the CJ worker has not yet consumed the batch's provisioned events."""
+async def request_assessment(cj: httpx.AsyncClient, batch_id: str, essays: int) -> str:
+    """Retries while the CJ worker has not yet consumed all of the batch's provisioned events."""
 
     async def post() -> httpx.Response:
-        return await cj.post("/v1/assessments", json={"batch_id": batch_id})
+        body = {"batch_id": batch_id, "expected_essays": essays}
+        return await cj.post("/v1/assessments", json=body)
 
-    created = await eventually(post, lambda r: r.status_code != 422, 60, "CJ knows the batch")
+    created = await eventually(post, lambda r: r.status_code != 409, 60, "CJ knows the batch")
     assert created.status_code == 202, created.text
     return str(created.json()["assessment_id"])
 
@@ -114,7 +115,7 @@ async def test_cj_worker_killed_mid_assessment_completes_and_charges_each_compar
     )  # 45 comparisons: within the 50-credit signup bonus
     before, _ = await user_credits(platform, teacher, correlation)
     async with client(platform, CJ, teacher, correlation) as cj:
-        assessment_id = await request_assessment(cj, batch_id)
+        assessment_id = await request_assessment(cj, batch_id, 9)
         probe = assessment_probe(cj, assessment_id)
         running = await eventually(
             probe, lambda a: a["progress"]["comparisons_completed"] > 0, 120, "first judgements"
@@ -174,7 +175,7 @@ async def test_an_assessment_requested_while_entitlements_is_down_fails_plainly_
     await platform.stop_service_process("entitlements api")
     try:
         async with client(platform, CJ, teacher, correlation) as cj:
-            assessment_id = await request_assessment(cj, batch_id)
+            assessment_id = await request_assessment(cj, batch_id, 4)
             probe = assessment_probe(cj, assessment_id)
             waiting = await eventually(
                 probe, lambda a: a["state"] != "initializing", 60, "waiting for credits"

@@ -43,6 +43,7 @@ def assessment_blueprint() -> Blueprint:
             assignment_id=data.assignment_id,
             overrides=data.judge_overrides,
             comparisons_per_essay=data.comparisons_per_essay,
+            expected_essays=data.expected_essays,
         )
         return AssessmentBody.of(await start(command)), 202
 

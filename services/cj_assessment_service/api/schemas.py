@@ -35,6 +35,7 @@ class CreateAssessmentRequest(Body):
     batch_id: UUID
     assignment_id: str | None = Field(default=None, min_length=1, max_length=1000)
     comparisons_per_essay: int | None = Field(default=None, ge=1, le=50)
+    expected_essays: int | None = Field(default=None, ge=1, le=100_000)
     judge_overrides: JudgeOverrides | None = None
 
 

@@ -38,6 +38,7 @@ class BatchAssessment:
     assignment_id: str | None = None
     overrides: JudgeOverrides | None = None
     comparisons_per_essay: int | None = None
+    expected_essays: int | None = None
 
 
 class StartBatchAssessment:
@@ -50,12 +51,26 @@ class StartBatchAssessment:
     async def __call__(self, command: BatchAssessment) -> Assessment:
         async with self.uows() as uow:
             essays = await uow.essays.live_in_batch(command.batch_id, command.user_id)
+            _check_known(command, len(essays))
             if not essays and not await uow.essays.any_in_batch(command.batch_id, command.user_id):
                 raise NotFound("batch not found", batch_id=str(command.batch_id))
             request = _request_for_batch(command, essays)
             assessment = await self.factory.create_in(uow, request)
             await uow.commit()
         return assessment
+
+
+def _check_known(command: BatchAssessment, known: int) -> None:
+    """The provisioning events reach CJ shortly after the file service reports them: a client
+    that says how many essays it saw is told to retry rather than get an assessment of part of
+    the batch."""
+    if command.expected_essays is not None and known != command.expected_essays:
+        raise Conflict(
+            f"CJ knows {known} of the batch's {command.expected_essays} essays; retry shortly",
+            batch_id=str(command.batch_id),
+            known_essays=known,
+            expected_essays=command.expected_essays,
+        )
 
 
 def _request_for_batch(command: BatchAssessment, essays: list[Essay]) -> AssessmentRequest:

@@ -131,9 +131,14 @@ class Worker:
         raise AssertionError(f"assessment {assessment_id} did not finish in {timeout} s")
 
     async def provision(
-        self, qualities: list[float], owner: str = TEACHER, course: CourseCode = CourseCode.ENG6
+        self,
+        qualities: list[float],
+        owner: str = TEACHER,
+        course: CourseCode = CourseCode.ENG6,
+        batch_id: UUID | None = None,
     ) -> UUID:
-        batch_id = uuid4()
+        """Essays of the given qualities provisioned into a new batch, or into `batch_id`."""
+        batch_id = batch_id or uuid4()
         handler = await self.container.get(RecordProvisionedEssay)
         for index, quality in enumerate(qualities):
             storage_id = f"text-{uuid4()}"

@@ -125,6 +125,28 @@ async def test_one_essay_is_insufficient(app: HuleEduApp, worker: Worker, db: Da
     assert await db.scalar("SELECT count(*) FROM event_outbox") == 0
 
 
+async def test_expected_essays_holds_the_request_until_cj_knows_the_whole_batch(
+    app: HuleEduApp, worker: Worker, db: Database
+) -> None:
+    batch = await worker.provision(QUALITIES[:3])
+    body = {"batch_id": str(batch), "expected_essays": 4}
+    early = await post(app, "/v1/assessments", body)
+    assert early.status_code == 409
+    payload = await early.get_json()
+    assert_error(payload, "CONFLICT")
+    assert payload["details"] == {"batch_id": str(batch), "known_essays": 3, "expected_essays": 4}
+    unknown = await post(app, "/v1/assessments", {"batch_id": str(uuid4()), "expected_essays": 2})
+    assert unknown.status_code == 409
+    assert (await unknown.get_json())["details"]["known_essays"] == 0
+    assert await db.scalar("SELECT count(*) FROM assessments") == 0
+
+    await worker.provision(QUALITIES[3:4], batch_id=batch)
+    ready = await post(app, "/v1/assessments", body)
+    assert ready.status_code == 202
+    assert (await ready.get_json())["progress"]["comparisons_planned"] > 0
+    assert await db.scalar("SELECT count(*) FROM assessment_essays") == 4
+
+
 async def test_another_teachers_batch_and_assessment_are_invisible(
     app: HuleEduApp, worker: Worker
 ) -> None:
