@@ -44,12 +44,12 @@ class ServiceSpec:
 
     @property
     def app_target(self) -> str:
-        """The app factory, called: what `hypercorn` would serve."""
+        """The app factory, called: what the tests build the service app from."""
         return f"{self.package}.app:create_app()"
 
     @property
     def http_module(self) -> str:
-        """`python -m` this: the service's own HTTP entry (settings, logging, hypercorn)."""
+        """`python -m` this: the service's own HTTP entry (settings, logging, Uvicorn)."""
         return f"{self.package}.app"
 
     @property

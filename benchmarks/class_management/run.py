@@ -4,7 +4,7 @@
                                          [--reads 4000]
 
 Starts embedded PostgreSQL and Redis, migrates a fresh database with the service's Alembic
-chain, runs the real HTTP service (Hypercorn, one process) and drives it from keep-alive clients
+chain, runs the real HTTP service (Uvicorn, one process) and drives it from keep-alive clients
 on the same machine (`benchmarks/loadgen.py`, one connection each; an httpx pool saturates
 first here). Side by side in one run:
 - roster import: one CSV of N new students per request (each student with its roster
@@ -279,13 +279,13 @@ def start_service(
         "CLASS_MANAGEMENT_SERVICE_REDIS_URL": redis_url + "/0",
         "CLASS_MANAGEMENT_SERVICE_HTTP_HOST": "127.0.0.1",
         "CLASS_MANAGEMENT_SERVICE_HTTP_PORT": str(port),
+        "CLASS_MANAGEMENT_SERVICE_HTTP_WORKERS": str(workers),
         "CLASS_MANAGEMENT_SERVICE_LOG_LEVEL": "WARNING",
         "CLASS_MANAGEMENT_SERVICE_ENVIRONMENT": "testing",
         "PYTHONPATH": str(ROOT),
     }
-    # As deployed (docker-compose.services.yml): Hypercorn serving the app factory.
-    command = [sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", str(workers), "services.class_management_service.app:create_app()"]
+    # As deployed (docker-compose.services.yml): the service's own HTTP entry (Uvicorn).
+    command = [sys.executable, "-m", "services.class_management_service.app"]
     with logs.open("wb") as log:
         process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
@@ -310,7 +310,7 @@ def main() -> None:
     parser.add_argument("--imports", type=int, default=3, help="files imported (median of)")
     parser.add_argument("--singles", type=int, default=1000, help="one-by-one creations")
     parser.add_argument("--reads", type=int, default=4000, help="GETs per read scenario")
-    parser.add_argument("--workers", type=int, default=1, help="Hypercorn worker processes")
+    parser.add_argument("--workers", type=int, default=1, help="HTTP server processes")
     arguments = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="huleedu-bench-class-management-"))
     postgres, redis = EmbeddedPostgres(workdir), EmbeddedRedis(workdir)

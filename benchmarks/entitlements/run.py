@@ -3,7 +3,7 @@
     ./dev pdm run bench-entitlements [--requests 4000] [--clients 32] [--workers 1]
 
 Starts embedded PostgreSQL and Redis, migrates a fresh database with the service's Alembic chain,
-runs the real HTTP service (Hypercorn, `--workers` processes) and charges it from concurrent
+runs the real HTTP service (Uvicorn, `--workers` processes) and charges it from concurrent
 keep-alive clients (`benchmarks/loadgen.py`; an httpx pool saturates first on this machine).
 Each scenario runs with one client and with N clients in the same run, so the single-client
 figures are the baseline; a last row measures /healthz (no charge: a database

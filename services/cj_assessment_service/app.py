@@ -1,15 +1,11 @@
-"""The HTTP app: `hypercorn 'services.cj_assessment_service.app:create_app()'` or `python -m`."""
+"""The HTTP app. `python -m services.cj_assessment_service.app` serves it (Uvicorn);
+`production_app` is the factory the server process calls."""
 
 from __future__ import annotations
 
-import asyncio
-
-from hypercorn.asyncio import serve
-from hypercorn.config import Config as HypercornConfig
-
-from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check
+from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check, serve_http
 from huleedu_service_libs.config import load_settings
-from huleedu_service_libs.logging_utils import configure_logging, route_hypercorn_logs
+from huleedu_service_libs.logging_utils import configure_logging
 from services.cj_assessment_service.api.anchor_routes import anchor_blueprint
 from services.cj_assessment_service.api.assessment_routes import assessment_blueprint
 from services.cj_assessment_service.api.errors import register_domain_error_handlers
@@ -33,13 +29,21 @@ def create_app(settings: Settings | None = None) -> HuleEduApp:
     return app
 
 
+def production_app() -> HuleEduApp:
+    """Settings from the environment and logging configured: what the server process runs."""
+    settings = load_settings(Settings)
+    configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
+    return create_app(settings)
+
+
 def main() -> None:
     settings = load_settings(Settings)
     configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    config = HypercornConfig()
-    config.bind = [f"{settings.HTTP_HOST}:{settings.HTTP_PORT}"]
-    route_hypercorn_logs(config)
-    asyncio.run(serve(create_app(settings), config))
+    serve_http(
+        "services.cj_assessment_service.app:production_app",
+        host=settings.HTTP_HOST,
+        port=settings.HTTP_PORT,
+    )
 
 
 if __name__ == "__main__":

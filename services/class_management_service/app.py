@@ -1,16 +1,12 @@
-"""The HTTP app: `hypercorn 'services.class_management_service.app:create_app()'`, or
-`python -m services.class_management_service.app`."""
+"""The HTTP app. `python -m services.class_management_service.app` serves it (Uvicorn);
+`production_app` is the factory the server process calls."""
 
 from __future__ import annotations
 
-import asyncio
-
-from hypercorn.asyncio import serve
-from hypercorn.config import Config as HypercornConfig
 from prometheus_client import CollectorRegistry
 
-from huleedu_service_libs.app import HuleEduApp, create_service_app
-from huleedu_service_libs.logging_utils import configure_logging, route_hypercorn_logs
+from huleedu_service_libs.app import HuleEduApp, create_service_app, serve_http
+from huleedu_service_libs.logging_utils import configure_logging
 from services.class_management_service.api.association_routes import association_blueprint
 from services.class_management_service.api.class_routes import class_blueprint
 from services.class_management_service.api.errors import register_domain_error_handlers
@@ -24,10 +20,7 @@ from services.class_management_service.startup_setup import build_container, bui
 
 
 def create_app(settings: Settings | None = None) -> HuleEduApp:
-    """With no settings (`hypercorn '…:create_app()'`), reads them and sets up logging too."""
-    if settings is None:
-        settings = load_service_settings()
-        configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
+    settings = settings or load_service_settings()
     engine = build_engine(settings)
     registry = CollectorRegistry()
     app = create_service_app(
@@ -45,13 +38,22 @@ def create_app(settings: Settings | None = None) -> HuleEduApp:
     return app
 
 
+def production_app() -> HuleEduApp:
+    """Settings from the environment and logging configured: what the server process runs."""
+    settings = load_service_settings()
+    configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
+    return create_app(settings)
+
+
 def main() -> None:
     settings = load_service_settings()
     configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    config = HypercornConfig()
-    config.bind = [f"{settings.HTTP_HOST}:{settings.HTTP_PORT}"]
-    route_hypercorn_logs(config)
-    asyncio.run(serve(create_app(settings), config))
+    serve_http(
+        "services.class_management_service.app:production_app",
+        host=settings.HTTP_HOST,
+        port=settings.HTTP_PORT,
+        workers=settings.HTTP_WORKERS,
+    )
 
 
 if __name__ == "__main__":

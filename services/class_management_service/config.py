@@ -15,6 +15,7 @@ class Settings(SecureServiceSettings):
     )
     HTTP_HOST: str = "0.0.0.0"
     HTTP_PORT: int = 5002
+    HTTP_WORKERS: int = Field(default=1, ge=1, le=16)  # server processes, each with its own pool
 
     # Connection pool per process (see the README's scaling section before raising these).
     DB_POOL_SIZE: int = Field(default=10, ge=1)

@@ -1,18 +1,14 @@
-"""The HTTP app: `hypercorn 'services.entitlements_service.app:create_app()'` or `python -m`."""
+"""The HTTP app. `python -m services.entitlements_service.app` serves it (Uvicorn, HTTP_WORKERS
+processes); `production_app` is the factory each server process calls."""
 
 from __future__ import annotations
 
-import asyncio
-
 from dishka import Provider
-from hypercorn.asyncio import serve
-from hypercorn.config import Config as HypercornConfig
-from hypercorn.run import run
 from prometheus_client import CollectorRegistry
 
-from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check
+from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check, serve_http
 from huleedu_service_libs.config import load_settings
-from huleedu_service_libs.logging_utils import configure_logging, route_hypercorn_logs
+from huleedu_service_libs.logging_utils import configure_logging
 from services.entitlements_service.api.admin_routes import admin_blueprint
 from services.entitlements_service.api.errors import register_domain_error_handlers
 from services.entitlements_service.api.internal_routes import internal_blueprint
@@ -56,16 +52,13 @@ def production_app() -> HuleEduApp:
 
 def main() -> None:
     settings = load_settings(Settings)
-    config = HypercornConfig()
-    config.bind = [f"{settings.HTTP_HOST}:{settings.HTTP_PORT}"]
-    route_hypercorn_logs(config)
-    if settings.HTTP_WORKERS == 1:
-        asyncio.run(serve(production_app(), config))
-        return
-    # Several processes, each building its own app (engine, pools, container) after the fork.
-    config.workers = settings.HTTP_WORKERS
-    config.application_path = "services.entitlements_service.app:production_app()"
-    run(config)
+    configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
+    serve_http(
+        "services.entitlements_service.app:production_app",
+        host=settings.HTTP_HOST,
+        port=settings.HTTP_PORT,
+        workers=settings.HTTP_WORKERS,
+    )
 
 
 if __name__ == "__main__":

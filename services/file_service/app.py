@@ -1,15 +1,12 @@
-"""The HTTP app: `hypercorn 'services.file_service.app:create_app()'` or `python -m`."""
+"""The HTTP app. `python -m services.file_service.app` serves it (Uvicorn); `production_app` is
+the factory the server process calls."""
 
 from __future__ import annotations
 
-import asyncio
-
-from hypercorn.asyncio import serve
-from hypercorn.config import Config as HypercornConfig
 from prometheus_client import CollectorRegistry
 
-from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check
-from huleedu_service_libs.logging_utils import configure_logging, route_hypercorn_logs
+from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check, serve_http
+from huleedu_service_libs.logging_utils import configure_logging
 from services.file_service.api.batch_routes import batch_blueprint
 from services.file_service.api.content_routes import content_blueprint
 from services.file_service.config import SERVICE_NAME, Settings, load_file_settings
@@ -37,13 +34,19 @@ def create_app(settings: Settings | None = None) -> HuleEduApp:
     return app
 
 
+def production_app() -> HuleEduApp:
+    """Settings from the environment and logging configured: what the server process runs."""
+    settings = load_file_settings()
+    configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
+    return create_app(settings)
+
+
 def main() -> None:
     settings = load_file_settings()
     configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    config = HypercornConfig()
-    config.bind = [f"{settings.HTTP_HOST}:{settings.HTTP_PORT}"]
-    route_hypercorn_logs(config)
-    asyncio.run(serve(create_app(settings), config))
+    serve_http(
+        "services.file_service.app:production_app", host=settings.HTTP_HOST, port=settings.HTTP_PORT
+    )
 
 
 if __name__ == "__main__":

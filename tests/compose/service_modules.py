@@ -43,11 +43,11 @@ def module_exists(dotted: str) -> bool:
 
 
 def build_app(spec: ServiceSpec) -> Any:
-    """The app exactly as hypercorn builds it from the compose command's target."""
+    """The app built from the service's factory target (`module:expression`)."""
     require_files(spec, "app.py")
     module_name, _, expression = spec.app_target.partition(":")
     module: ModuleType = importlib.import_module(module_name)
-    return eval(expression, vars(module))  # the same evaluation hypercorn performs
+    return eval(expression, vars(module))
 
 
 def url_rules(app: Any) -> set[str]:

@@ -7,8 +7,7 @@ import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from hypercorn.asyncio import serve
-from hypercorn.config import Config
+import uvicorn
 from quart import Quart
 
 
@@ -21,24 +20,25 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def serving(app: Quart) -> AsyncIterator[str]:
-    """Serves `app` with Hypercorn on a free port; yields its base URL."""
+    """Serves `app` with Uvicorn on a free port, in this event loop; yields its base URL."""
     port = free_port()
-    config = Config()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.accesslog = None
-    config.errorlog = None
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(app, config, shutdown_trigger=stop.wait))
-    await _until_listening(port)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    await _until_listening(port, task)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        stop.set()
+        server.should_exit = True
         await task
 
 
-async def _until_listening(port: int) -> None:
+async def _until_listening(port: int, task: asyncio.Task[None]) -> None:
     for _ in range(200):
+        if task.done():
+            task.result()  # the server failed to start: raise why
         try:
             _, writer = await asyncio.open_connection("127.0.0.1", port)
         except OSError:

@@ -1,5 +1,6 @@
 """The service app skeleton: HuleEduApp, its factory, /healthz and /metrics."""
 
+from huleedu_service_libs.app.access_log import setup_access_log
 from huleedu_service_libs.app.factory import create_service_app
 from huleedu_service_libs.app.health import (
     HealthCheck,
@@ -18,8 +19,10 @@ from huleedu_service_libs.app.metrics import (
     HttpMetrics,
     setup_request_metrics,
 )
+from huleedu_service_libs.app.serving import ACCESS_LOGGER, serve_http
 
 __all__ = [
+    "ACCESS_LOGGER",
     "METRICS_EXTENSION",
     "UNMATCHED_ROUTE",
     "HealthCheck",
@@ -34,5 +37,7 @@ __all__ = [
     "redis_check",
     "register_health_route",
     "run_health_checks",
+    "serve_http",
+    "setup_access_log",
     "setup_request_metrics",
 ]

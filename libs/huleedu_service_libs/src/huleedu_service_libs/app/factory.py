@@ -9,6 +9,7 @@ from quart_dishka import QuartDishka
 from quart_schema import Info, QuartSchema
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from huleedu_service_libs.app.access_log import setup_access_log
 from huleedu_service_libs.app.health import HealthCheck, database_check, register_health_route
 from huleedu_service_libs.app.huleedu_app import HuleEduApp
 from huleedu_service_libs.app.metrics import setup_request_metrics
@@ -40,6 +41,7 @@ def create_service_app(
     setup_correlation_middleware(app)
     register_error_handlers(app, service_name)
     setup_request_metrics(app, registry or CollectorRegistry())
+    setup_access_log(app)
     checks = [database_check(database_engine), *health_checks]
     register_health_route(app, service_name, checks, health_check_timeout_seconds)
     for blueprint in blueprints:

@@ -4,12 +4,10 @@ from huleedu_service_libs.logging_utils.setup import (
     ROUTED_LIBRARY_LOGGERS,
     configure_logging,
     create_service_logger,
-    route_hypercorn_logs,
 )
 
 __all__ = [
     "ROUTED_LIBRARY_LOGGERS",
     "configure_logging",
     "create_service_logger",
-    "route_hypercorn_logs",
 ]

@@ -2,22 +2,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from huleedu_service_libs.correlation.context import CorrelationContext
-from huleedu_service_libs.correlation.middleware import CORRELATION_HEADER
-
-if TYPE_CHECKING:
-    from hypercorn.config import Config as HypercornConfig
-
-_ECHOED_CORRELATION_ATOM = f"{{{CORRELATION_HEADER.lower()}}}o"
-
 # Third-party loggers that must not keep handlers of their own, so their records reach ours.
-ROUTED_LIBRARY_LOGGERS = ("aiokafka", "sqlalchemy", "hypercorn.error", "hypercorn.access", "quart")
+ROUTED_LIBRARY_LOGGERS = ("aiokafka", "sqlalchemy", "uvicorn", "uvicorn.error", "quart")
 
 
 class _HuleEduHandler(logging.StreamHandler[TextIO]):
@@ -52,12 +43,6 @@ def create_service_logger(name: str) -> structlog.stdlib.BoundLogger:
     return structlog.stdlib.get_logger(name)
 
 
-def route_hypercorn_logs(config: HypercornConfig) -> None:
-    """Hypercorn replaces the handlers of loggers it names, but uses Logger objects as given."""
-    config.errorlog = logging.getLogger("hypercorn.error")
-    config.accesslog = logging.getLogger("hypercorn.access")
-
-
 def _shared_processors(service_name: str) -> list[Processor]:
     def add_service_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
         event_dict["service"] = service_name
@@ -66,31 +51,12 @@ def _shared_processors(service_name: str) -> list[Processor]:
 
     return [
         structlog.contextvars.merge_contextvars,
-        _correlation_of_access_line,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         add_service_fields,
         structlog.processors.StackInfoRenderer(),
     ]
-
-
-def _correlation_of_access_line(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
-    """Hypercorn writes its access line after the request's context has ended; the response's
-    X-Correlation-ID header (the echoed original) still names the request."""
-    record = event_dict.get("_record")
-    if record is None or event_dict.get("_from_structlog", True):
-        return event_dict
-    # A foreign record's arguments never reach the output (hypercorn's include the environment).
-    arguments = event_dict.pop("positional_args", None)
-    if record.name != "hypercorn.access" or "correlation_id" in event_dict:
-        return event_dict
-    echoed = arguments.get(_ECHOED_CORRELATION_ATOM) if isinstance(arguments, Mapping) else None
-    if isinstance(echoed, str):
-        context = CorrelationContext.from_header(echoed)
-        event_dict["correlation_id"] = str(context.uuid)
-        event_dict["original_correlation_id"] = context.original
-    return event_dict
 
 
 def _formatter(shared: list[Processor], environment: str) -> structlog.stdlib.ProcessorFormatter:
@@ -100,8 +66,10 @@ def _formatter(shared: list[Processor], environment: str) -> structlog.stdlib.Pr
     else:
         renderers = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     return structlog.stdlib.ProcessorFormatter(
+        # A library record's %-arguments make its message and are never written out on their
+        # own (a server's may hold a whole request environment).
         foreign_pre_chain=shared,
-        pass_foreign_args=True,
+        pass_foreign_args=False,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
     )
 

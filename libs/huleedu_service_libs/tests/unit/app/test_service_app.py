@@ -1,9 +1,12 @@
+import io
 import json
+import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from uuid import uuid5
 
 import pytest
+import structlog
 from dishka import FromDishka, Provider, Scope, make_async_container, provide
 from pydantic import BaseModel
 from quart import Blueprint
@@ -13,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from common_core.error_enums import ErrorCode
 from huleedu_service_libs.app import (
+    ACCESS_LOGGER,
     HealthCheck,
     HuleEduApp,
     MissingAppDependencyError,
@@ -25,6 +29,7 @@ from huleedu_service_libs.correlation import (
     CorrelationProvider,
 )
 from huleedu_service_libs.error_handling import HuleEduError
+from huleedu_service_libs.logging_utils import configure_logging
 
 LIMIT = 2048
 SERVICE = "class_management_service"
@@ -304,3 +309,48 @@ async def test_app_without_container_or_engine_refuses_to_start_and_serve() -> N
         await app.startup()
     with pytest.raises(MissingAppDependencyError):
         await app.test_client().get("/")
+
+
+@pytest.fixture
+def log_stream() -> Iterator[io.StringIO]:
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    stream = io.StringIO()
+    configure_logging(SERVICE, "production", "INFO", stream=stream)
+    yield stream
+    root.handlers[:] = saved_handlers
+    root.setLevel(saved_level)
+    structlog.reset_defaults()
+
+
+async def test_each_request_gets_one_access_line_in_its_correlation_scope(
+    app: HuleEduApp, log_stream: io.StringIO
+) -> None:
+    await send(app, "POST", "/v1/students", b'{"name": "Ada", "year": 8}', "application/json")
+    await send(app, "GET", "/v1/nowhere")
+
+    lines = [json.loads(line) for line in log_stream.getvalue().splitlines()]
+    access = [line for line in lines if line["logger"] == ACCESS_LOGGER]
+    assert [(line["method"], line["path"], line["status"]) for line in access] == [
+        ("POST", "/v1/students", 201),
+        ("GET", "/v1/nowhere", 404),
+    ]
+    expected = str(CorrelationContext.from_header("teacher-7").uuid)
+    assert {line["correlation_id"] for line in access} == {expected}
+    assert {line["original_correlation_id"] for line in access} == {"teacher-7"}
+    assert all(line["duration_ms"] >= 0 for line in access)
+
+
+async def test_the_access_line_is_skipped_below_its_level(app: HuleEduApp) -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    try:
+        configure_logging(SERVICE, "production", "WARNING", stream=stream)
+        await send(app, "POST", "/v1/students", b'{"name": "Bo", "year": 8}', "application/json")
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+        structlog.reset_defaults()
+
+    assert stream.getvalue() == ""

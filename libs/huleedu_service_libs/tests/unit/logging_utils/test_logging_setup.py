@@ -6,15 +6,9 @@ from typing import Any
 
 import pytest
 import structlog
-from hypercorn.config import Config as HypercornConfig
-from hypercorn.logging import Logger as HypercornLogger
 
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
-from huleedu_service_libs.logging_utils import (
-    configure_logging,
-    create_service_logger,
-    route_hypercorn_logs,
-)
+from huleedu_service_libs.logging_utils import configure_logging, create_service_logger
 
 
 @pytest.fixture
@@ -116,37 +110,17 @@ def test_reconfiguring_replaces_rather_than_duplicates(stream: io.StringIO) -> N
     assert len(json_lines(stream)) == 1
 
 
-def test_hypercorn_logs_are_routed_to_our_loggers(stream: io.StringIO) -> None:
+def test_server_logs_join_the_pipeline_with_only_their_message(stream: io.StringIO) -> None:
+    uvicorn_error = logging.getLogger("uvicorn.error")
+    uvicorn_error.addHandler(logging.StreamHandler(io.StringIO()))  # as a server may install
     configure_logging("svc", "production", stream=stream)
-    config = HypercornConfig()
+    environment = {"HTTP_AUTHORIZATION": "Bearer secret"}
 
-    route_hypercorn_logs(config)
-    logging.getLogger("hypercorn.error").warning("Running on http://x")
-
-    assert config.errorlog is logging.getLogger("hypercorn.error")
-    assert json_lines(stream)[0]["event"] == "Running on http://x"
-
-
-async def test_hypercorn_access_lines_name_the_request_they_log(stream: io.StringIO) -> None:
-    configure_logging("svc", "production", stream=stream)
-    config = HypercornConfig()
-    route_hypercorn_logs(config)
-    scope: Any = {
-        "type": "http",
-        "scheme": "http",
-        "method": "GET",
-        "path": "/v1/classes",
-        "query_string": b"",
-        "http_version": "1.1",
-        "client": ("127.0.0.1", 5000),
-        "headers": [(b"x-correlation-id", b"teacher-request-9")],
-    }
-    response: Any = {"status": 200, "headers": [(b"x-correlation-id", b"teacher-request-9")]}
-
-    await HypercornLogger(config).access(scope, response, 0.01)
+    uvicorn_error.warning("Started %s with %s", "server process", environment)
 
     [line] = json_lines(stream)
-    assert line["logger"] == "hypercorn.access"
-    assert line["original_correlation_id"] == "teacher-request-9"
-    assert line["correlation_id"] == str(CorrelationContext.from_header("teacher-request-9").uuid)
-    assert "positional_args" not in line  # hypercorn's arguments include the environment
+    assert line["logger"] == "uvicorn.error"
+    assert line["service"] == "svc"
+    assert line["event"].startswith("Started server process with")
+    assert "positional_args" not in line  # the arguments make the message, nothing more
+    assert uvicorn_error.handlers == []

@@ -1,0 +1,100 @@
+"""serve_http in a real child process: serving, the access line, and a graceful SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from huleedu_service_libs.app import ACCESS_LOGGER
+from huleedu_service_libs.correlation import CorrelationContext
+from huleedu_service_libs.testing.processes import free_port, port_open
+
+pytestmark = pytest.mark.integration
+HERE = Path(__file__).resolve().parent
+SERVE = (
+    "import sys; from huleedu_service_libs.app import serve_http; "
+    "serve_http(sys.argv[1], host='127.0.0.1', port=int(sys.argv[2]), workers=int(sys.argv[3]))"
+)
+FACTORY = "served_app:production_app"  # served_app.py, beside this file
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen[str], port: int, mark: Path) -> None:
+        self.process, self.port, self.mark = process, port, mark
+
+    def lines(self) -> list[dict[str, Any]]:
+        out = self.process.stdout.read() if self.process.stdout else ""
+        return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+@pytest.fixture
+def served(fresh_database_url: str, tmp_path: Path) -> Iterator[Served]:
+    port, mark = free_port(), tmp_path / "shutdown"
+    environment = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+        "SERVED_APP_DATABASE_URL": fresh_database_url,
+        "SERVED_APP_SHUTDOWN_MARK": str(mark),
+        "SERVED_APP_DELAY": "1.0",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-c", SERVE, FACTORY, str(port), "1"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        for _ in range(300):
+            if port_open(port) or process.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        yield Served(process, port, mark)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+async def test_a_request_is_served_and_logged_in_its_correlation_scope(served: Served) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{served.port}") as client:
+        health = await client.get("/healthz", headers={"X-Correlation-ID": "probe-1"})
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(timeout=30) == -signal.SIGTERM  # re-raised once it is done
+
+    assert health.status_code == 200, health.text
+    assert health.headers["X-Correlation-ID"] == "probe-1"
+    assert "server" not in health.headers
+    [access] = [line for line in served.lines() if line["logger"] == ACCESS_LOGGER]
+    assert (access["method"], access["path"], access["status"]) == ("GET", "/healthz", 200)
+    assert access["correlation_id"] == str(CorrelationContext.from_header("probe-1").uuid)
+    assert access["service"] == "served_app"
+
+
+async def test_sigterm_lets_the_open_request_finish_then_shuts_the_app_down(
+    served: Served,
+) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{served.port}") as client:
+        request = asyncio.create_task(client.get("/slow"))
+        await asyncio.sleep(0.3)  # the request is in the handler's sleep
+        served.process.send_signal(signal.SIGTERM)
+        response = await request
+
+    assert response.status_code == 200
+    assert response.json() == {"finished": True}
+    assert served.process.wait(timeout=30) == -signal.SIGTERM  # re-raised once it is done
+    assert served.mark.read_text().strip() == str(served.process.pid)
+    loggers = {line["logger"] for line in served.lines()}
+    assert "uvicorn.error" in loggers  # the server's own lines come through the pipeline as JSON
