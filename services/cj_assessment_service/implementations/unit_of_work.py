@@ -3,8 +3,7 @@ collected go into event_outbox inside that transaction, so state and events comm
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Self
+from typing import Self
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common_core.events import cj
 from common_core.events.base import EventPayload
 from common_core.events.codec import new_envelope
-from common_core.events.envelope import EventEnvelope
 from huleedu_service_libs.idempotency import claim_event
-from huleedu_service_libs.outbox import OutboxManager
+from huleedu_service_libs.outbox import OutboxEvent, OutboxManager
 from services.cj_assessment_service.config import SERVICE_NAME
 from services.cj_assessment_service.implementations.repositories import (
     SqlAnchorRepository,
@@ -29,22 +27,15 @@ AGGREGATE_TYPE = "cj_assessment"
 REQUEST_AGGREGATE_TYPE = "cj_batch_request"
 
 
-@dataclass(frozen=True)
-class PendingEvent:
-    aggregate_type: str
-    aggregate_id: str
-    envelope: EventEnvelope[Any]
-
-
 def envelope_for(
     payload: EventPayload, *, aggregate_id: UUID, event_id: UUID, correlation_id: UUID
-) -> PendingEvent:
+) -> OutboxEvent:
     envelope = new_envelope(
         payload, source_service=SERVICE_NAME, correlation_id=correlation_id, event_id=event_id
     )
     refused = isinstance(payload, cj.CJAssessmentFailedV1) and payload.assessment_id is None
     kind = REQUEST_AGGREGATE_TYPE if refused else AGGREGATE_TYPE
-    return PendingEvent(kind, str(aggregate_id), envelope)
+    return OutboxEvent(kind, str(aggregate_id), envelope)
 
 
 class SqlUnitOfWork:
@@ -60,7 +51,7 @@ class SqlUnitOfWork:
         self.assessments = SqlAssessmentRepository(session)
         self.comparisons = SqlComparisonRepository(session)
         self.results = SqlResultRepository(session)
-        self._events: list[PendingEvent] = []
+        self._events: list[OutboxEvent] = []
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -84,13 +75,7 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         session = self._active()
         events, self._events = self._events, []
-        for pending in events:
-            await self._outbox.publish_to_outbox(
-                session,
-                aggregate_type=pending.aggregate_type,
-                aggregate_id=pending.aggregate_id,
-                event_data=pending.envelope,
-            )
+        await self._outbox.publish_many_to_outbox(session, events)
         await session.commit()
 
     def _active(self) -> AsyncSession:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -13,6 +12,7 @@ from common_core.events.codec import envelope_type_for
 from common_core.events.envelope import EventEnvelope
 from common_core.events.registry import spec_for_payload
 from huleedu_service_libs.correlation import require_correlation
+from huleedu_service_libs.outbox import OutboxEvent
 from services.class_management_service.config import SERVICE_NAME
 
 AGGREGATE_TYPES: dict[type[EventPayload], str] = {
@@ -26,13 +26,6 @@ AGGREGATE_TYPES: dict[type[EventPayload], str] = {
 }
 
 
-@dataclass(frozen=True)
-class PendingEvent:
-    aggregate_type: str
-    aggregate_id: str
-    envelope: EventEnvelope[Any]
-
-
 @functools.cache
 def _envelope_type(payload_type: type[EventPayload]) -> tuple[str, type[EventEnvelope[Any]]]:
     # What new_envelope looks up on every call; a roster import builds thousands of envelopes.
@@ -42,7 +35,7 @@ def _envelope_type(payload_type: type[EventPayload]) -> tuple[str, type[EventEnv
 
 class EventCollector:
     def __init__(self) -> None:
-        self.pending: list[PendingEvent] = []
+        self.pending: list[OutboxEvent] = []
 
     def add(self, payload: EventPayload, aggregate_id: UUID, event_id: UUID | None) -> None:
         topic, envelope_type = _envelope_type(type(payload))
@@ -54,9 +47,9 @@ class EventCollector:
             correlation_id=require_correlation().uuid,
             data=payload,
         )
-        pending = PendingEvent(AGGREGATE_TYPES[type(payload)], str(aggregate_id), envelope)
+        pending = OutboxEvent(AGGREGATE_TYPES[type(payload)], str(aggregate_id), envelope)
         self.pending.append(pending)
 
-    def drain(self) -> list[PendingEvent]:
+    def drain(self) -> list[OutboxEvent]:
         drained, self.pending = self.pending, []
         return drained

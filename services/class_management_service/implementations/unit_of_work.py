@@ -15,7 +15,6 @@ from common_core.events.base import EventPayload
 from huleedu_service_libs.idempotency import claim_event
 from huleedu_service_libs.outbox.writer import OutboxManager
 from services.class_management_service.implementations.event_collector import EventCollector
-from services.class_management_service.implementations.outbox_batch import write_to_outbox
 from services.class_management_service.implementations.repositories import (
     SqlClassRepository,
     SqlCourseRepository,
@@ -89,7 +88,7 @@ class SqlAlchemyUnitOfWork:
 
     async def commit(self) -> None:
         session = self._active()
-        await write_to_outbox(session, self._outbox, self._events.drain())
+        await self._outbox.publish_many_to_outbox(session, self._events.drain())
         await session.commit()
         notifications, self._notifications = self._notifications, []
         await self._notifier.send(notifications)

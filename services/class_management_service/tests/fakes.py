@@ -14,16 +14,14 @@ from uuid import UUID, uuid4
 
 from common_core.courses import CourseCode
 from common_core.events.base import EventPayload
+from huleedu_service_libs.outbox import OutboxEvent
 from services.class_management_service.domain.model import (
     Course,
     EssayAssociation,
     SchoolClass,
     Student,
 )
-from services.class_management_service.implementations.event_collector import (
-    EventCollector,
-    PendingEvent,
-)
+from services.class_management_service.implementations.event_collector import EventCollector
 from services.class_management_service.protocols import Notification
 from services.class_management_service.tests.fake_repositories import (
     FakeAssociationRepository,
@@ -60,7 +58,7 @@ class InMemoryDatabase:
     memberships: dict[tuple[UUID, UUID], datetime] = field(default_factory=dict)
     associations: dict[UUID, EssayAssociation] = field(default_factory=dict)
     processed: set[tuple[str, UUID]] = field(default_factory=set)
-    outbox: list[PendingEvent] = field(default_factory=list)
+    outbox: list[OutboxEvent] = field(default_factory=list)
     locks_held_elsewhere: set[UUID] = field(default_factory=set)
 
     def snapshot(self) -> dict[str, Any]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common_core.events.envelope import EventEnvelope
-from huleedu_service_libs.outbox.writer import OutboxManager
+from huleedu_service_libs.outbox.writer import OutboxEvent, OutboxManager
 from services.entitlements_service.implementations.sql_repositories import (
     SqlAccountRepository,
     SqlAuditRepository,
@@ -26,13 +25,6 @@ from services.entitlements_service.protocols import (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class PendingEvent:
-    envelope: EventEnvelope[Any]
-    aggregate_type: str
-    aggregate_id: str
-
-
 class SqlUnitOfWork:
     accounts: AccountRepository
     ledger: LedgerRepository
@@ -43,7 +35,7 @@ class SqlUnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], outbox: OutboxManager) -> None:
         self._sessions = sessions
         self._outbox = outbox
-        self._pending: list[PendingEvent] = []
+        self._pending: list[OutboxEvent] = []
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
@@ -66,17 +58,11 @@ class SqlUnitOfWork:
             await self.session.close()
 
     def emit(self, envelope: EventEnvelope[Any], aggregate_type: str, aggregate_id: str) -> None:
-        self._pending.append(PendingEvent(envelope, aggregate_type, aggregate_id))
+        self._pending.append(OutboxEvent(aggregate_type, aggregate_id, envelope))
 
     async def commit(self) -> None:
-        for event in self._pending:
-            await self._outbox.publish_to_outbox(
-                self.session,
-                aggregate_type=event.aggregate_type,
-                aggregate_id=event.aggregate_id,
-                event_data=event.envelope,
-            )
-        self._pending.clear()
+        pending, self._pending = self._pending, []
+        await self._outbox.publish_many_to_outbox(self.session, pending)
         await self.session.commit()
 
     async def rollback(self) -> None:

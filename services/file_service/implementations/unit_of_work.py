@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common_core.events.envelope import EventEnvelope
-from huleedu_service_libs.outbox.writer import OutboxManager
+from huleedu_service_libs.outbox.writer import OutboxEvent, OutboxManager
 from services.file_service.implementations.sql_repositories import (
     SqlBatchRepository,
     SqlFileRepository,
@@ -18,14 +17,6 @@ from services.file_service.implementations.sql_repositories import (
 from services.file_service.protocols import BatchRepository, ContentStore, FileRepository
 
 ContentStoreFactory = Callable[[AsyncSession], ContentStore]
-
-
-@dataclass(frozen=True, slots=True)
-class PendingEvent:
-    envelope: EventEnvelope[Any]
-    aggregate_type: str
-    aggregate_id: str
-    event_key: str | None
 
 
 class SqlUnitOfWork:
@@ -42,7 +33,7 @@ class SqlUnitOfWork:
         self._sessions = sessions
         self._outbox = outbox
         self._content_store = content_store
-        self._pending: list[PendingEvent] = []
+        self._pending: list[OutboxEvent] = []
 
     async def __aenter__(self) -> Self:
         self.session = self._sessions()
@@ -69,18 +60,13 @@ class SqlUnitOfWork:
         aggregate_id: str,
         event_key: str | None = None,
     ) -> None:
-        self._pending.append(PendingEvent(envelope, aggregate_type, aggregate_id, event_key))
+        self._pending.append(
+            OutboxEvent(aggregate_type, aggregate_id, envelope, event_key=event_key)
+        )
 
     async def commit(self) -> None:
-        for event in self._pending:
-            await self._outbox.publish_to_outbox(
-                self.session,
-                aggregate_type=event.aggregate_type,
-                aggregate_id=event.aggregate_id,
-                event_data=event.envelope,
-                event_key=event.event_key,
-            )
-        self._pending.clear()
+        pending, self._pending = self._pending, []
+        await self._outbox.publish_many_to_outbox(self.session, pending)
         await self.session.commit()
 
     async def rollback(self) -> None:

@@ -18,6 +18,7 @@ from common_core.events.base import EventPayload
 from common_core.events.codec import decode_envelope, encode_envelope
 from common_core.events.registry import ProcessingEvent, topic_name
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
+from huleedu_service_libs.outbox import OutboxEvent
 from services.class_management_service.domain.commands import (
     CreateClass,
     CreateStudent,
@@ -34,7 +35,6 @@ from services.class_management_service.handlers.suggestions import SuggestionHan
 from services.class_management_service.handlers.timeout_monitor import (
     AssociationTimeoutMonitor,
 )
-from services.class_management_service.implementations.event_collector import PendingEvent
 from services.class_management_service.tests.fakes import FakeUnitOfWork, ManualClock
 from services.class_management_service.tests.unit.matching_setup import suggested_batch
 
@@ -99,7 +99,7 @@ def _validator(topic: str) -> Draft202012Validator:
     return Draft202012Validator(schema, format_checker=FormatChecker())
 
 
-async def _published(scenario: Scenario, kind: type[EventPayload]) -> list[PendingEvent]:
+async def _published(scenario: Scenario, kind: type[EventPayload]) -> list[OutboxEvent]:
     uow = FakeUnitOfWork()
     await scenario(uow, ManualClock())
     found = [item for item in uow.db.outbox if type(item.envelope.data) is kind]

@@ -7,9 +7,8 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
 from uuid import uuid4, uuid5
 
 import pytest
@@ -18,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 from common_core.models.entitlements_api import ConsumeCreditsRequest
 from huleedu_service_libs.correlation import CORRELATION_NAMESPACE
-from huleedu_service_libs.outbox import OutboxManager
+from huleedu_service_libs.outbox import OutboxEvent, OutboxManager
 from services.entitlements_service.config import DEFAULT_POLICY_PATH
 from services.entitlements_service.di import SystemClock
 from services.entitlements_service.domain.policy import load_policy
@@ -39,17 +38,16 @@ SCRIPT = SERVICE_DIR / "scripts" / "verify_outbox_indexes.py"
 
 
 class FailingOutbox(OutboxManager):
-    """Fails on the second event of a transaction, after the state and one event are written."""
+    """Fails after the transaction's events are written, with the balance and ledger rows."""
 
     def __init__(self) -> None:
         super().__init__(wakeup=None)
-        self.calls = 0
 
-    async def publish_to_outbox(self, session: AsyncSession, **kwargs: Any) -> None:
-        self.calls += 1
-        if self.calls == 2:
-            raise ConnectionError("outbox write failed")
-        await super().publish_to_outbox(session, **kwargs)
+    async def publish_many_to_outbox(
+        self, session: AsyncSession, events: Sequence[OutboxEvent]
+    ) -> None:
+        await super().publish_many_to_outbox(session, events)
+        raise ConnectionError("outbox write failed")
 
 
 async def test_a_failed_outbox_write_rolls_back_balance_ledger_and_events(

@@ -3,6 +3,7 @@ and a file whose claim changed hands still ends with exactly one outcome."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from common_core.domain_enums import ContentType
 from huleedu_service_libs.correlation import CorrelationContext
-from huleedu_service_libs.outbox import OutboxManager
+from huleedu_service_libs.outbox import OutboxEvent, OutboxManager
 from services.file_service.domain.limits import DocumentLimits, UploadLimits
 from services.file_service.handlers.events import emit_provisioned
 from services.file_service.handlers.processing import ProcessFiles
@@ -89,8 +90,10 @@ async def test_a_failure_when_writing_the_outbox_rolls_back_the_state(
     before = await database.counts()
 
     class BrokenOutbox(OutboxManager):
-        async def publish_to_outbox(self, session: AsyncSession, **kwargs: Any) -> None:
-            await super().publish_to_outbox(session, **kwargs)
+        async def publish_many_to_outbox(
+            self, session: AsyncSession, events: Sequence[OutboxEvent]
+        ) -> None:
+            await super().publish_many_to_outbox(session, events)
             raise ConnectionError("outbox insert failed")
 
     uow_factory = SqlUnitOfWorkFactory(

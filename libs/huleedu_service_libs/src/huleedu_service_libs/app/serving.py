@@ -1,9 +1,9 @@
 """Serving a service's HTTP app: Uvicorn, with the httptools parser and the uvloop event loop.
 
 Measured side by side on this project's 2-core machine (`./dev pdm run bench-http-server`),
-Uvicorn with httptools and uvloop spent 0.22-0.23 ms of CPU per request on an empty Quart route
-where Hypercorn with h11 spent 0.43-0.50 ms, and 0.50-0.53 ms where Hypercorn spent 0.62-0.84 ms
-under the services' app skeleton.
+Uvicorn with httptools and uvloop spent 0.19 ms of CPU per request on an empty Quart route where
+Hypercorn with h11 spent 0.47-0.49 ms, and 0.36-0.39 ms where Hypercorn spent 0.66-0.71 ms under
+the services' app skeleton.
 """
 
 from __future__ import annotations

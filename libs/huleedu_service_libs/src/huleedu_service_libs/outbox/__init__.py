@@ -9,13 +9,14 @@ from huleedu_service_libs.outbox.publishing import Publisher
 from huleedu_service_libs.outbox.relay import BatchReport, EventRelayWorker
 from huleedu_service_libs.outbox.settings import OutboxSettings, outbox_settings_for
 from huleedu_service_libs.outbox.wakeup import RelayWakeup, wake_key
-from huleedu_service_libs.outbox.writer import OutboxManager
+from huleedu_service_libs.outbox.writer import OutboxEvent, OutboxManager
 
 __all__ = [
     "BatchReport",
     "EventOutbox",
     "EventRelayWorker",
     "OutboxBase",
+    "OutboxEvent",
     "OutboxManager",
     "OutboxProvider",
     "OutboxSettings",

@@ -6,6 +6,8 @@ together, and the relay is woken only after the commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Text, bindparam, cast, insert
@@ -24,6 +26,18 @@ _INSERT = insert(OutboxBase.metadata.tables[TABLE_NAME]).values(
 )
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """One event for `publish_many_to_outbox`; `topic` and `event_key` default as in
+    `publish_to_outbox`."""
+
+    aggregate_type: str
+    aggregate_id: str
+    envelope: EventEnvelope[Any]
+    topic: str | None = None
+    event_key: str | None = None
+
+
 class OutboxManager:
     def __init__(self, wakeup: RelayWakeup | None) -> None:
         self.wakeup = wakeup
@@ -40,16 +54,29 @@ class OutboxManager:
     ) -> None:
         """Adds the envelope to the session's transaction; `topic` defaults to its event_type
         and `event_key` (the Kafka key, the unit of ordering) to the aggregate id."""
-        await session.execute(
-            _INSERT,
-            {
-                "aggregate_type": aggregate_type,
-                "aggregate_id": aggregate_id,
-                "event_type": event_data.event_type,
-                "topic": topic or event_data.event_type,
-                "event_key": event_key or aggregate_id,
-                "envelope_json": encode_envelope(with_original_correlation(event_data)).decode(),
-            },
-        )
+        event = OutboxEvent(aggregate_type, aggregate_id, event_data, topic, event_key)
+        await self.publish_many_to_outbox(session, [event])
+
+    async def publish_many_to_outbox(
+        self, session: AsyncSession, events: Sequence[OutboxEvent]
+    ) -> None:
+        """All of `events` in the session's transaction with one round trip (an executemany),
+        in list order: their sequence numbers, and so their order per key, follow the list."""
+        if not events:
+            return
+        rows = [_row(event) for event in events]
+        await session.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
         if self.wakeup is not None:
             self.wakeup.notify_after_commit(session)
+
+
+def _row(event: OutboxEvent) -> dict[str, Any]:
+    envelope = event.envelope
+    return {
+        "aggregate_type": event.aggregate_type,
+        "aggregate_id": event.aggregate_id,
+        "event_type": envelope.event_type,
+        "topic": event.topic or envelope.event_type,
+        "event_key": event.event_key or event.aggregate_id,
+        "envelope_json": encode_envelope(with_original_correlation(envelope)).decode(),
+    }

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from common_core.events.codec import encode_envelope
 from common_core.events.envelope import EventEnvelope
-from huleedu_service_libs.outbox import OutboxManager
+from huleedu_service_libs.outbox import OutboxEvent, OutboxManager
 
 pytestmark = pytest.mark.integration
 
@@ -78,3 +78,47 @@ async def test_the_row_holds_the_complete_envelope_verbatim_with_topic_and_key(
     assert (row.event_key, row.aggregate_id, row.aggregate_type) == ("o-1", "o-1", "order")
     assert (row.retry_count, row.published_at) == (0, None)
     assert row.seq >= 1
+
+
+async def test_several_events_go_in_together_in_list_order(
+    engine: AsyncEngine, make_ping: Callable[..., EventEnvelope[Any]]
+) -> None:
+    envelopes = [make_ping("o-2", n) for n in (3, 1, 2)]
+    events = [OutboxEvent("order", "o-2", envelope) for envelope in envelopes]
+    events.append(OutboxEvent("order", "o-2", make_ping("o-2", 9), topic="t.other", event_key="k"))
+    sessions = async_sessionmaker(engine)
+    async with sessions() as session, session.begin():
+        await OutboxManager(wakeup=None).publish_many_to_outbox(session, events)
+        await OutboxManager(wakeup=None).publish_many_to_outbox(session, [])
+    async with engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                text(
+                    "SELECT event_data::text AS payload, topic, event_key"
+                    " FROM event_outbox ORDER BY seq"
+                )
+            )
+        ).all()
+    assert [row.payload for row in rows] == [
+        encode_envelope(event.envelope).decode() for event in events
+    ]
+    assert [(row.topic, row.event_key) for row in rows[-2:]] == [
+        (envelopes[-1].event_type, "o-2"),
+        ("t.other", "k"),
+    ]
+
+
+async def test_several_events_roll_back_with_the_transaction(
+    engine: AsyncEngine, make_ping: Callable[..., EventEnvelope[Any]]
+) -> None:
+    events = [OutboxEvent("order", "o-3", make_ping("o-3", n)) for n in (1, 2)]
+
+    async def order_then_broken_rule() -> None:
+        async with async_sessionmaker(engine)() as session, session.begin():
+            await session.execute(text("INSERT INTO orders (label) VALUES ('o-3')"))
+            await OutboxManager(wakeup=None).publish_many_to_outbox(session, events)
+            raise BusinessRuleBroken
+
+    with pytest.raises(BusinessRuleBroken):
+        await order_then_broken_rule()
+    assert await _counts(engine) == (0, 0)
