@@ -11,6 +11,7 @@ from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
+from huleedu_service_libs.database import AsyncpgStatement, fetch_one
 from services.class_management_service.domain.errors import DuplicateStudentError
 from services.class_management_service.domain.model import (
     ClassDetails,
@@ -42,10 +43,12 @@ _DETAILS = select(
     COURSES.c.level,
     _STUDENT_COUNT,
 ).join(COURSES, COURSES.c.code == CLASSES.c.course_code)
-# Built once: SQLAlchemy memoises a statement's cache key, so the hottest read (GET a class)
-# skips building the expression and its key on every request (about 0.1 ms of CPU each).
-_OWNED_DETAILS = _DETAILS.where(
-    CLASSES.c.id == bindparam("class_id"), CLASSES.c.owner_user_id == bindparam("owner")
+# The hottest read (GET a class), compiled once and sent by asyncpg: through SQLAlchemy the
+# same statement cost about 0.15 ms more CPU per request.
+_OWNED_DETAILS = AsyncpgStatement.of(
+    _DETAILS.where(
+        CLASSES.c.id == bindparam("class_id"), CLASSES.c.owner_user_id == bindparam("owner")
+    )
 )
 
 
@@ -94,8 +97,8 @@ class SqlClassRepository:
 
     async def details(self, owner_user_id: str, class_id: UUID) -> ClassDetails | None:
         arguments = {"class_id": class_id, "owner": owner_user_id}
-        row = (await self.session.execute(_OWNED_DETAILS, arguments)).first()
-        return None if row is None else _details(row._mapping)
+        record = await fetch_one(self.session, _OWNED_DETAILS, arguments)
+        return None if record is None else _details(record)
 
     async def list_owned(
         self, owner_user_id: str, course_code: str | None, limit: int, offset: int

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from huleedu_service_libs.database import asyncpg_connection
+
 _MARK_PUBLISHED = "UPDATE event_outbox SET published_at = clock_timestamp() WHERE id = ANY($1)"
 _RECORD_FAILURE = """
 UPDATE event_outbox
@@ -61,17 +63,8 @@ class Backlog:
 @asynccontextmanager
 async def transaction(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
     """One transaction on a connection from the engine's pool, used through asyncpg."""
-    async with engine.connect() as connection:
-        driver = (await connection.get_raw_connection()).driver_connection
-        if driver is None:
-            raise RuntimeError("the pooled connection has no asyncpg connection")
-        try:
-            async with driver.transaction():
-                yield driver
-        except BaseException:
-            if driver.is_closed():  # e.g. PostgreSQL restarted: never hand it out again
-                await connection.invalidate()
-            raise
+    async with asyncpg_connection(engine) as driver, driver.transaction():
+        yield driver
 
 
 async def mark_published(connection: asyncpg.Connection, ids: Sequence[uuid.UUID]) -> None:
