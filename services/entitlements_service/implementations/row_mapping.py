@@ -1,7 +1,9 @@
-"""Between table rows and domain objects."""
+"""Between table rows and domain objects. Rows come as SQLAlchemy mappings (`row._mapping`) or
+asyncpg records: both are read by column name."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from common_core.domain_enums import AuthorizationStatus, CreditMovementReason, CreditSubjectType
@@ -9,9 +11,18 @@ from services.entitlements_service.domain.accounts import Subject
 from services.entitlements_service.domain.holds import Hold
 from services.entitlements_service.domain.ledger import LedgerEntry, Movement
 
+Values = Mapping[Any, Any]  # SQLAlchemy row mappings and asyncpg records, read by column name
 
-def _subject(row: Any) -> Subject:
-    return Subject(CreditSubjectType(row.subject_type), row.subject_id)
+
+def _subject(row: Values) -> Subject:
+    return Subject(CreditSubjectType(row["subject_type"]), row["subject_id"])
+
+
+LEDGER_COLUMNS = (
+    *("id", "subject_type", "subject_id", "delta", "held_delta", "balance_after", "held_after"),
+    *("reason", "idempotency_key", "request_fingerprint", "metric", "quantity"),
+    *("authorization_id", "user_id", "org_id", "resource_id", "actor", "note", "correlation_id"),
+)
 
 
 def ledger_values(entry: LedgerEntry) -> dict[str, Any]:
@@ -39,30 +50,30 @@ def ledger_values(entry: LedgerEntry) -> dict[str, Any]:
     }
 
 
-def ledger_from_row(row: Any) -> LedgerEntry:
+def ledger_from_row(row: Values) -> LedgerEntry:
     movement = Movement(
-        reason=CreditMovementReason(row.reason),
-        user_id=row.user_id,
-        org_id=row.org_id,
-        metric=row.metric,
-        quantity=row.quantity,
-        resource_id=row.resource_id,
-        authorization_id=row.authorization_id,
-        actor=row.actor,
-        note=row.note,
+        reason=CreditMovementReason(row["reason"]),
+        user_id=row["user_id"],
+        org_id=row["org_id"],
+        metric=row["metric"],
+        quantity=row["quantity"],
+        resource_id=row["resource_id"],
+        authorization_id=row["authorization_id"],
+        actor=row["actor"],
+        note=row["note"],
     )
     return LedgerEntry(
         subject=_subject(row),
-        delta=row.delta,
-        held_delta=row.held_delta,
-        balance_after=row.balance_after,
-        held_after=row.held_after,
+        delta=row["delta"],
+        held_delta=row["held_delta"],
+        balance_after=row["balance_after"],
+        held_after=row["held_after"],
         movement=movement,
-        correlation_id=row.correlation_id,
-        idempotency_key=row.idempotency_key,
-        entry_id=row.id,
-        created_at=row.created_at,
-        seq=row.seq,
+        correlation_id=row["correlation_id"],
+        idempotency_key=row["idempotency_key"],
+        entry_id=row["id"],
+        created_at=row["created_at"],
+        seq=row["seq"],
     )
 
 
@@ -86,20 +97,20 @@ def hold_values(hold: Hold) -> dict[str, Any]:
     }
 
 
-def hold_from_row(row: Any) -> Hold:
+def hold_from_row(row: Values) -> Hold:
     return Hold(
-        authorization_id=row.id,
+        authorization_id=row["id"],
         payer=_subject(row),
-        user_id=row.user_id,
-        org_id=row.org_id,
-        metric=row.metric,
-        quantity=row.quantity,
-        unit_cost=row.unit_cost,
-        credits_reserved=row.credits_reserved,
-        credits_consumed=row.credits_consumed,
-        status=AuthorizationStatus(row.status),
-        idempotency_key=row.idempotency_key,
-        fingerprint=row.request_fingerprint,
-        resource_id=row.resource_id,
-        expires_at=row.expires_at,
+        user_id=row["user_id"],
+        org_id=row["org_id"],
+        metric=row["metric"],
+        quantity=row["quantity"],
+        unit_cost=row["unit_cost"],
+        credits_reserved=row["credits_reserved"],
+        credits_consumed=row["credits_consumed"],
+        status=AuthorizationStatus(row["status"]),
+        idempotency_key=row["idempotency_key"],
+        fingerprint=row["request_fingerprint"],
+        resource_id=row["resource_id"],
+        expires_at=row["expires_at"],
     )

@@ -7,16 +7,18 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, func, insert, select, tuple_, update
+from sqlalchemy import and_, bindparam, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from common_core.domain_enums import AuthorizationStatus
+from huleedu_service_libs.database import AsyncpgStatement, fetch_one
 from huleedu_service_libs.idempotency import claim_event
 from services.entitlements_service.domain.accounts import Balance, Subject
 from services.entitlements_service.domain.holds import Hold
 from services.entitlements_service.domain.ledger import LedgerEntry
 from services.entitlements_service.implementations.row_mapping import (
+    LEDGER_COLUMNS,
     hold_from_row,
     hold_values,
     ledger_from_row,
@@ -42,7 +44,37 @@ def _is(subject: Subject) -> Any:
 
 
 def _balance(subject: Subject, row: Any) -> Balance:
-    return Balance(subject, balance=row.balance, held=row.held)
+    return Balance(subject, balance=row["balance"], held=row["held"])
+
+
+# The charge path's statements, compiled once and sent by asyncpg in the session's transaction:
+# built per call through SQLAlchemy they cost more CPU than everything else in a charge.
+_BALANCE, _HELD = _ACCOUNT.c.balance, _ACCOUNT.c.held
+_MOVE = AsyncpgStatement.of(
+    update(_ACCOUNT)
+    .where(
+        _ACCOUNT.c.subject_type == bindparam("subject_type"),
+        _ACCOUNT.c.subject_id == bindparam("subject_id"),
+        _BALANCE + bindparam("delta") >= _HELD + bindparam("held_delta"),
+        _HELD + bindparam("held_delta") >= 0,
+    )
+    .values(
+        balance=_BALANCE + bindparam("delta"),
+        held=_HELD + bindparam("held_delta"),
+        updated_at=func.now(),
+    )
+    .returning(_BALANCE, _HELD)
+)
+# Without a key there is nothing to conflict with (NULLs are distinct), so one statement serves.
+_ADD_ENTRY = AsyncpgStatement.of(
+    pg_insert(_LEDGER)
+    .values({name: bindparam(name, type_=_LEDGER.c[name].type) for name in LEDGER_COLUMNS})
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(_LEDGER.c.id)
+)
+_ENTRY_BY_KEY = AsyncpgStatement.of(
+    select(_LEDGER).where(_LEDGER.c.idempotency_key == bindparam("key"))
+)
 
 
 class SqlAccountRepository:
@@ -51,12 +83,12 @@ class SqlAccountRepository:
 
     async def get(self, subject: Subject) -> Balance | None:
         row = (await self.session.execute(select(_ACCOUNT).where(_is(subject)))).first()
-        return None if row is None else _balance(subject, row)
+        return None if row is None else _balance(subject, row._mapping)
 
     async def get_for_update(self, subject: Subject) -> Balance | None:
         statement = select(_ACCOUNT).where(_is(subject)).with_for_update()
         row = (await self.session.execute(statement)).first()
-        return None if row is None else _balance(subject, row)
+        return None if row is None else _balance(subject, row._mapping)
 
     async def create_if_absent(self, subject: Subject, opening_balance: int) -> Balance | None:
         statement = (
@@ -66,18 +98,17 @@ class SqlAccountRepository:
             .returning(_ACCOUNT.c.balance, _ACCOUNT.c.held)
         )
         row = (await self.session.execute(statement)).first()
-        return None if row is None else _balance(subject, row)
+        return None if row is None else _balance(subject, row._mapping)
 
     async def move(self, subject: Subject, delta: int, held_delta: int) -> Balance | None:
-        balance, held = _ACCOUNT.c.balance, _ACCOUNT.c.held
-        statement = (
-            update(_ACCOUNT)
-            .where(_is(subject), balance + delta >= held + held_delta, held + held_delta >= 0)
-            .values(balance=balance + delta, held=held + held_delta, updated_at=func.now())
-            .returning(balance, held)
-        )
-        row = (await self.session.execute(statement)).first()
-        return None if row is None else _balance(subject, row)
+        values = {
+            "subject_type": subject.type.value,
+            "subject_id": subject.id,
+            "delta": delta,
+            "held_delta": held_delta,
+        }
+        record = await fetch_one(self.session, _MOVE, values)
+        return None if record is None else _balance(subject, record)
 
 
 class SqlLedgerRepository:
@@ -85,23 +116,16 @@ class SqlLedgerRepository:
         self.session = session
 
     async def add(self, entry: LedgerEntry) -> bool:
-        statement = pg_insert(_LEDGER).values(**ledger_values(entry))
-        if entry.idempotency_key is None:
-            await self.session.execute(statement)
-            return True
-        statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"])
-        inserted = await self.session.execute(statement.returning(_LEDGER.c.id))
-        return inserted.first() is not None
+        return await fetch_one(self.session, _ADD_ENTRY, ledger_values(entry)) is not None
 
     async def by_idempotency_key(self, key: str) -> LedgerEntry | None:
-        statement = select(_LEDGER).where(_LEDGER.c.idempotency_key == key)
-        row = (await self.session.execute(statement)).first()
-        return None if row is None else ledger_from_row(row)
+        record = await fetch_one(self.session, _ENTRY_BY_KEY, {"key": key})
+        return None if record is None else ledger_from_row(record)
 
     async def search(self, query: LedgerQuery) -> list[LedgerEntry]:
         statement = select(_LEDGER).where(*_ledger_filters(query))
         statement = statement.order_by(_LEDGER.c.seq.desc()).limit(query.limit)
-        return [ledger_from_row(row) for row in await self.session.execute(statement)]
+        return [ledger_from_row(row._mapping) for row in await self.session.execute(statement)]
 
 
 def _ledger_filters(query: LedgerQuery) -> list[Any]:
@@ -136,12 +160,12 @@ class SqlAuthorizationRepository:
     async def by_idempotency_key(self, key: str) -> Hold | None:
         statement = select(_HOLDS).where(_HOLDS.c.idempotency_key == key)
         row = (await self.session.execute(statement)).first()
-        return None if row is None else hold_from_row(row)
+        return None if row is None else hold_from_row(row._mapping)
 
     async def get_for_update(self, authorization_id: UUID) -> Hold | None:
         statement = select(_HOLDS).where(_HOLDS.c.id == authorization_id).with_for_update()
         row = (await self.session.execute(statement)).first()
-        return None if row is None else hold_from_row(row)
+        return None if row is None else hold_from_row(row._mapping)
 
     async def save(self, hold: Hold) -> None:
         statement = (
@@ -163,7 +187,7 @@ class SqlAuthorizationRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [hold_from_row(row) for row in await self.session.execute(statement)]
+        return [hold_from_row(row._mapping) for row in await self.session.execute(statement)]
 
     async def active_for(self, subjects: Sequence[Subject]) -> list[Hold]:
         pairs = [(subject.type.value, subject.id) for subject in subjects]
@@ -175,7 +199,7 @@ class SqlAuthorizationRepository:
             )
             .order_by(_HOLDS.c.expires_at)
         )
-        return [hold_from_row(row) for row in await self.session.execute(statement)]
+        return [hold_from_row(row._mapping) for row in await self.session.execute(statement)]
 
 
 class SqlInboxRepository:

@@ -24,20 +24,29 @@ Executor = AsyncSession | AsyncConnection
 
 @dataclass(frozen=True)
 class AsyncpgStatement:
-    """A SQLAlchemy statement compiled once into asyncpg's SQL and positional parameters."""
+    """A SQLAlchemy statement compiled once into asyncpg's SQL and positional parameters.
+
+    Parameters are given by their `bindparam` names; literals in the statement (`x >= 0`) keep
+    the values they were compiled with."""
 
     sql: str
     parameter_names: tuple[str, ...]
+    literals: Mapping[str, Any]
 
     @classmethod
     def of(cls, statement: ClauseElement) -> AsyncpgStatement:
         compiled = statement.compile(dialect=PGDialect_asyncpg())  # type: ignore[no-untyped-call]
         if not isinstance(compiled, SQLCompiler):
             raise TypeError(f"not a SQL statement: {statement!r}")
-        return cls(compiled.string, tuple(compiled.positiontup or ()))
+        names = tuple(compiled.positiontup or ())
+        binds = {name: compiled.binds[name] for name in names}
+        literals = {name: bind.effective_value for name, bind in binds.items() if not bind.required}
+        return cls(compiled.string, names, literals)
 
     def arguments(self, values: Mapping[str, Any]) -> Sequence[Any]:
-        return [values[name] for name in self.parameter_names]
+        return [
+            values[name] if name in values else self.literals[name] for name in self.parameter_names
+        ]
 
 
 @asynccontextmanager
@@ -55,10 +64,20 @@ async def asyncpg_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Conne
 
 
 async def driver_of(executor: Executor) -> asyncpg.Connection:
-    """The asyncpg connection under a session or connection, inside its transaction if any
-    (a session begins one here, as its own first statement would)."""
+    """The asyncpg connection under a session or connection, inside its transaction if it has
+    one (a session begins one here, as its own first statement would)."""
     connection = await executor.connection() if isinstance(executor, AsyncSession) else executor
+    if connection.in_transaction():
+        await _begin_in_driver(connection)
     return await _driver(connection)
+
+
+async def _begin_in_driver(connection: AsyncConnection) -> None:
+    # SQLAlchemy's asyncpg adapter sends BEGIN lazily, with the first statement it executes
+    # itself; a statement sent past it before that would run, and commit, on its own.
+    adapted: Any = (await connection.get_raw_connection()).dbapi_connection
+    if adapted._transaction is None and adapted.isolation_level != "autocommit":
+        await adapted._start_transaction()
 
 
 async def fetch_one(

@@ -12,7 +12,12 @@ from sqlalchemy import Column, MetaData, String, Table, bindparam, func, select,
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from huleedu_service_libs.database import AsyncpgStatement, asyncpg_connection, fetch_one
+from huleedu_service_libs.database import (
+    AsyncpgStatement,
+    asyncpg_connection,
+    driver_of,
+    fetch_one,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +31,9 @@ ITEMS = Table(
 )
 OWNED_ITEM = AsyncpgStatement.of(
     select(ITEMS.c.label, func.upper(ITEMS.c.owner).label("shout")).where(
-        ITEMS.c.owner == bindparam("owner"), ITEMS.c.id == bindparam("item_id")
+        ITEMS.c.owner == bindparam("owner"),
+        ITEMS.c.id == bindparam("item_id"),
+        func.length(ITEMS.c.label) > 0,
     )
 )
 
@@ -47,11 +54,13 @@ async def _insert(engine: AsyncEngine, owner: str, label: str) -> UUID:
     return item_id
 
 
-def test_a_compiled_statement_takes_its_parameters_by_name_in_asyncpg_order() -> None:
-    assert OWNED_ITEM.parameter_names == ("owner", "item_id")
+def test_a_compiled_statement_takes_parameters_by_name_and_keeps_its_literals() -> None:
+    *names, literal = OWNED_ITEM.parameter_names
+    assert names == ["owner", "item_id"]
     assert "$1" in OWNED_ITEM.sql
-    assert "$2" in OWNED_ITEM.sql
-    assert OWNED_ITEM.arguments({"item_id": "b", "owner": "a"}) == ["a", "b"]
+    assert "$3" in OWNED_ITEM.sql
+    assert OWNED_ITEM.literals == {literal: 0}
+    assert OWNED_ITEM.arguments({"item_id": "b", "owner": "a"}) == ["a", "b", 0]
 
 
 async def test_fetch_one_on_a_plain_connection_finds_the_row_or_none(engine: AsyncEngine) -> None:
@@ -74,6 +83,22 @@ async def test_fetch_one_in_a_session_sees_its_uncommitted_writes(engine: AsyncE
         after = await fetch_one(connection, OWNED_ITEM, {"owner": "ada", "item_id": item_id})
     assert inside is not None
     assert inside["label"] == "draft"
+    assert after is None
+
+
+async def test_a_statement_sent_first_in_a_session_is_inside_its_transaction(
+    engine: AsyncEngine,
+) -> None:
+    insert = AsyncpgStatement.of(
+        ITEMS.insert().values(id=bindparam("id"), owner=bindparam("owner"), label="draft")
+    )
+    item_id = uuid4()
+    async with async_sessionmaker(engine)() as session:
+        await fetch_one(session, insert, {"id": item_id, "owner": "ada"})
+        assert (await driver_of(session)).is_in_transaction()
+        await session.rollback()
+    async with engine.connect() as connection:
+        after = await fetch_one(connection, OWNED_ITEM, {"owner": "ada", "item_id": item_id})
     assert after is None
 
 
