@@ -6,6 +6,7 @@ available), the ledger row and the outbox events commit in one transaction.
 
 from __future__ import annotations
 
+from functools import partial
 from uuid import UUID
 
 from common_core.domain_enums import CreditMovementReason
@@ -13,6 +14,7 @@ from common_core.models.entitlements_api import ConsumeCreditsRequest, ConsumeCr
 from services.entitlements_service.domain.accounts import Actor
 from services.entitlements_service.domain.errors import (
     IdempotencyConflictError,
+    InsufficientCreditsError,
     InvalidRequestError,
     UnknownMetricError,
 )
@@ -30,7 +32,8 @@ from services.entitlements_service.protocols import Clock, UnitOfWork, UnitOfWor
 
 
 class DuplicateRequestError(Exception):
-    """A concurrent request with the same key committed first; answer with its result."""
+    """The key already charged (a repeat, or a concurrent request that committed first); answer
+    with that charge."""
 
 
 def checked_quantity(quantity: int) -> int:
@@ -63,6 +66,12 @@ async def earlier_charge(uow: UnitOfWork, key: str, movement: Movement) -> Ledge
     if entry is not None and not entry.matches(movement):
         raise IdempotencyConflictError(key.split(":", 1)[1])
     return entry
+
+
+async def raise_if_charged(uow: UnitOfWork, key: str, movement: Movement) -> None:
+    """Before a refusal stands: a key that already charged is a repeat, answered with its charge."""
+    if await earlier_charge(uow, key, movement) is not None:
+        raise DuplicateRequestError(key)
 
 
 def response_for(entry: LedgerEntry, replay: bool) -> ConsumeCreditsResponse:
@@ -119,6 +128,9 @@ class ConsumeCredits:
     async def _charge_once(
         self, request: ConsumeCreditsRequest, correlation_id: UUID
     ) -> ConsumeCreditsResponse:
+        """Charges without looking the key up first: a repeat of a charge that went through is
+        caught by the ledger's unique key, or, if the charge is refused (402, 429), by a lookup
+        made before the refusal stands. A fresh charge so saves a round trip."""
         policy = self.policies.current
         checked_quantity(request.quantity)
         usage = RateUsage(
@@ -126,11 +138,15 @@ class ConsumeCredits:
         )
         key = scoped_key("consume", request.idempotency_key)
         async with self.uows() as uow:
-            earlier = await earlier_charge(uow, key, consumption_movement(request))
-            if earlier is not None:
-                return response_for(earlier, replay=True)
-            async with rate_checked(self.limiter, self.clock, uow, usage, correlation_id):
-                entry = await charge(uow, request, policy, correlation_id)
+            if_repeat = partial(raise_if_charged, uow, key, consumption_movement(request))
+            async with rate_checked(
+                self.limiter, self.clock, uow, usage, correlation_id, if_repeat
+            ):
+                try:
+                    entry = await charge(uow, request, policy, correlation_id)
+                except InsufficientCreditsError:
+                    await if_repeat()
+                    raise
                 await uow.commit()
         return response_for(entry, replay=False)
 

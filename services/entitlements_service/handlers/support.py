@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -65,15 +65,23 @@ class RateUsage:
 
 @asynccontextmanager
 async def rate_checked(
-    limiter: RateLimiter, clock: Clock, uow: UnitOfWork, usage: RateUsage, correlation_id: UUID
+    limiter: RateLimiter,
+    clock: Clock,
+    uow: UnitOfWork,
+    usage: RateUsage,
+    correlation_id: UUID,
+    before_refusal: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[None]:
     """Records the usage in the user's windows for the body; a refusal is announced through
-    `uow` (nothing else written in it yet) and raised; a failing body gives the usage back."""
+    `uow` (nothing else written in it yet) and raised, unless `before_refusal` raises first (a
+    repeat is answered, not refused); a failing body gives the usage back."""
     subject = Subject.user(usage.user_id)
     now = clock.now()
     verdict, token = await limiter.acquire(subject, usage.metric, usage.policy, usage.quantity, now)
     window = verdict.window
     if not verdict.allowed and window is not None:
+        if before_refusal is not None:
+            await before_refusal()
         emit_rate_limit_exceeded(uow, subject, usage.metric, window, correlation_id, now)
         await uow.commit()
         raise RateLimitedError(

@@ -155,6 +155,23 @@ async def test_same_key_different_payload_is_409(service: RunningService) -> Non
     assert (first.status_code, changed.status_code) == (200, 409)
 
 
+async def test_a_repeat_after_the_balance_ran_out_is_the_original_charge(
+    service: RunningService,
+) -> None:
+    body = consumption(quantity=60)
+    first = await service.client.post(BASE + "/consume-credits", json=body, headers=INTERNAL)
+    again = await service.client.post(BASE + "/consume-credits", json=body, headers=INTERNAL)
+    fresh = await service.client.post(
+        BASE + "/consume-credits", json=consumption(quantity=1), headers=INTERNAL
+    )
+
+    original, repeat = await first.get_json(), await again.get_json()
+    assert (first.status_code, again.status_code, fresh.status_code) == (200, 200, 402)
+    assert repeat["idempotent_replay"]
+    assert (repeat["ledger_entry_id"], repeat["balance_after"]) == (original["ledger_entry_id"], 0)
+    assert await service.scalar("SELECT count(*) FROM credit_ledger WHERE delta < 0") == 1
+
+
 async def test_hold_lifecycle_and_foreign_or_expired_holds(
     running_service: ServiceFactory,
 ) -> None:

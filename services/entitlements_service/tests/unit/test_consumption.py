@@ -111,6 +111,46 @@ async def test_a_repeated_key_returns_the_original_result_and_charges_nothing() 
     assert len(service.books.events("usage.recorded.v1")) == 1
 
 
+async def test_a_repeat_after_the_balance_ran_out_still_returns_the_original_result() -> None:
+    service = FakeService()
+    await grant(service, Subject.user("u1"), 2)
+    request = consume(2, key="job-1")
+    first = await service.consume(request, uuid4())
+
+    again = await service.consume(request, uuid4())
+
+    assert again.idempotent_replay
+    assert (again.ledger_entry_id, again.balance_after) == (first.ledger_entry_id, 0)
+    assert service.balance("user:u1") == (0, 0)
+    assert len(service.books.events("usage.recorded.v1")) == 1
+
+
+async def test_a_repeat_over_the_rate_limit_returns_the_original_and_announces_nothing() -> None:
+    service = FakeService()
+    await grant(service, Subject.user("u1"), 100)
+    requests = [consume(1, "limited", key=f"job-{n}") for n in range(3)]
+    originals = [await service.consume(request, uuid4()) for request in requests]
+
+    again = await service.consume(requests[0], uuid4())
+
+    assert again.idempotent_replay
+    assert again.ledger_entry_id == originals[0].ledger_entry_id
+    assert service.balance("user:u1") == (97, 0)
+    assert service.books.events("rate_limit.exceeded.v1") == []
+    with pytest.raises(RateLimitedError):
+        await service.consume(consume(1, "limited"), uuid4())
+
+
+async def test_a_different_payload_under_a_used_key_is_a_conflict_even_when_refused() -> None:
+    service = FakeService()
+    await grant(service, Subject.user("u1"), 2)
+    await service.consume(consume(2, key="job-1"), uuid4())
+
+    with pytest.raises(IdempotencyConflictError):
+        await service.consume(consume(5, key="job-1"), uuid4())
+    assert service.balance("user:u1") == (0, 0)
+
+
 async def test_the_same_key_with_a_different_payload_is_a_conflict() -> None:
     service = FakeService()
     await grant(service, Subject.user("u1"), 10)
