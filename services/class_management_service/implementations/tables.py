@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any, cast
 
 from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-
-from services.class_management_service import models_db as db
 
 # Writes run in an ORM session (the outbox writer needs one); reads may run on a plain connection.
-Executor = AsyncSession | AsyncConnection
+from huleedu_service_libs.database import Executor as Executor
+from services.class_management_service import models_db as db
 
 
 def table_of(model: type[db.Base]) -> Table:
