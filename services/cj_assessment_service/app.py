@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check, serve_http
 from huleedu_service_libs.config import load_settings
+from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.logging_utils import configure_logging
 from services.cj_assessment_service.api.anchor_routes import anchor_blueprint
 from services.cj_assessment_service.api.assessment_routes import assessment_blueprint
@@ -33,7 +34,9 @@ def production_app() -> HuleEduApp:
     """Settings from the environment and logging configured: what the server process runs."""
     settings = load_settings(Settings)
     configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    return create_app(settings)
+    app = create_app(settings)
+    tune_garbage_collector()
+    return app
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry
 
 from huleedu_service_libs.app import HuleEduApp, create_service_app, serve_http
+from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.logging_utils import configure_logging
 from services.class_management_service.api.association_routes import association_blueprint
 from services.class_management_service.api.class_routes import class_blueprint
@@ -42,7 +43,9 @@ def production_app() -> HuleEduApp:
     """Settings from the environment and logging configured: what the server process runs."""
     settings = load_service_settings()
     configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    return create_app(settings)
+    app = create_app(settings)
+    tune_garbage_collector()
+    return app
 
 
 def main() -> None:

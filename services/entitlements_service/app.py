@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check, serve_http
 from huleedu_service_libs.config import load_settings
+from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.logging_utils import configure_logging
 from services.entitlements_service.api.admin_routes import admin_blueprint
 from services.entitlements_service.api.errors import register_domain_error_handlers
@@ -47,7 +48,9 @@ def production_app() -> HuleEduApp:
     """Settings from the environment and logging configured: what each server process runs."""
     settings = load_settings(Settings)
     configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    return create_app(settings)
+    app = create_app(settings)
+    tune_garbage_collector()
+    return app
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.config import load_settings
+from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.kafka import EventConsumer, KafkaBus
 from huleedu_service_libs.logging_utils import configure_logging, create_service_logger
 from huleedu_service_libs.outbox import EventRelayWorker, RelayWakeup, outbox_settings_for
@@ -118,6 +119,7 @@ async def _main() -> None:
 
 
 def main() -> None:
+    tune_garbage_collector()
     asyncio.run(_main())
 
 

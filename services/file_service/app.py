@@ -6,6 +6,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry
 
 from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check, serve_http
+from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.logging_utils import configure_logging
 from services.file_service.api.batch_routes import batch_blueprint
 from services.file_service.api.content_routes import content_blueprint
@@ -38,7 +39,9 @@ def production_app() -> HuleEduApp:
     """Settings from the environment and logging configured: what the server process runs."""
     settings = load_file_settings()
     configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    return create_app(settings)
+    app = create_app(settings)
+    tune_garbage_collector()
+    return app
 
 
 def main() -> None:
