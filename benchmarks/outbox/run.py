@@ -305,28 +305,39 @@ class WriteShare:
     topic: str
     rate: int
     total: int
-    origin: float
     first: int
     step: int
 
 
-def write_share(share: WriteShare, results: Queue[dict[str, float]]) -> None:
+@dataclass(frozen=True)
+class StartLine:
+    """Writers report ready once warm, then all take the same origin: the clock starts only
+    when every process has imported, connected and prepared its statements."""
+
+    ready: Queue[bool]
+    origins: Queue[float]
+
+
+def write_share(share: WriteShare, start: StartLine, results: Queue[dict[str, float]]) -> None:
     """A writer process: one transaction per event, paced; reports commit times by event_id."""
     tune_garbage_collector()  # as in a service process
-    results.put(asyncio.run(_write_share(share)))
+    results.put(asyncio.run(_write_share(share, start)))
 
 
-async def _write_share(share: WriteShare) -> dict[str, float]:
+async def _write_share(share: WriteShare, start: StartLine) -> dict[str, float]:
     engine, redis = create_async_engine(share.database_url), Redis.from_url(share.redis_url)
     wakeup = RelayWakeup(redis, SERVICE)
     sessions, manager = async_sessionmaker(engine), OutboxManager(wakeup)
     numbers = range(share.first, share.total, share.step)
     events = {n: envelope(n) for n in numbers}
     committed: dict[str, float] = {}
+    await _warm_up(sessions, redis, share.topic)
+    start.ready.put(True)
+    origin = await asyncio.to_thread(start.origins.get)
 
     async def writer(offset: int) -> None:
         for n in list(numbers)[offset::WRITERS_PER_PROCESS]:
-            await asyncio.sleep(max(0.0, share.origin + n / share.rate - time.time()))
+            await asyncio.sleep(max(0.0, origin + n / share.rate - time.time()))
             async with sessions() as session, session.begin():
                 event_id = await write_event(session, manager, share.topic, events[n])
             committed[event_id] = time.time()
@@ -338,21 +349,41 @@ async def _write_share(share: WriteShare) -> dict[str, float]:
     return committed
 
 
+async def _warm_up(sessions: async_sessionmaker[AsyncSession], redis: Redis, topic: str) -> None:
+    """Opens every connection a writer will use and prepares its statements, then rolls back."""
+
+    async def rolled_back_write() -> None:
+        async with sessions() as session:
+            await session.begin()
+            await write_event(session, OutboxManager(None), topic, envelope(-1))
+            await session.rollback()
+
+    await asyncio.gather(*(rolled_back_write() for _ in range(WRITERS_PER_PROCESS)))
+    await redis.ping()
+
+
 async def paced_writes(
     servers: Servers, database_url: str, topic: str, rate: int, seconds: float
 ) -> dict[str, float]:
     """`rate` events per second for `seconds` from the writer processes, as services would."""
     context, total = multiprocessing.get_context("spawn"), int(rate * seconds)
     results: Queue[dict[str, float]] = context.Queue()
-    origin = time.time() + 3  # the processes start meanwhile
+    start = StartLine(context.Queue(), context.Queue())
     redis_url = f"{servers.redis.url}/0"
     shares = [
-        WriteShare(database_url, redis_url, topic, rate, total, origin, first, WRITER_PROCESSES)
+        WriteShare(database_url, redis_url, topic, rate, total, first, WRITER_PROCESSES)
         for first in range(WRITER_PROCESSES)
     ]
-    processes = [context.Process(target=write_share, args=(share, results)) for share in shares]
+    processes = [
+        context.Process(target=write_share, args=(share, start, results)) for share in shares
+    ]
     for process in processes:
         process.start()
+    for _ in processes:
+        await asyncio.to_thread(start.ready.get)
+    origin = time.time() + 0.1
+    for _ in processes:
+        start.origins.put(origin)
     committed: dict[str, float] = {}
     for _ in processes:
         committed.update(await asyncio.to_thread(results.get))

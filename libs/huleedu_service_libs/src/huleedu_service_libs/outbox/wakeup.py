@@ -2,8 +2,10 @@
 
 The writer only arranges the notification; a listener sends it after the caller's transaction
 has committed (never for a rolled-back one). A failed notification is logged and dropped: the
-relay still finds the row at its next poll. Commits that happen before an already scheduled
-notification has gone out share it: it is sent after all of them.
+relay still finds the row at its next poll. At most one notification is in flight per process:
+commits made before it goes out share it, and commits made while it is in flight share the
+single one sent when it returns, so a busy writer sends one per Redis round trip, not one per
+commit, and every commit is still followed by an LPUSH that started after it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ class RelayWakeup:
         self.redis = redis
         self.key = wake_key(service_name)
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._unsent = False
+        self._sender_running = False
+        self._commit_uncovered = False  # a commit that no LPUSH started after it covers yet
         _install_session_listeners()
 
     def notify_after_commit(self, session: AsyncSession) -> None:
@@ -60,16 +63,21 @@ class RelayWakeup:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     def _notify_soon(self) -> None:
-        if self._unsent:
+        self._commit_uncovered = True
+        if self._sender_running:
             return
-        self._unsent = True
-        task = asyncio.get_running_loop().create_task(self._send())
+        self._sender_running = True
+        task = asyncio.get_running_loop().create_task(self._send_while_uncovered())
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
-    async def _send(self) -> None:
-        self._unsent = False  # a commit from now on may come after this LPUSH: it needs its own
-        await self.notify()
+    async def _send_while_uncovered(self) -> None:
+        try:
+            while self._commit_uncovered:
+                self._commit_uncovered = False  # commits from now on need a later LPUSH
+                await self.notify()
+        finally:
+            self._sender_running = False
 
 
 def _run_after_commit(session: Session) -> None:

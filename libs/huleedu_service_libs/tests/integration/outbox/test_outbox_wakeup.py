@@ -141,6 +141,40 @@ async def test_a_burst_of_concurrent_commits_shares_wake_ups_without_losing_one(
     assert sorted(publisher.event_ids()) == sorted(str(e.event_id) for e in envelopes)
 
 
+class GatedWakeup(RelayWakeup):
+    """Redis answers each LPUSH only when the test opens the gate; records, as each starts, how
+    many outbox rows are committed (what a relay woken by it would find)."""
+
+    def __init__(self, redis: Redis, engine: AsyncEngine) -> None:
+        super().__init__(redis, SERVICE)
+        self.engine = engine
+        self.gate = asyncio.Event()
+        self.committed_at_start: list[int] = []
+
+    async def notify(self) -> None:
+        async with self.engine.connect() as connection:
+            rows = await connection.scalar(text("SELECT count(*) FROM event_outbox"))
+        self.committed_at_start.append(int(rows or 0))
+        await self.gate.wait()
+        await super().notify()
+
+
+async def test_commits_made_while_a_wake_up_is_in_flight_share_one_sent_after_them(
+    engine: AsyncEngine, redis: Redis, make_ping: Callable[..., EventEnvelope[Any]]
+) -> None:
+    wakeup = GatedWakeup(redis, engine)
+    manager = OutboxManager(wakeup)
+    await _write(engine, manager, make_ping("o", 1), "outbox.gated")
+    await asyncio.sleep(0.05)  # the first LPUSH is now in flight, held at the gate
+    pings = [make_ping("o", n) for n in range(2, 6)]
+    await asyncio.gather(*(_write(engine, manager, ping, "outbox.gated") for ping in pings))
+    wakeup.gate.set()
+    await wakeup.flush()
+    # Two LPUSHes for five commits, and the second started once all five were committed.
+    assert wakeup.committed_at_start == [1, 5]
+    assert await redis.llen(wake_key(SERVICE)) == 1
+
+
 async def test_without_its_wake_up_channel_the_relay_falls_back_to_polling(
     engine: AsyncEngine,
     private_redis_server: EmbeddedRedis,
