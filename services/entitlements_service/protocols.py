@@ -114,7 +114,11 @@ class RateLimitStore(Protocol):
         as they were before, so the caller sees which one refused."""
         ...
 
-    async def release(self, key: str, token: str) -> None: ...
+    async def release(
+        self, key: str, limits: Sequence[tuple[int, int]], quantity: int, token: str
+    ) -> None:
+        """Takes back what `acquire` recorded under `token` with these limits and quantity."""
+        ...
 
 
 class Clock(Protocol):

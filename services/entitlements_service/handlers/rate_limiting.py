@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from huleedu_service_libs.logging_utils import create_service_logger
@@ -16,6 +17,16 @@ logger = create_service_logger("entitlements_service.rate_limits")
 
 def window_key(subject: Subject, metric: str) -> str:
     return f"entitlements:ratelimit:{subject.key}:{metric}"
+
+
+@dataclass(frozen=True)
+class RateGrant:
+    """Usage recorded in a subject's windows, which `RateLimiter.undo` can give back."""
+
+    key: str
+    limits: list[tuple[int, int]]
+    quantity: int
+    token: str
 
 
 class RateLimiter:
@@ -40,8 +51,8 @@ class RateLimiter:
 
     async def acquire(
         self, subject: Subject, metric: str, policy: MetricPolicy, quantity: int, now: datetime
-    ) -> tuple[RateVerdict, str | None]:
-        """The verdict and, when usage was recorded, the token that undoes it."""
+    ) -> tuple[RateVerdict, RateGrant | None]:
+        """The verdict and, when usage was recorded, the grant that undoes it."""
         limits = _limits(policy)
         if not limits or not self.enabled:
             return RateVerdict.unlimited(), None
@@ -53,13 +64,13 @@ class RateLimiter:
             logger.warning("rate limit store unavailable", error=str(error))
             return RateVerdict.unlimited(), None
         verdict = decide(windows, quantity)
-        return verdict, token if verdict.allowed else None
+        return verdict, RateGrant(key, limits, quantity, token) if verdict.allowed else None
 
-    async def undo(self, subject: Subject, metric: str, token: str | None) -> None:
-        if token is None:
+    async def undo(self, grant: RateGrant | None) -> None:
+        if grant is None:
             return
         try:
-            await self.store.release(window_key(subject, metric), token)
+            await self.store.release(grant.key, grant.limits, grant.quantity, grant.token)
         except Exception as error:  # best effort: the window forgets it on its own
             logger.warning("rate limit usage not released", error=str(error))
 

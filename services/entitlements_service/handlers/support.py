@@ -77,7 +77,7 @@ async def rate_checked(
     repeat is answered, not refused); a failing body gives the usage back."""
     subject = Subject.user(usage.user_id)
     now = clock.now()
-    verdict, token = await limiter.acquire(subject, usage.metric, usage.policy, usage.quantity, now)
+    verdict, grant = await limiter.acquire(subject, usage.metric, usage.policy, usage.quantity, now)
     window = verdict.window
     if not verdict.allowed and window is not None:
         if before_refusal is not None:
@@ -90,5 +90,5 @@ async def rate_checked(
     try:
         yield
     except BaseException:
-        await limiter.undo(subject, usage.metric, token)
+        await limiter.undo(grant)
         raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import redis.asyncio as redis_asyncio
 
 from services.entitlements_service.handlers.holds import Authorizations
 from services.entitlements_service.implementations.redis_rate_limits import RedisRateLimitStore
-from services.entitlements_service.tests.support.fakes import FakeClock
+from services.entitlements_service.tests.support.fakes import FakeClock, InMemoryRateLimitStore
 from services.entitlements_service.tests.support.fixtures import (  # noqa: F401
     INTERNAL,
     ClockProvider,
@@ -34,11 +35,42 @@ async def test_the_sliding_window_admits_up_to_the_limit_and_forgets_by_token(
         assert [w.used for w in first] == [0, 0]
         assert [w.used for w in refused] == [3, 3]
         assert refused[0].retry_after_seconds == 40  # the first usage leaves the minute at 1060
-        await store.release("k", "b")
+        await store.release("k", LIMITS, 1, "b")
         assert [w.used for w in await store.windows("k", LIMITS, now=1030.0)] == [2, 2]
         later = await store.windows("k", LIMITS, now=1061.0)
         assert [w.used for w in later] == [0, 2]
         assert [w.used for w in second] == [2, 2]
+    finally:
+        await client.aclose()
+
+
+async def test_the_running_totals_match_a_recount_through_expiry_releases_and_a_lost_total(
+    redis_url: str,
+) -> None:
+    """Random traffic against the Redis windows and the in-memory log that recounts everything:
+    every answer must agree, also after a running total is lost and two limits share a window."""
+    client = redis_asyncio.Redis.from_url(redis_url, decode_responses=True)
+    redis_store, recount = RedisRateLimitStore(client), InMemoryRateLimitStore()
+    limits = [(40, 30), (90, 120), (95, 120)]
+    rng, now, granted = random.Random(7), 5000.0, []
+    try:
+        for step in range(600):
+            now += rng.uniform(0.0, 1.5)
+            quantity, token = rng.randint(1, 4), f"t{step}"
+            answers = [
+                await store.acquire("busy", limits, quantity, token, now)
+                for store in (redis_store, recount)
+            ]
+            assert answers[0] == answers[1], step
+            if all(window.allows(quantity) for window in answers[1]):
+                granted.append((quantity, token))
+            if granted and rng.random() < 0.1:
+                quantity, token = granted.pop(rng.randrange(len(granted)))
+                for store in (redis_store, recount):
+                    await store.release("busy", limits, quantity, token)
+            if step == 300:
+                await client.delete("busy:30s:used")
+        assert max(window.used for window in answers[1]) > 30  # the windows were busy
     finally:
         await client.aclose()
 

@@ -240,7 +240,9 @@ class InMemoryRateLimitStore:
             self.logs.setdefault(key, []).append((now, quantity, token))
         return windows
 
-    async def release(self, key: str, token: str) -> None:
+    async def release(
+        self, key: str, limits: Sequence[tuple[int, int]], quantity: int, token: str
+    ) -> None:
         self.logs[key] = [item for item in self.logs.get(key, []) if item[2] != token]
 
     def _check(self) -> None:
