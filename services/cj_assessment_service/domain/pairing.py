@@ -1,12 +1,15 @@
 """Pair selection: coverage rounds (every essay once, balanced positions, no repeated pair), then
 adaptive rounds that pick the pairs whose order is most in doubt and most informative."""
 
+from __future__ import annotations
+
 import math
 import random
 from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from services.cj_assessment_service.domain.bradley_terry import FloatArray
 
@@ -122,18 +125,30 @@ def _finalise(
 
 
 def pair_utilities(scores: FloatArray, covariance: FloatArray) -> FloatArray:
-    """How much one more comparison of i and j is expected to tell about their order.
+    """How much one more comparison of i and j is expected to tell about the order of all pairs.
 
-    log(1 + w v) is the information one comparison adds about the difference d_ij (Fisher weight
-    w = p(1-p) at the current estimate, v = Var(d_ij)); the normal density of d_ij / sqrt(v)
-    weights it towards pairs whose order is still in doubt. Close, uncertain pairs score highest.
+    A comparison of i and j (Fisher weight w = p(1-p) at the current estimate, v = Var(d_ij))
+    removes w / (1 + w v) (c_k - c_l)^2 from Var(d_kl), with c = covariance @ (e_i - e_j). Every
+    pair (k, l) counts its share of that variance, weighted by the normal density of
+    d_kl / sqrt(Var(d_kl)) so that pairs whose order is still in doubt count most. For (i, j)
+    alone this is close to log(1 + w v) times the order doubt; the other pairs credit what the
+    comparison tells about i's and j's neighbours. The sum over all pairs is c' L c for the
+    Laplacian L of the pair weights: one product of n x n matrices covers every candidate.
     """
     difference = scores[:, None] - scores[None, :]
     weight = 0.25 / np.cosh(difference / 2.0) ** 2  # p(1-p) for p = logistic(difference)
+    variance = _difference_variances(covariance)
+    doubt = np.exp(-(difference**2) / (2.0 * variance)) / variance
+    np.fill_diagonal(doubt, 0.0)
+    laplacian = np.diag(doubt.sum(axis=1)) - doubt
+    removed = _difference_variances(covariance @ laplacian @ covariance)
+    return np.asarray(weight / (1.0 + weight * variance) * removed)
+
+
+def _difference_variances(covariance: FloatArray) -> FloatArray:
+    """Var(x_i - x_j) for every pair, from the covariance of x."""
     diag = np.diag(covariance)
-    variance = np.maximum(diag[:, None] + diag[None, :] - 2.0 * covariance, 1e-12)
-    order_doubt = np.exp(-(difference**2) / (2.0 * variance))
-    return np.asarray(order_doubt * np.log1p(weight * variance))
+    return np.maximum(diag[:, None] + diag[None, :] - 2.0 * covariance, 1e-12)
 
 
 def adaptive_round(
@@ -152,30 +167,15 @@ def adaptive_round(
     where doubt remains instead of piling onto the same uncertain region.
     """
     expected = np.array(covariance, dtype=float, copy=True)
-    # Pairs are asked again only once every pair has been asked.
-    repeats = len(history.pairs) >= history.n_items * (history.n_items - 1) // 2
-    used: set[int] = set()
+    candidates = _Candidates.of(history, min_comparisons)
     matching: list[tuple[int, int]] = []
     while len(matching) < limit:
-        utilities = pair_utilities(scores, expected)
-        pick = _best_free_pair(history, utilities, min_comparisons, used, repeats)
+        pick = candidates.best(pair_utilities(scores, expected))
         if pick is None:
             break
-        used.update(pick)
         matching.append(pick)
         _add_expected_comparison(expected, scores, *pick)
     return _finalise(matching, history, rng, None)
-
-
-def _best_free_pair(
-    history: PairingHistory,
-    utilities: FloatArray,
-    min_comparisons: int,
-    used: set[int],
-    repeats: bool,
-) -> tuple[int, int] | None:
-    ranked = _ranked_candidates(history, utilities, min_comparisons, allow_repeats=repeats)
-    return next(((i, j) for i, j in ranked if i not in used and j not in used), None)
 
 
 def _add_expected_comparison(covariance: FloatArray, scores: FloatArray, i: int, j: int) -> None:
@@ -186,22 +186,44 @@ def _add_expected_comparison(covariance: FloatArray, scores: FloatArray, i: int,
     covariance -= (weight / (1.0 + weight * variance)) * np.outer(column, column)
 
 
-def _ranked_candidates(
-    history: PairingHistory,
-    utilities: FloatArray,
-    min_comparisons: int,
-    *,
-    allow_repeats: bool,
-) -> list[tuple[int, int]]:
-    n = history.n_items
-    rows, cols = np.triu_indices(n, k=1)
-    repeat_matrix = np.zeros((n, n), dtype=np.int64)
-    for (i, j), count in history.pairs.items():
-        repeat_matrix[i, j] = count
-    repeats = repeat_matrix[rows, cols]
-    keep = np.ones(rows.shape, dtype=bool) if allow_repeats else repeats == 0
-    counts = np.asarray(history.counts)
-    urgent = (counts[rows] < min_comparisons) | (counts[cols] < min_comparisons)
-    # Sort by: involves an under-compared essay, fewest repeats, then utility (all descending).
-    order = np.lexsort((-utilities[rows, cols], repeats, ~urgent))
-    return [(int(rows[k]), int(cols[k])) for k in order if keep[k]]
+@dataclass
+class _Candidates:
+    """The pairs a round may still pick, as flat arrays over the upper triangle.
+
+    Order of preference: a pair with an under-compared essay, then the fewest repeats (pairs are
+    asked again only once every pair has been asked), then the highest utility; ties go to the
+    first pair in row order. Picking clears both essays' pairs for the rest of the round.
+    """
+
+    rows: npt.NDArray[np.intp]
+    cols: npt.NDArray[np.intp]
+    repeats: npt.NDArray[np.int64]
+    urgent: npt.NDArray[np.bool_]
+    open: npt.NDArray[np.bool_]
+
+    @classmethod
+    def of(cls, history: PairingHistory, min_comparisons: int) -> _Candidates:
+        n = history.n_items
+        rows, cols = np.triu_indices(n, k=1)
+        repeat_matrix = np.zeros((n, n), dtype=np.int64)
+        for (i, j), count in history.pairs.items():
+            repeat_matrix[i, j] = count
+        repeats = repeat_matrix[rows, cols]
+        every_pair_asked = len(history.pairs) >= n * (n - 1) // 2
+        counts = np.asarray(history.counts)
+        urgent = (counts[rows] < min_comparisons) | (counts[cols] < min_comparisons)
+        allowed = np.ones(rows.shape, dtype=bool) if every_pair_asked else repeats == 0
+        return cls(rows, cols, repeats, urgent, allowed)
+
+    def best(self, utilities: FloatArray) -> tuple[int, int] | None:
+        choice = self.open.copy()
+        if not choice.any():
+            return None
+        if (choice & self.urgent).any():
+            choice &= self.urgent
+        choice &= self.repeats == self.repeats[choice].min()
+        values = np.where(choice, utilities[self.rows, self.cols], -np.inf)
+        k = int(np.argmax(values))
+        i, j = int(self.rows[k]), int(self.cols[k])
+        self.open &= (self.rows != i) & (self.rows != j) & (self.cols != i) & (self.cols != j)
+        return i, j

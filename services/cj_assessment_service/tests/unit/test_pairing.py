@@ -6,6 +6,7 @@ import pytest
 from services.cj_assessment_service.domain.pairing import (
     PairingHistory,
     PlannedPair,
+    _add_expected_comparison,
     adaptive_round,
     coverage_round,
     pair_key,
@@ -134,15 +135,17 @@ def test_an_excluded_pair_is_replaced_and_its_essays_keep_their_counts() -> None
 
 def test_each_pick_counts_as_asked_before_the_next_is_chosen() -> None:
     # d(0,1) and d(2,3) are almost the same quantity (essays 0/2 and 1/3 move together), so once
-    # (0, 1) is picked, (2, 3) has less left to tell than (4, 5), although it started out ahead.
-    # Essays 4 and 5 sit far above the rest, so pairing them with 0-3 tells almost nothing.
+    # (0, 1) is counted as asked, (2, 3) has less left to tell; (4, 5), unrelated, keeps its value.
     covariance = np.eye(6)
     covariance[0, 2] = covariance[2, 0] = covariance[1, 3] = covariance[3, 1] = 0.95
     covariance[4, 4] = covariance[5, 5] = 0.8
     scores = np.array([0.0, 0.0, 0.0, 0.0, 12.0, 12.0])
-    first_utilities = pair_utilities(scores, covariance)
-    assert first_utilities[0, 1] == first_utilities[2, 3] > first_utilities[4, 5]
+    before = pair_utilities(scores, covariance)
+    assert before[0, 1] == pytest.approx(before[2, 3])
 
-    pairs = adaptive_round(PairingHistory(6), scores, covariance, random.Random(1), limit=2)
+    expected = covariance.copy()
+    _add_expected_comparison(expected, scores, 0, 1)
+    after = pair_utilities(scores, expected)
 
-    assert sorted(pair_key(p.first, p.second) for p in pairs) == [(0, 1), (4, 5)]
+    assert after[2, 3] < 0.8 * before[2, 3]
+    assert after[4, 5] == pytest.approx(before[4, 5])
