@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.config import load_settings
+from huleedu_service_libs.event_loop import run_service
 from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.kafka import EventConsumer, KafkaBus
 from huleedu_service_libs.logging_utils import configure_logging, create_service_logger
@@ -140,7 +141,7 @@ async def _main() -> None:
 
 def main() -> None:
     tune_garbage_collector()
-    asyncio.run(_main())
+    run_service(_main())
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common_core.events.class_management import BatchAuthorMatchesSuggestedV1
 from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.event_loop import run_service
 from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.kafka import EventConsumer, KafkaBus
 from huleedu_service_libs.logging_utils import configure_logging, create_service_logger
@@ -153,7 +154,7 @@ def main() -> None:
     settings = load_service_settings()
     configure_logging(f"{SERVICE_NAME}.worker", settings.ENVIRONMENT.value, settings.LOG_LEVEL)
     tune_garbage_collector()
-    asyncio.run(run_worker(settings))
+    run_service(run_worker(settings))
 
 
 if __name__ == "__main__":

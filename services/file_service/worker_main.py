@@ -16,6 +16,7 @@ import signal
 
 from prometheus_client import CollectorRegistry, start_http_server
 
+from huleedu_service_libs.event_loop import run_service
 from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.logging_utils import configure_logging
 from services.file_service.config import SERVICE_NAME, Settings, load_file_settings
@@ -44,7 +45,7 @@ def main() -> None:
     registry = CollectorRegistry()
     start_http_server(settings.WORKER_METRICS_PORT, registry=registry)
     tune_garbage_collector()
-    asyncio.run(_serve(settings, registry))
+    run_service(_serve(settings, registry))
 
 
 async def _serve(settings: Settings, registry: CollectorRegistry) -> None:

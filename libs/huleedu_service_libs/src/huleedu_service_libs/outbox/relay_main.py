@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from huleedu_service_libs.config.settings import Environment
+from huleedu_service_libs.event_loop import run_service
 from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.kafka import KafkaBus
 from huleedu_service_libs.logging_utils import configure_logging
@@ -79,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     arguments = _parser().parse_args(argv)
     configure_logging(arguments.service_name, arguments.environment.value)
     tune_garbage_collector()
-    asyncio.run(run_relay(arguments))
+    run_service(run_relay(arguments))
 
 
 if __name__ == "__main__":
