@@ -9,12 +9,18 @@ from huleedu_service_libs.outbox.publishing import Publisher
 from huleedu_service_libs.outbox.relay import BatchReport, EventRelayWorker
 from huleedu_service_libs.outbox.settings import OutboxSettings, outbox_settings_for
 from huleedu_service_libs.outbox.wakeup import RelayWakeup, wake_key
-from huleedu_service_libs.outbox.writer import OutboxEvent, OutboxManager
+from huleedu_service_libs.outbox.writer import (
+    NotInTransactionError,
+    OutboxEvent,
+    OutboxManager,
+    insert_outbox_rows,
+)
 
 __all__ = [
     "BatchReport",
     "EventOutbox",
     "EventRelayWorker",
+    "NotInTransactionError",
     "OutboxBase",
     "OutboxEvent",
     "OutboxManager",
@@ -22,6 +28,7 @@ __all__ = [
     "OutboxSettings",
     "Publisher",
     "RelayWakeup",
+    "insert_outbox_rows",
     "outbox_settings_for",
     "wake_key",
     "with_event_outbox",

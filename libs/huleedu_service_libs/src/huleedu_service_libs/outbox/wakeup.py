@@ -41,7 +41,19 @@ class RelayWakeup:
         _install_session_listeners()
 
     def notify_after_commit(self, session: AsyncSession) -> None:
-        session.sync_session.info[_AFTER_COMMIT] = self._notify_soon
+        session.sync_session.info[_AFTER_COMMIT] = self.committed
+
+    def committed(self) -> None:
+        """A transaction that wrote outbox rows has committed: an LPUSH follows (shared with
+        other commits, never awaited by the caller). Sessions get this from
+        `notify_after_commit`; call it yourself after committing on a bare connection."""
+        self._commit_uncovered = True
+        if self._sender_running:
+            return
+        self._sender_running = True
+        task = asyncio.get_running_loop().create_task(self._send_while_uncovered())
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
 
     async def notify(self) -> None:
         try:
@@ -61,15 +73,6 @@ class RelayWakeup:
         """Waits for the notifications already scheduled (at shutdown, and in tests)."""
         if self._in_flight:
             await asyncio.gather(*self._in_flight, return_exceptions=True)
-
-    def _notify_soon(self) -> None:
-        self._commit_uncovered = True
-        if self._sender_running:
-            return
-        self._sender_running = True
-        task = asyncio.get_running_loop().create_task(self._send_while_uncovered())
-        self._in_flight.add(task)
-        task.add_done_callback(self._in_flight.discard)
 
     async def _send_while_uncovered(self) -> None:
         try:

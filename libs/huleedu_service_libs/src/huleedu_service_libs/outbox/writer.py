@@ -1,7 +1,9 @@
 """OutboxManager: stores an event in the caller's transaction (seed 001's publish_to_outbox).
 
-There is no session-less path: the business rows and the outbox row commit or roll back
-together, and the relay is woken only after the commit.
+There is no path outside a transaction: the business rows and the outbox row commit or roll
+back together, and the relay is woken only after the commit. Services write through their
+session (`OutboxManager`); code that runs its transaction on an asyncpg connection itself uses
+`insert_outbox_rows` and then `RelayWakeup.committed()`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Text, bindparam, cast, insert
 from sqlalchemy.dialects.postgresql import JSON
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,12 +20,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from common_core.events.codec import encode_envelope
 from common_core.events.envelope import EventEnvelope
 from huleedu_service_libs.correlation.envelopes import with_original_correlation
+from huleedu_service_libs.database import AsyncpgStatement, driver_of
 from huleedu_service_libs.outbox.model import TABLE_NAME, OutboxBase
 from huleedu_service_libs.outbox.wakeup import RelayWakeup
 
-# The envelope's JSON text goes in as text, so the relay publishes exactly these bytes.
-_INSERT = insert(OutboxBase.metadata.tables[TABLE_NAME]).values(
-    event_data=cast(bindparam("envelope_json", type_=Text), JSON)
+_COLUMNS = ("aggregate_type", "aggregate_id", "event_type", "topic", "event_key")
+# Every service's writes pass here, so it is compiled once and sent by asyncpg in the session's
+# transaction (rule 042). The envelope's JSON goes in as text: the relay publishes these bytes.
+_INSERT = AsyncpgStatement.of(
+    insert(OutboxBase.metadata.tables[TABLE_NAME])
+    .values(
+        {column: bindparam(column) for column in _COLUMNS}
+        | {"event_data": cast(bindparam("envelope_json", type_=Text), JSON)}
+    )
+    .inline()  # no RETURNING of the generated id
 )
 
 
@@ -60,14 +71,30 @@ class OutboxManager:
     async def publish_many_to_outbox(
         self, session: AsyncSession, events: Sequence[OutboxEvent]
     ) -> None:
-        """All of `events` in the session's transaction with one round trip (an executemany),
-        in list order: their sequence numbers, and so their order per key, follow the list."""
+        """All of `events` in the session's transaction with one round trip (asyncpg's
+        pipelined executemany), in list order: their sequence numbers, and so their order per
+        key, follow the list."""
         if not events:
             return
-        rows = [_row(event) for event in events]
-        await session.execute(_INSERT, rows[0] if len(rows) == 1 else rows)
+        await insert_outbox_rows(await driver_of(session), events)
         if self.wakeup is not None:
             self.wakeup.notify_after_commit(session)
+
+
+class NotInTransactionError(RuntimeError):
+    """An outbox row written outside a transaction could be published without its state."""
+
+
+async def insert_outbox_rows(connection: asyncpg.Connection, events: Sequence[OutboxEvent]) -> None:
+    """`events` in the connection's open transaction, in list order, in one round trip; the
+    caller commits, then wakes the relay."""
+    if not connection.is_in_transaction():
+        raise NotInTransactionError("outbox rows are written only inside the caller's transaction")
+    rows = [_INSERT.arguments(_row(event)) for event in events]
+    if len(rows) == 1:
+        await connection.execute(_INSERT.sql, *rows[0])
+    elif rows:
+        await connection.executemany(_INSERT.sql, rows)
 
 
 def _row(event: OutboxEvent) -> dict[str, Any]:

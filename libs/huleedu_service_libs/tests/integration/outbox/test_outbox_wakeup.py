@@ -197,3 +197,12 @@ async def test_without_its_wake_up_channel_the_relay_falls_back_to_polling(
         await running
         await client.aclose()
     assert sorted(publisher.event_ids()) == sorted(str(envelope.event_id) for envelope in envelopes)
+
+
+async def test_a_commit_on_a_bare_connection_wakes_the_relay_when_told(redis: Redis) -> None:
+    wakeup = RelayWakeup(redis, SERVICE)
+    await redis.delete(wake_key(SERVICE))
+    wakeup.committed()
+    wakeup.committed()  # shares the LPUSH in flight or the one after it
+    await wakeup.flush()
+    assert await redis.lrange(wake_key(SERVICE), 0, -1) == [b"1"]

@@ -6,13 +6,19 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from common_core.events.codec import encode_envelope
 from common_core.events.envelope import EventEnvelope
-from huleedu_service_libs.outbox import OutboxEvent, OutboxManager
+from huleedu_service_libs.outbox import (
+    NotInTransactionError,
+    OutboxEvent,
+    OutboxManager,
+    insert_outbox_rows,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -122,3 +128,47 @@ async def test_several_events_roll_back_with_the_transaction(
     with pytest.raises(BusinessRuleBroken):
         await order_then_broken_rule()
     assert await _counts(engine) == (0, 0)
+
+
+async def test_an_event_written_first_in_a_session_rolls_back_with_it(
+    engine: AsyncEngine, make_ping: Callable[..., EventEnvelope[Any]]
+) -> None:
+    # The insert goes past SQLAlchemy to asyncpg; it must still be inside the session's BEGIN.
+    async with async_sessionmaker(engine)() as session:
+        await OutboxManager(wakeup=None).publish_to_outbox(
+            session, aggregate_type="order", aggregate_id="o-4", event_data=make_ping("o-4", 1)
+        )
+        await session.rollback()
+    assert await _counts(engine) == (0, 0)
+
+
+def _bare_url(engine: AsyncEngine) -> str:
+    return engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _event_then_broken_rule(
+    connection: asyncpg.Connection, envelope: EventEnvelope[Any]
+) -> None:
+    async with connection.transaction():
+        await insert_outbox_rows(connection, [OutboxEvent("order", "o-6", envelope)])
+        raise BusinessRuleBroken
+
+
+async def test_a_bare_connection_writes_only_inside_its_transaction(
+    engine: AsyncEngine, make_ping: Callable[..., EventEnvelope[Any]]
+) -> None:
+    connection = await asyncpg.connect(_bare_url(engine))
+    try:
+        with pytest.raises(NotInTransactionError):
+            await insert_outbox_rows(connection, [OutboxEvent("order", "o-5", make_ping("o-5", 1))])
+        async with connection.transaction():
+            await connection.execute("INSERT INTO orders (label) VALUES ('o-5')")
+            await insert_outbox_rows(connection, [OutboxEvent("order", "o-5", make_ping("o-5", 2))])
+        with pytest.raises(BusinessRuleBroken):
+            await _event_then_broken_rule(connection, make_ping("o-6", 3))
+    finally:
+        await connection.close()
+    async with engine.connect() as connection_:
+        keys = (await connection_.execute(text("SELECT event_key FROM event_outbox"))).scalars()
+        assert list(keys) == ["o-5"]
+    assert await _counts(engine) == (1, 1)
