@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from pathlib import Path
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
@@ -42,9 +43,17 @@ from sqlalchemy.ext.asyncio import (
 
 from common_core.events.envelope import EventEnvelope
 from huleedu_service_libs.config.settings import Environment
+from huleedu_service_libs.event_loop import run_service
 from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.kafka import KafkaBus, OutgoingMessage
-from huleedu_service_libs.outbox import EventRelayWorker, OutboxManager, Publisher, RelayWakeup
+from huleedu_service_libs.outbox import (
+    EventRelayWorker,
+    OutboxEvent,
+    OutboxManager,
+    Publisher,
+    RelayWakeup,
+    insert_outbox_rows,
+)
 from huleedu_service_libs.outbox.metrics import outbox_metrics
 from huleedu_service_libs.outbox.migration import create_event_outbox_table
 from huleedu_service_libs.outbox.settings import outbox_settings_for
@@ -64,6 +73,7 @@ KEYS, PARTITIONS = 1000, 8
 # CPU per transaction (1.22 ms at 16, 0.88 ms at 4), and one process at 4 reaches ~1,100/s.
 WRITER_PROCESSES, WRITERS_PER_PROCESS = 2, 4
 INSERT_ORDER = text("INSERT INTO orders (label) VALUES (:label)")
+LEAN_INSERT_ORDER = "INSERT INTO orders (label) VALUES ($1)"
 
 
 class OrderPlaced(BaseModel):
@@ -298,7 +308,11 @@ async def consume(
 
 @dataclass(frozen=True)
 class WriteShare:
-    """Events first, first + step, ... of `total`, each at origin + n / rate (wall clock)."""
+    """Events first, first + step, ... of `total`, each at origin + n / rate (wall clock).
+
+    `lean` writers commit on bare asyncpg connections (`insert_outbox_rows`, then
+    `RelayWakeup.committed`), a load generator that leaves the cores to the system measured;
+    the others commit through SQLAlchemy sessions and `OutboxManager`, as the services do."""
 
     database_url: str
     redis_url: str
@@ -307,6 +321,7 @@ class WriteShare:
     total: int
     first: int
     step: int
+    lean: bool
 
 
 @dataclass(frozen=True)
@@ -321,26 +336,26 @@ class StartLine:
 def write_share(share: WriteShare, start: StartLine, results: Queue[dict[str, float]]) -> None:
     """A writer process: one transaction per event, paced; reports commit times by event_id."""
     tune_garbage_collector()  # as in a service process
-    results.put(asyncio.run(_write_share(share, start)))
+    results.put(run_service(_write_share(share, start)))  # a service process runs on uvloop
 
 
 async def _write_share(share: WriteShare, start: StartLine) -> dict[str, float]:
     engine, redis = create_async_engine(share.database_url), Redis.from_url(share.redis_url)
     wakeup = RelayWakeup(redis, SERVICE)
-    sessions, manager = async_sessionmaker(engine), OutboxManager(wakeup)
+    commit = await (_lean_committer if share.lean else _session_committer)(engine, wakeup)
     numbers = range(share.first, share.total, share.step)
     events = {n: envelope(n) for n in numbers}
     committed: dict[str, float] = {}
-    await _warm_up(sessions, redis, share.topic)
+    await _warm_up(commit, share.topic)
+    await redis.ping()
     start.ready.put(True)
     origin = await asyncio.to_thread(start.origins.get)
 
     async def writer(offset: int) -> None:
         for n in list(numbers)[offset::WRITERS_PER_PROCESS]:
             await asyncio.sleep(max(0.0, origin + n / share.rate - time.time()))
-            async with sessions() as session, session.begin():
-                event_id = await write_event(session, manager, share.topic, events[n])
-            committed[event_id] = time.time()
+            await commit(share.topic, events[n], True)
+            committed[str(events[n].event_id)] = time.time()
 
     await asyncio.gather(*(writer(offset) for offset in range(WRITERS_PER_PROCESS)))
     await wakeup.flush()
@@ -349,21 +364,54 @@ async def _write_share(share: WriteShare, start: StartLine) -> dict[str, float]:
     return committed
 
 
-async def _warm_up(sessions: async_sessionmaker[AsyncSession], redis: Redis, topic: str) -> None:
-    """Opens every connection a writer will use and prepares its statements, then rolls back."""
+# Writes one business row and its event in one transaction; False rolls it back.
+Committer = Callable[[str, EventEnvelope[OrderPlaced], bool], Awaitable[None]]
 
-    async def rolled_back_write() -> None:
+
+async def _session_committer(engine: AsyncEngine, wakeup: RelayWakeup) -> Committer:
+    sessions, managers = async_sessionmaker(engine), {True: OutboxManager(wakeup)}
+    managers[False] = OutboxManager(None)
+
+    async def commit(topic: str, event: EventEnvelope[OrderPlaced], keep: bool) -> None:
         async with sessions() as session:
             await session.begin()
-            await write_event(session, OutboxManager(None), topic, envelope(-1))
-            await session.rollback()
+            await write_event(session, managers[keep], topic, event)
+            await (session.commit() if keep else session.rollback())
 
-    await asyncio.gather(*(rolled_back_write() for _ in range(WRITERS_PER_PROCESS)))
-    await redis.ping()
+    return commit
+
+
+async def _lean_committer(engine: AsyncEngine, wakeup: RelayWakeup) -> Committer:
+    """A connection per writer coroutine (a pool's reset on release is one more round trip)."""
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    idle = asyncio.Queue[asyncpg.Connection]()
+    for _ in range(WRITERS_PER_PROCESS):
+        idle.put_nowait(await asyncpg.connect(url))
+
+    async def commit(topic: str, event: EventEnvelope[OrderPlaced], keep: bool) -> None:
+        order = OutboxEvent("order", event.data.order_id, event, topic)
+        connection = await idle.get()
+        try:
+            transaction = connection.transaction()
+            await transaction.start()
+            await connection.execute(LEAN_INSERT_ORDER, event.data.order_id)
+            await insert_outbox_rows(connection, [order])
+            await (transaction.commit() if keep else transaction.rollback())
+        finally:
+            idle.put_nowait(connection)
+        if keep:
+            wakeup.committed()
+
+    return commit
+
+
+async def _warm_up(commit: Committer, topic: str) -> None:
+    """Opens every connection a writer will use and prepares its statements, then rolls back."""
+    await asyncio.gather(*(commit(topic, envelope(-1), False) for _ in range(WRITERS_PER_PROCESS)))
 
 
 async def paced_writes(
-    servers: Servers, database_url: str, topic: str, rate: int, seconds: float
+    servers: Servers, database_url: str, topic: str, rate: int, seconds: float, lean: bool
 ) -> dict[str, float]:
     """`rate` events per second for `seconds` from the writer processes, as services would."""
     context, total = multiprocessing.get_context("spawn"), int(rate * seconds)
@@ -371,7 +419,7 @@ async def paced_writes(
     start = StartLine(context.Queue(), context.Queue())
     redis_url = f"{servers.redis.url}/0"
     shares = [
-        WriteShare(database_url, redis_url, topic, rate, total, first, WRITER_PROCESSES)
+        WriteShare(database_url, redis_url, topic, rate, total, first, WRITER_PROCESSES, lean)
         for first in range(WRITER_PROCESSES)
     ]
     processes = [
@@ -398,7 +446,13 @@ async def until_seen(seen: dict[str, float], event_ids: set[str], timeout: float
         await asyncio.sleep(0.05)
 
 
-async def latencies(servers: Servers, rate: int, seconds: float) -> tuple[list[float], float]:
+@dataclass(frozen=True)
+class Latencies:
+    waits: list[float]  # commit -> consumed, seconds
+    reached: float  # the write rate reached, events per second
+
+
+async def latencies(servers: Servers, rate: int, seconds: float, lean: bool) -> Latencies:
     """Latencies commit -> consumed, and the write rate actually reached."""
     engine, topic = await new_database(servers), await new_topic(servers)
     database_url = engine.url.render_as_string(hide_password=False)
@@ -406,9 +460,9 @@ async def latencies(servers: Servers, rate: int, seconds: float) -> tuple[list[f
     seen: dict[str, float] = {}
     consumer = asyncio.create_task(consume(servers, topic, seen, stop))
     try:
-        warm_up = await paced_writes(servers, database_url, topic, 10, 1)  # relay up and idle
+        warm_up = await paced_writes(servers, database_url, topic, 10, 1, lean)  # relay up, idle
         await until_seen(seen, set(warm_up), timeout=120)
-        committed = await paced_writes(servers, database_url, topic, rate, seconds)
+        committed = await paced_writes(servers, database_url, topic, rate, seconds, lean)
         moments = sorted(committed.values())
         reached = len(moments) / max(moments[-1] - moments[0], 1e-9)
         await until_seen(seen, set(committed), timeout=60)
@@ -418,7 +472,8 @@ async def latencies(servers: Servers, rate: int, seconds: float) -> tuple[list[f
         await asyncio.to_thread(relay.wait, 30)
         await consumer
         await engine.dispose()
-    return [seen[event_id] - at for event_id, at in committed.items() if event_id in seen], reached
+    waits = [seen[event_id] - at for event_id, at in committed.items() if event_id in seen]
+    return Latencies(waits, reached)
 
 
 # The run -----------------------------------------------------------------------------------------
@@ -462,9 +517,13 @@ def table(
     arguments: argparse.Namespace,
     writes: dict[str, list[float]],
     rates: dict[str, float],
-    waits: list[float],
+    lean: Latencies,
+    sessions: Latencies,
 ) -> list[tuple[str, str, str]]:
-    alone = writes["alone"]
+    alone, waits, rate = writes["alone"], lean.waits, arguments.rate
+    session_waits = (
+        f"{ms(statistics.median(sessions.waits))} ({ms(percentile(sessions.waits, 0.99))})"
+    )
     return [
         ("business transaction alone", median_p99(alone), ""),
         ("added by one more bare INSERT", median_p99(writes["bare INSERT"], alone), "(floor)"),
@@ -475,8 +534,9 @@ def table(
         ("relay / naive", f"{rates['relay'] / rates['naive']:,.0f}x", ">= 50x"),
         ("relay, Kafka replaced by a no-op", f"{rates['database side']:,.0f}/s", "(database side)"),
         ("KafkaBus alone, no database", f"{rates['direct']:,.0f}/s", "(Kafka side)"),
-        (f"commit -> consumed at {arguments.rate}/s, p50", ms(statistics.median(waits)), "< 20 ms"),
-        (f"commit -> consumed at {arguments.rate}/s, p99", ms(percentile(waits, 0.99)), "< 100 ms"),
+        (f"commit -> consumed at {rate}/s, p50", ms(statistics.median(waits)), "< 20 ms"),
+        (f"commit -> consumed at {rate}/s, p99", ms(percentile(waits, 0.99)), "< 100 ms"),
+        (f"... writers through sessions, {sessions.reached:,.0f}/s reached", session_waits, ""),
     ]
 
 
@@ -491,12 +551,13 @@ def print_table(rows: list[tuple[str, str, str]], footnote: str) -> None:
 async def run(arguments: argparse.Namespace, servers: Servers) -> None:
     writes = await write_timings(servers, arguments.write_samples)
     rates = await throughputs(servers, arguments)
-    waits, reached = await latencies(servers, arguments.rate, arguments.seconds)
+    lean = await latencies(servers, arguments.rate, arguments.seconds, lean=True)
+    sessions = await latencies(servers, arguments.rate, arguments.seconds, lean=False)
     print_table(
-        table(arguments, writes, rates, waits),
+        table(arguments, writes, rates, lean, sessions),
         f"(writes: {len(writes['alone'])} transactions per variant, interleaved; throughput: "
-        f"median of {arguments.runs} runs; latency: {len(waits)} events, written at "
-        f"{reached:,.0f}/s)",
+        f"median of {arguments.runs} runs; latency: {len(lean.waits)} events each, lean writers "
+        f"(asyncpg) at {lean.reached:,.0f}/s, session writers at {sessions.reached:,.0f}/s)",
     )
 
 
