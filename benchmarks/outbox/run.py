@@ -69,9 +69,10 @@ from huleedu_service_libs.testing.servers import (
 SERVICE = "bench_service"
 EVENT_TYPE = "huleedu.bench.order_placed.v1"
 KEYS, PARTITIONS = 1000, 8
-# Writer processes, and transactions in flight in each: more coroutines per process cost more
-# CPU per transaction (1.22 ms at 16, 0.88 ms at 4), and one process at 4 reaches ~1,100/s.
-WRITER_PROCESSES, WRITERS_PER_PROCESS = 2, 4
+# Writer processes, and transactions in flight in each, by kind of writer. A session writer
+# costs ~0.9 ms of CPU per transaction (more coroutines per process cost more: 1.22 ms at 16),
+# so 1,000/s takes two; a lean one costs ~0.4 ms, and one process of 6 is cheaper than two of 4.
+WRITERS = {True: (1, 6), False: (2, 4)}  # lean: (processes, transactions in flight in each)
 INSERT_ORDER = text("INSERT INTO orders (label) VALUES (:label)")
 LEAN_INSERT_ORDER = "INSERT INTO orders (label) VALUES ($1)"
 
@@ -322,6 +323,7 @@ class WriteShare:
     first: int
     step: int
     lean: bool
+    in_flight: int
 
 
 @dataclass(frozen=True)
@@ -342,22 +344,23 @@ def write_share(share: WriteShare, start: StartLine, results: Queue[dict[str, fl
 async def _write_share(share: WriteShare, start: StartLine) -> dict[str, float]:
     engine, redis = create_async_engine(share.database_url), Redis.from_url(share.redis_url)
     wakeup = RelayWakeup(redis, SERVICE)
-    commit = await (_lean_committer if share.lean else _session_committer)(engine, wakeup)
+    make_committer = _lean_committer if share.lean else _session_committer
+    commit = await make_committer(engine, wakeup, share.in_flight)
     numbers = range(share.first, share.total, share.step)
     events = {n: envelope(n) for n in numbers}
     committed: dict[str, float] = {}
-    await _warm_up(commit, share.topic)
+    await _warm_up(commit, share.topic, share.in_flight)
     await redis.ping()
     start.ready.put(True)
     origin = await asyncio.to_thread(start.origins.get)
 
     async def writer(offset: int) -> None:
-        for n in list(numbers)[offset::WRITERS_PER_PROCESS]:
+        for n in list(numbers)[offset :: share.in_flight]:
             await asyncio.sleep(max(0.0, origin + n / share.rate - time.time()))
             await commit(share.topic, events[n], True)
             committed[str(events[n].event_id)] = time.time()
 
-    await asyncio.gather(*(writer(offset) for offset in range(WRITERS_PER_PROCESS)))
+    await asyncio.gather(*(writer(offset) for offset in range(share.in_flight)))
     await wakeup.flush()
     await redis.aclose()
     await engine.dispose()
@@ -368,7 +371,7 @@ async def _write_share(share: WriteShare, start: StartLine) -> dict[str, float]:
 Committer = Callable[[str, EventEnvelope[OrderPlaced], bool], Awaitable[None]]
 
 
-async def _session_committer(engine: AsyncEngine, wakeup: RelayWakeup) -> Committer:
+async def _session_committer(engine: AsyncEngine, wakeup: RelayWakeup, _: int) -> Committer:
     sessions, managers = async_sessionmaker(engine), {True: OutboxManager(wakeup)}
     managers[False] = OutboxManager(None)
 
@@ -381,11 +384,11 @@ async def _session_committer(engine: AsyncEngine, wakeup: RelayWakeup) -> Commit
     return commit
 
 
-async def _lean_committer(engine: AsyncEngine, wakeup: RelayWakeup) -> Committer:
+async def _lean_committer(engine: AsyncEngine, wakeup: RelayWakeup, in_flight: int) -> Committer:
     """A connection per writer coroutine (a pool's reset on release is one more round trip)."""
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     idle = asyncio.Queue[asyncpg.Connection]()
-    for _ in range(WRITERS_PER_PROCESS):
+    for _ in range(in_flight):
         idle.put_nowait(await asyncpg.connect(url))
 
     async def commit(topic: str, event: EventEnvelope[OrderPlaced], keep: bool) -> None:
@@ -405,9 +408,9 @@ async def _lean_committer(engine: AsyncEngine, wakeup: RelayWakeup) -> Committer
     return commit
 
 
-async def _warm_up(commit: Committer, topic: str) -> None:
+async def _warm_up(commit: Committer, topic: str, in_flight: int) -> None:
     """Opens every connection a writer will use and prepares its statements, then rolls back."""
-    await asyncio.gather(*(commit(topic, envelope(-1), False) for _ in range(WRITERS_PER_PROCESS)))
+    await asyncio.gather(*(commit(topic, envelope(-1), False) for _ in range(in_flight)))
 
 
 async def paced_writes(
@@ -415,12 +418,15 @@ async def paced_writes(
 ) -> dict[str, float]:
     """`rate` events per second for `seconds` from the writer processes, as services would."""
     context, total = multiprocessing.get_context("spawn"), int(rate * seconds)
+    process_count, in_flight = WRITERS[lean]
     results: Queue[dict[str, float]] = context.Queue()
     start = StartLine(context.Queue(), context.Queue())
     redis_url = f"{servers.redis.url}/0"
     shares = [
-        WriteShare(database_url, redis_url, topic, rate, total, first, WRITER_PROCESSES, lean)
-        for first in range(WRITER_PROCESSES)
+        WriteShare(
+            database_url, redis_url, topic, rate, total, first, process_count, lean, in_flight
+        )
+        for first in range(process_count)
     ]
     processes = [
         context.Process(target=write_share, args=(share, start, results)) for share in shares
