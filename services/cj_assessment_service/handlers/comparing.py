@@ -108,7 +108,7 @@ class ComparingSteps:
         reason = self._reason_to_stop(snapshot, fit)
         if reason is not None:
             return await self._stop(assessment.id, reason)
-        pairs = self._next_pairs(snapshot, fit)
+        pairs = await _next_pairs(snapshot, fit)
         if not pairs:
             return await self._stop(assessment.id, CJStopReason.NO_INFORMATIVE_PAIRS)
         return await self._open_round(assessment.id, assessment.rounds_done + 1, pairs)
@@ -123,17 +123,6 @@ class ComparingSteps:
             counts=snapshot.counts(),
             completed=snapshot.assessment.completed_comparisons,
             budget=snapshot.assessment.planned_comparisons,
-        )
-
-    def _next_pairs(self, snapshot: Snapshot, fit: BradleyTerryFit | None) -> list[PlannedPair]:
-        assessment = snapshot.assessment
-        return next_round(
-            snapshot.history(),
-            fit,
-            rounds_done=assessment.rounds_done,
-            remaining=assessment.planned_comparisons - assessment.completed_comparisons,
-            settings=design_of(assessment),
-            rng=random.Random(f"{assessment.id}:{assessment.rounds_done + 1}"),
         )
 
     async def _open_round(
@@ -220,6 +209,21 @@ async def _fit(snapshot: Snapshot) -> BradleyTerryFit | None:
         return None
     prior_sd = design_of(snapshot.assessment).prior_sd
     return await asyncio.to_thread(fit_judged, len(snapshot.participants), judged, prior_sd)
+
+
+async def _next_pairs(snapshot: Snapshot, fit: BradleyTerryFit | None) -> list[PlannedPair]:
+    """In a thread, as the fit is: choosing a 500-essay round takes seconds of numpy, which on
+    the event loop would stall the worker's consumers, relay and other assessments."""
+    assessment = snapshot.assessment
+    return await asyncio.to_thread(
+        next_round,
+        snapshot.history(),
+        fit,
+        rounds_done=assessment.rounds_done,
+        remaining=assessment.planned_comparisons - assessment.completed_comparisons,
+        settings=design_of(assessment),
+        rng=random.Random(f"{assessment.id}:{assessment.rounds_done + 1}"),
+    )
 
 
 def _too_many_failures(assessment: Assessment, policy: RunnerPolicy) -> bool:
