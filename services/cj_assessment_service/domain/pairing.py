@@ -174,11 +174,11 @@ def adaptive_round(
         if pick is None:
             break
         matching.append(pick)
-        _add_expected_comparison(expected, scores, *pick)
+        add_expected_comparison(expected, scores, *pick)
     return _finalise(matching, history, rng, None)
 
 
-def _add_expected_comparison(covariance: FloatArray, scores: FloatArray, i: int, j: int) -> None:
+def add_expected_comparison(covariance: FloatArray, scores: FloatArray, i: int, j: int) -> None:
     """Rank-one update of the covariance by one comparison of i and j (Sherman-Morrison)."""
     column = covariance[:, i] - covariance[:, j]
     variance = max(float(column[i] - column[j]), 1e-12)

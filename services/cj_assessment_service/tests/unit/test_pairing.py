@@ -6,7 +6,7 @@ import pytest
 from services.cj_assessment_service.domain.pairing import (
     PairingHistory,
     PlannedPair,
-    _add_expected_comparison,
+    add_expected_comparison,
     adaptive_round,
     coverage_round,
     pair_key,
@@ -144,7 +144,7 @@ def test_each_pick_counts_as_asked_before_the_next_is_chosen() -> None:
     assert before[0, 1] == pytest.approx(before[2, 3])
 
     expected = covariance.copy()
-    _add_expected_comparison(expected, scores, 0, 1)
+    add_expected_comparison(expected, scores, 0, 1)
     after = pair_utilities(scores, expected)
 
     assert after[2, 3] < 0.8 * before[2, 3]
