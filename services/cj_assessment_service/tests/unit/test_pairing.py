@@ -6,8 +6,8 @@ import pytest
 from services.cj_assessment_service.domain.pairing import (
     PairingHistory,
     PlannedPair,
-    add_expected_comparison,
     adaptive_round,
+    add_expected_comparison,
     coverage_round,
     pair_key,
     pair_utilities,
