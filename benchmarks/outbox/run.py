@@ -590,7 +590,7 @@ def main() -> None:
     pool = ServerPool(workdir)
     try:
         servers = Servers(pool.postgres(), pool.kafka(), pool.redis())
-        asyncio.run(run(arguments, servers))
+        run_service(run(arguments, servers))  # the relay's own event loop (uvloop), as deployed
     finally:
         pool.stop_all()
         shutil.rmtree(workdir, ignore_errors=True)

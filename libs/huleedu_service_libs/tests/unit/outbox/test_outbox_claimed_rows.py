@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from huleedu_service_libs.kafka import header_value
-from huleedu_service_libs.outbox.claim import FOREVER, _aware, _claimed_row
+from huleedu_service_libs.outbox.claim import FOREVER, _aware, _claimed_row, envelope_headers
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+def payload(traceparent: str | None = None) -> bytes:
+    metadata = {} if traceparent is None else {"traceparent": traceparent}
+    envelope = {"event_id": "e-id", "correlation_id": "c-id", "source_service": "svc"}
+    return json.dumps({**envelope, "metadata": metadata, "data": {"n": 1}}).encode()
 
 
 def record(seq: int, key: str | None, traceparent: str | None = None) -> tuple[object, ...]:
     """A claim row as the driver returns it: the wire values already bytes (`convert_to`)."""
     return (
         False, seq, key, uuid.UUID(int=seq), "topic.x", "huleedu.test.ping.v1", NOW, 0,
-        b'{"event_id": "e"}', b"e-id", b"c-id", b"svc",
-        None if traceparent is None else traceparent.encode(), NOW,
-        None if key is None else key.encode(), b"huleedu.test.ping.v1",
+        payload(traceparent), NOW, None if key is None else key.encode(), b"huleedu.test.ping.v1",
     )  # fmt: skip
 
 
 def test_the_payload_is_published_verbatim_with_the_standard_headers() -> None:
     claimed = _claimed_row(record(1, "k", traceparent="00-t-s-01"), {})
     message = claimed.message
-    assert (message.topic, message.key, message.value) == ("topic.x", b"k", b'{"event_id": "e"}')
+    assert (message.topic, message.key, message.value) == ("topic.x", b"k", payload("00-t-s-01"))
     assert {name: header_value(message.headers, name) for name, _ in message.headers} == {
         "event_id": "e-id",
         "event_type": "huleedu.test.ping.v1",
@@ -39,6 +44,11 @@ def test_no_traceparent_header_without_one_in_the_envelope_and_no_key_without_on
     message = _claimed_row(record(1, None), {}).message
     assert message.key is None
     assert "traceparent" not in [name for name, _ in message.headers]
+
+
+def test_a_header_the_envelope_lacks_is_left_out_and_a_non_string_is_sent_as_json() -> None:
+    headers = envelope_headers(b'{"event_id": 7, "source_service": null}', b"t.v1")
+    assert headers == [("event_id", b"7"), ("event_type", b"t.v1")]
 
 
 def test_a_row_after_its_key_gap_waits_and_a_row_before_it_does_not() -> None:
