@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import shutil
 import statistics
@@ -21,7 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.queues import Queue
 from pathlib import Path
@@ -57,7 +58,7 @@ from huleedu_service_libs.outbox import (
 from huleedu_service_libs.outbox.metrics import outbox_metrics
 from huleedu_service_libs.outbox.migration import create_event_outbox_table
 from huleedu_service_libs.outbox.settings import outbox_settings_for
-from huleedu_service_libs.testing.databases import create_database
+from huleedu_service_libs.testing.databases import create_database, drop_database
 from huleedu_service_libs.testing.kafka_topics import KafkaTopics
 from huleedu_service_libs.testing.servers import (
     KafkaEndpoint,
@@ -111,13 +112,20 @@ def _schema(connection: Connection) -> None:
         create_event_outbox_table()
 
 
-async def new_database(servers: Servers) -> AsyncEngine:
+@contextlib.asynccontextmanager
+async def scratch_database(servers: Servers) -> AsyncIterator[AsyncEngine]:
+    """A fresh database for one measurement, dropped after it: the next measurement must not
+    share the cores with autovacuum cleaning up this one's 50,000 published rows."""
     name = f"bench_{uuid.uuid4().hex[:8]}"
     await create_database(servers.postgres, name)
     engine = create_async_engine(servers.postgres.url(name), pool_size=10)
-    async with engine.begin() as connection:
-        await connection.run_sync(_schema)
-    return engine
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_schema)
+        yield engine
+    finally:
+        await engine.dispose()
+        await drop_database(servers.postgres, name)
 
 
 async def new_topic(servers: Servers) -> str:
@@ -175,21 +183,21 @@ VARIANTS = ("alone", "bare INSERT", "outbox", "outbox + wake-up")
 async def write_timings(servers: Servers, samples: int) -> dict[str, list[float]]:
     """A one-row business transaction alone; with one more bare INSERT (what any second
     statement costs); with its outbox insert; and with the insert and the Redis wake-up."""
-    engine, redis = await new_database(servers), Redis.from_url(f"{servers.redis.url}/0")
-    wakeup = RelayWakeup(redis, SERVICE)
-    managers = {"outbox": OutboxManager(None), "outbox + wake-up": OutboxManager(wakeup)}
-    transaction = _timed_transaction(async_sessionmaker(engine), managers)
-    timings: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
-    try:
-        for n in range(samples + 200):  # the first 200 rounds warm up
-            for variant in VARIANTS[n % 4 :] + VARIANTS[: n % 4]:  # interleaved: same load
-                elapsed = await transaction(variant, envelope(n))
-                if n >= 200:
-                    timings[variant].append(elapsed)
-        await wakeup.flush()
-    finally:
-        await redis.aclose()
-        await engine.dispose()
+    async with scratch_database(servers) as engine:
+        redis = Redis.from_url(f"{servers.redis.url}/0")
+        wakeup = RelayWakeup(redis, SERVICE)
+        managers = {"outbox": OutboxManager(None), "outbox + wake-up": OutboxManager(wakeup)}
+        transaction = _timed_transaction(async_sessionmaker(engine), managers)
+        timings: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
+        try:
+            for n in range(samples + 200):  # the first 200 rounds warm up
+                for variant in VARIANTS[n % 4 :] + VARIANTS[: n % 4]:  # interleaved: same load
+                    elapsed = await transaction(variant, envelope(n))
+                    if n >= 200:
+                        timings[variant].append(elapsed)
+            await wakeup.flush()
+        finally:
+            await redis.aclose()
     return timings
 
 
@@ -223,8 +231,12 @@ class InMemoryPublisher:
 
 
 async def relay_rate(servers: Servers, publisher: Publisher, backlog: int) -> float:
-    engine = await new_database(servers)
-    await fill_backlog(engine, await new_topic(servers), backlog)
+    async with scratch_database(servers) as engine:
+        await fill_backlog(engine, await new_topic(servers), backlog)
+        return await _drained_rate(engine, publisher, backlog)
+
+
+async def _drained_rate(engine: AsyncEngine, publisher: Publisher, backlog: int) -> float:
     registry = CollectorRegistry()
     settings = outbox_settings_for(Environment.PRODUCTION)
     metrics = outbox_metrics(registry)
@@ -238,7 +250,6 @@ async def relay_rate(servers: Servers, publisher: Publisher, backlog: int) -> fl
     elapsed = time.perf_counter() - started
     await relay.stop()
     await running
-    await engine.dispose()
     return backlog / elapsed
 
 
@@ -250,19 +261,18 @@ NAIVE_MARK = text("UPDATE event_outbox SET published_at = now() WHERE id = :id")
 
 
 async def naive_rate(servers: Servers, bus: KafkaBus, backlog: int, seconds: float) -> float:
-    engine = await new_database(servers)
-    await fill_backlog(engine, await new_topic(servers), backlog)
-    started, published = time.perf_counter(), 0
-    while time.perf_counter() - started < seconds:
-        async with engine.begin() as connection:
-            row = (await connection.execute(NAIVE_SELECT)).one()
-            message = OutgoingMessage(row.topic, row.payload.encode(), row.event_key.encode())
-            [error] = await bus.send_batch([message])
-            assert error is None, error
-            await connection.execute(NAIVE_MARK, {"id": row.id})
-        published += 1
-    await engine.dispose()
-    return published / (time.perf_counter() - started)
+    async with scratch_database(servers) as engine:
+        await fill_backlog(engine, await new_topic(servers), backlog)
+        started, published = time.perf_counter(), 0
+        while time.perf_counter() - started < seconds:
+            async with engine.begin() as connection:
+                row = (await connection.execute(NAIVE_SELECT)).one()
+                message = OutgoingMessage(row.topic, row.payload.encode(), row.event_key.encode())
+                [error] = await bus.send_batch([message])
+                assert error is None, error
+                await connection.execute(NAIVE_MARK, {"id": row.id})
+            published += 1
+        return published / (time.perf_counter() - started)
 
 
 async def direct_rate(servers: Servers, bus: KafkaBus, count: int) -> float:
@@ -465,7 +475,14 @@ def _waits(committed: dict[str, float], seen: dict[str, float]) -> list[float]:
 
 async def latencies(servers: Servers, rate: int, seconds: float, lean: bool) -> Latencies:
     """Latencies commit -> consumed, and the write rate actually reached."""
-    engine, topic = await new_database(servers), await new_topic(servers)
+    async with scratch_database(servers) as engine:
+        topic = await new_topic(servers)
+        return await _latencies(servers, engine, topic, rate, seconds, lean)
+
+
+async def _latencies(
+    servers: Servers, engine: AsyncEngine, topic: str, rate: int, seconds: float, lean: bool
+) -> Latencies:
     database_url = engine.url.render_as_string(hide_password=False)
     relay, stop = relay_process(servers, database_url), asyncio.Event()
     seen: dict[str, float] = {}
@@ -485,7 +502,6 @@ async def latencies(servers: Servers, rate: int, seconds: float, lean: bool) -> 
         relay.terminate()
         await asyncio.to_thread(relay.wait, 30)
         await consumer
-        await engine.dispose()
     return Latencies(_waits(committed, seen), reached, _waits(idle, seen))
 
 
