@@ -20,8 +20,9 @@ from services.entitlements_service.handlers.rate_limiting import RateLimiter
 from services.entitlements_service.handlers.support import HoldLimits
 from services.entitlements_service.implementations.policy_store import PolicyStore
 from services.entitlements_service.implementations.redis_rate_limits import RedisRateLimitStore
+from services.entitlements_service.implementations.sql_charges import AutocommitCharges
 from services.entitlements_service.implementations.unit_of_work import SqlUnitOfWorkFactory
-from services.entitlements_service.protocols import Clock, UnitOfWorkFactory
+from services.entitlements_service.protocols import ChargeRepository, Clock, UnitOfWorkFactory
 
 
 class SystemClock:
@@ -62,6 +63,10 @@ class OutboxWriterProvider(Provider):
     @provide
     def outbox(self, wakeup: RelayWakeup) -> OutboxManager:
         return OutboxManager(wakeup)
+
+    @provide
+    def charges(self, engine: AsyncEngine, wakeup: RelayWakeup) -> ChargeRepository:
+        return AutocommitCharges(engine, wakeup)
 
     @provide
     def units_of_work(

@@ -9,7 +9,9 @@ from types import TracebackType
 from typing import Any, Protocol, Self
 from uuid import UUID
 
+from common_core.events.entitlements import CreditBalanceChangedV1
 from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.outbox import OutboxEvent
 from services.entitlements_service.domain.accounts import Balance, Subject
 from services.entitlements_service.domain.holds import Hold
 from services.entitlements_service.domain.ledger import LedgerEntry
@@ -49,6 +51,31 @@ class LedgerRepository(Protocol):
     async def search(self, query: LedgerQuery) -> list[LedgerEntry]: ...
 
 
+class KeyTakenError(Exception):
+    """The idempotency key already made an entry (a repeat, or a concurrent request that
+    committed first); nothing was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedCharge:
+    """A movement of one account with its ledger entry and events, made all at once or not at
+    all. The balance figures of `entry` and of `balance_event` are placeholders: the store fills
+    them in from the account as the movement leaves it."""
+
+    entry: LedgerEntry
+    balance_event: EventEnvelope[CreditBalanceChangedV1]
+    other_events: tuple[OutboxEvent, ...]
+    aggregate_type: str
+
+
+class ChargeRepository(Protocol):
+    async def charge(self, planned: PlannedCharge) -> LedgerEntry | None:
+        """The entry as written, with the account's balance after it; None, and nothing
+        written, when the account is missing or the movement would break
+        0 <= held <= balance. Raises KeyTakenError when the entry's key is taken."""
+        ...
+
+
 class AuthorizationRepository(Protocol):
     async def add(self, hold: Hold) -> bool:
         """False, and nothing written, when the idempotency key is taken."""
@@ -76,6 +103,7 @@ class UnitOfWork(Protocol):
 
     accounts: AccountRepository
     ledger: LedgerRepository
+    charges: ChargeRepository
     authorizations: AuthorizationRepository
     inbox: InboxRepository
     audit: AuditRepository

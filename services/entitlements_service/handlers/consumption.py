@@ -1,7 +1,8 @@
 """Consumption: a metric's cost charged once per idempotency key, to org or user, never split.
 
 The balance update (a conditional UPDATE: nothing is charged unless the whole amount is
-available), the ledger row and the outbox events commit in one transaction.
+available), the ledger row and the outbox events are written by one statement
+(`ChargeRepository`), so they commit together or not at all.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from uuid import UUID
 
 from common_core.domain_enums import CreditMovementReason
 from common_core.models.entitlements_api import ConsumeCreditsRequest, ConsumeCreditsResponse
-from services.entitlements_service.domain.accounts import Actor
+from huleedu_service_libs.outbox import OutboxEvent
+from services.entitlements_service.domain.accounts import Actor, Balance, Subject
 from services.entitlements_service.domain.errors import (
     IdempotencyConflictError,
     InsufficientCreditsError,
@@ -20,20 +22,23 @@ from services.entitlements_service.domain.errors import (
 )
 from services.entitlements_service.domain.ledger import LedgerEntry, Movement, scoped_key
 from services.entitlements_service.domain.policy import MAX_QUANTITY, CreditPolicy, MetricPolicy
-from services.entitlements_service.handlers.accounts import move_for_first_payer
+from services.entitlements_service.handlers.accounts import insufficient, open_account
 from services.entitlements_service.handlers.events import (
-    emit_balance_changed,
-    emit_usage_recorded,
+    ACCOUNT_AGGREGATE,
+    balance_changed,
+    usage_recorded,
 )
 from services.entitlements_service.handlers.rate_limiting import RateLimiter
 from services.entitlements_service.handlers.support import RateUsage, rate_checked
 from services.entitlements_service.implementations.policy_store import PolicyStore
-from services.entitlements_service.protocols import Clock, UnitOfWork, UnitOfWorkFactory
-
-
-class DuplicateRequestError(Exception):
-    """The key already charged (a repeat, or a concurrent request that committed first); answer
-    with that charge."""
+from services.entitlements_service.protocols import (
+    ChargeRepository,
+    Clock,
+    KeyTakenError,
+    PlannedCharge,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 
 
 def checked_quantity(quantity: int) -> int:
@@ -71,7 +76,7 @@ async def earlier_charge(uow: UnitOfWork, key: str, movement: Movement) -> Ledge
 async def raise_if_charged(uow: UnitOfWork, key: str, movement: Movement) -> None:
     """Before a refusal stands: a key that already charged is a repeat, answered with its charge."""
     if await earlier_charge(uow, key, movement) is not None:
-        raise DuplicateRequestError(key)
+        raise KeyTakenError(key)
 
 
 def response_for(entry: LedgerEntry, replay: bool) -> ConsumeCreditsResponse:
@@ -85,34 +90,68 @@ def response_for(entry: LedgerEntry, replay: bool) -> ConsumeCreditsResponse:
     )
 
 
+def planned_charge(
+    subject: Subject, cost: int, request: ConsumeCreditsRequest, correlation_id: UUID
+) -> PlannedCharge:
+    key = scoped_key("consume", request.idempotency_key)
+    placeholder = Balance(subject, balance=0)  # the store fills in the balance after the charge
+    movement = consumption_movement(request)
+    entry = LedgerEntry.record(placeholder, -cost, 0, movement, correlation_id, key)
+    usage = usage_recorded(entry, cost, request.idempotency_key)
+    return PlannedCharge(
+        entry=entry,
+        balance_event=balance_changed(entry, request.idempotency_key),
+        other_events=(OutboxEvent(ACCOUNT_AGGREGATE, subject.key, usage),),
+        aggregate_type=ACCOUNT_AGGREGATE,
+    )
+
+
 async def charge(
-    uow: UnitOfWork,
+    charges: ChargeRepository,
+    uows: UnitOfWorkFactory,
     request: ConsumeCreditsRequest,
     policy: CreditPolicy,
     correlation_id: UUID,
 ) -> LedgerEntry:
-    """Charges inside `uow` (the caller commits); DuplicateRequestError if the key got taken."""
+    """Org first, then user: the first account that covers the whole cost pays it. Raises
+    KeyTakenError if the key already charged, InsufficientCreditsError if no account covers it."""
     cost = checked_quantity(request.quantity) * priced(policy, request.metric).cost_per_unit
     actor = Actor(request.user_id, request.org_id)
-    after = await move_for_first_payer(uow, actor, -cost, 0, policy, correlation_id)
-    key = scoped_key("consume", request.idempotency_key)
-    entry = LedgerEntry.record(after, -cost, 0, consumption_movement(request), correlation_id, key)
-    if not await uow.ledger.add(entry):
-        raise DuplicateRequestError(key)
-    emit_balance_changed(uow, entry, request.idempotency_key)
-    emit_usage_recorded(uow, entry, cost, request.idempotency_key)
-    return entry
+    for subject in actor.payers():
+        planned = planned_charge(subject, cost, request, correlation_id)
+        written = await charges.charge(planned)
+        if written is None and await _opened(uows, subject, policy, correlation_id):
+            written = await charges.charge(planned)
+        if written is not None:
+            return written
+    async with uows() as uow:
+        raise await insufficient(uow, actor, cost, policy)
+
+
+async def _opened(
+    uows: UnitOfWorkFactory, subject: Subject, policy: CreditPolicy, correlation_id: UUID
+) -> bool:
+    """Opens a missing account with its bonus; True unless it was there before (then a refused
+    charge was refused for want of credit). A concurrent opening counts as opened."""
+    async with uows() as uow:
+        if await uow.accounts.get(subject) is not None:
+            return False
+        await open_account(uow, subject, policy, correlation_id)
+        await uow.commit()
+    return True
 
 
 class ConsumeCredits:
     def __init__(
         self,
         uows: UnitOfWorkFactory,
+        charges: ChargeRepository,
         policies: PolicyStore,
         limiter: RateLimiter,
         clock: Clock,
     ) -> None:
         self.uows = uows
+        self.charges = charges
         self.policies = policies
         self.limiter = limiter
         self.clock = clock
@@ -122,7 +161,7 @@ class ConsumeCredits:
     ) -> ConsumeCreditsResponse:
         try:
             return await self._charge_once(request, correlation_id)
-        except DuplicateRequestError:
+        except KeyTakenError:
             return await self._replay(request)
 
     async def _charge_once(
@@ -137,18 +176,20 @@ class ConsumeCredits:
             request.user_id, request.metric, request.quantity, priced(policy, request.metric)
         )
         key = scoped_key("consume", request.idempotency_key)
-        async with self.uows() as uow:
-            if_repeat = partial(raise_if_charged, uow, key, consumption_movement(request))
-            async with rate_checked(
-                self.limiter, self.clock, uow, usage, correlation_id, if_repeat
-            ):
-                try:
-                    entry = await charge(uow, request, policy, correlation_id)
-                except InsufficientCreditsError:
-                    await if_repeat()
-                    raise
-                await uow.commit()
+        if_repeat = partial(self._raise_if_charged, key, consumption_movement(request))
+        async with rate_checked(
+            self.limiter, self.clock, self.uows, usage, correlation_id, if_repeat
+        ):
+            try:
+                entry = await charge(self.charges, self.uows, request, policy, correlation_id)
+            except InsufficientCreditsError:
+                await if_repeat()
+                raise
         return response_for(entry, replay=False)
+
+    async def _raise_if_charged(self, key: str, movement: Movement) -> None:
+        async with self.uows() as uow:
+            await raise_if_charged(uow, key, movement)
 
     async def _replay(self, request: ConsumeCreditsRequest) -> ConsumeCreditsResponse:
         key = scoped_key("consume", request.idempotency_key)

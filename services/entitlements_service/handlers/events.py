@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
 
 from common_core.events.codec import new_envelope
@@ -12,7 +13,7 @@ from common_core.events.entitlements import (
     UsageAuthorizedV1,
     UsageRecordedV1,
 )
-from common_core.events.envelope import deterministic_event_id
+from common_core.events.envelope import EventEnvelope, deterministic_event_id
 from services.entitlements_service.config import SERVICE_NAME
 from services.entitlements_service.domain.accounts import Subject
 from services.entitlements_service.domain.holds import Hold
@@ -24,6 +25,12 @@ ACCOUNT_AGGREGATE = "credit_account"
 
 
 def emit_balance_changed(uow: UnitOfWork, entry: LedgerEntry, request_key: str | None) -> None:
+    uow.emit(balance_changed(entry, request_key), ACCOUNT_AGGREGATE, entry.subject.key)
+
+
+def balance_changed(
+    entry: LedgerEntry, request_key: str | None
+) -> EventEnvelope[CreditBalanceChangedV1]:
     payload = CreditBalanceChangedV1(
         subject_type=entry.subject.type,
         subject_id=entry.subject.id,
@@ -35,12 +42,18 @@ def emit_balance_changed(uow: UnitOfWork, entry: LedgerEntry, request_key: str |
         idempotency_key=request_key,
     )
     event_id = deterministic_event_id("entitlements.balance_changed", str(entry.entry_id))
-    _emit(uow, payload, entry.correlation_id, event_id, entry.subject)
+    return _envelope(payload, entry.correlation_id, event_id)
 
 
 def emit_usage_recorded(
     uow: UnitOfWork, entry: LedgerEntry, credits: int, request_key: str
 ) -> None:
+    uow.emit(usage_recorded(entry, credits, request_key), ACCOUNT_AGGREGATE, entry.subject.key)
+
+
+def usage_recorded(
+    entry: LedgerEntry, credits: int, request_key: str
+) -> EventEnvelope[UsageRecordedV1]:
     movement = entry.movement
     if movement.user_id is None or movement.metric is None or movement.quantity is None:
         raise ValueError("a usage entry names its user, metric and quantity")
@@ -58,7 +71,7 @@ def emit_usage_recorded(
         resource_id=movement.resource_id,
     )
     event_id = deterministic_event_id("entitlements.usage_recorded", str(entry.entry_id))
-    _emit(uow, payload, entry.correlation_id, event_id, entry.subject)
+    return _envelope(payload, entry.correlation_id, event_id)
 
 
 def emit_usage_authorized(uow: UnitOfWork, hold: Hold, correlation_id: UUID) -> None:
@@ -75,7 +88,7 @@ def emit_usage_authorized(uow: UnitOfWork, hold: Hold, correlation_id: UUID) -> 
         resource_id=hold.resource_id,
     )
     event_id = deterministic_event_id("entitlements.usage_authorized", str(hold.authorization_id))
-    _emit(uow, payload, correlation_id, event_id, hold.payer)
+    uow.emit(_envelope(payload, correlation_id, event_id), ACCOUNT_AGGREGATE, hold.payer.key)
 
 
 def emit_rate_limit_exceeded(
@@ -97,17 +110,15 @@ def emit_rate_limit_exceeded(
     )
     business_key = f"{subject.key}:{metric}:{correlation_id}:{at.isoformat()}"
     event_id = deterministic_event_id("entitlements.rate_limit_exceeded", business_key)
-    _emit(uow, payload, correlation_id, event_id, subject)
+    uow.emit(_envelope(payload, correlation_id, event_id), ACCOUNT_AGGREGATE, subject.key)
 
 
-def _emit(
-    uow: UnitOfWork,
-    payload: CreditBalanceChangedV1 | UsageRecordedV1 | UsageAuthorizedV1 | RateLimitExceededV1,
-    correlation_id: UUID,
-    event_id: UUID,
-    subject: Subject,
-) -> None:
-    envelope = new_envelope(
+Payload = TypeVar(
+    "Payload", CreditBalanceChangedV1, UsageRecordedV1, UsageAuthorizedV1, RateLimitExceededV1
+)
+
+
+def _envelope(payload: Payload, correlation_id: UUID, event_id: UUID) -> EventEnvelope[Payload]:
+    return new_envelope(
         payload, source_service=SERVICE_NAME, correlation_id=correlation_id, event_id=event_id
     )
-    uow.emit(envelope, ACCOUNT_AGGREGATE, subject.key)

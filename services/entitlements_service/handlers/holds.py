@@ -26,7 +26,6 @@ from services.entitlements_service.domain.holds import Hold
 from services.entitlements_service.domain.ledger import LedgerEntry, Movement, scoped_key
 from services.entitlements_service.handlers.accounts import move_for_first_payer
 from services.entitlements_service.handlers.consumption import (
-    DuplicateRequestError,
     checked_quantity,
     earlier_charge,
     priced,
@@ -45,7 +44,12 @@ from services.entitlements_service.handlers.support import (
     shift_held,
 )
 from services.entitlements_service.implementations.policy_store import PolicyStore
-from services.entitlements_service.protocols import Clock, UnitOfWork, UnitOfWorkFactory
+from services.entitlements_service.protocols import (
+    Clock,
+    KeyTakenError,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 
 
 def _hold_fingerprint(request: CreateAuthorizationRequest) -> str:
@@ -81,7 +85,7 @@ class Authorizations:
         key = scoped_key("hold", request.idempotency_key)
         try:
             return await self._create_once(request, key, correlation_id)
-        except DuplicateRequestError:
+        except KeyTakenError:
             async with self.uows() as uow:
                 existing = await self._existing_hold(uow, request, key)
             if existing is None:
@@ -102,7 +106,7 @@ class Authorizations:
             if existing is not None:
                 return existing
             usage = RateUsage(request.user_id, request.metric, request.quantity, metric_policy)
-            async with rate_checked(self.limiter, self.clock, uow, usage, correlation_id):
+            async with rate_checked(self.limiter, self.clock, self.uows, usage, correlation_id):
                 hold = await self._reserve(uow, request, key, ttl, correlation_id)
                 await uow.commit()
         return hold_response(hold)
@@ -132,7 +136,7 @@ class Authorizations:
         after = await move_for_first_payer(uow, actor, 0, cost, policy, correlation_id)
         hold = _new_hold(request, after.subject, unit_cost, self.clock.now() + ttl, key)
         if not await uow.authorizations.add(hold):
-            raise DuplicateRequestError(key)
+            raise KeyTakenError(key)
         movement = _hold_movement(hold, CreditMovementReason.HOLD)
         entry = LedgerEntry.record(after, 0, cost, movement, correlation_id)
         await uow.ledger.add(entry)
@@ -153,7 +157,7 @@ class Authorizations:
                     uow, authorization_id, request, correlation_id, caller_user_id
                 )
                 await uow.commit()
-        except DuplicateRequestError:
+        except KeyTakenError:
             async with self.uows() as uow:
                 hold, replay = await self.consume_in(
                     uow, authorization_id, request, correlation_id, caller_user_id
@@ -181,7 +185,7 @@ class Authorizations:
         await uow.authorizations.save(consumed)
         entry = LedgerEntry.record(after, -cost, -cost, movement, correlation_id, key)
         if not await uow.ledger.add(entry):
-            raise DuplicateRequestError(key)
+            raise KeyTakenError(key)
         emit_balance_changed(uow, entry, request.idempotency_key)
         emit_usage_recorded(uow, entry, cost, request.idempotency_key)
         return consumed, False

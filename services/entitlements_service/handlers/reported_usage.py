@@ -64,7 +64,9 @@ class ChargeReportedUsage:
         )
         key = scoped_key("consume", event.idempotency_key)
         if await earlier_charge(uow, key, consumption_movement(request)) is None:
-            await charge(uow, request, self.policies.current, envelope.correlation_id)
+            await charge(
+                uow.charges, self.uows, request, self.policies.current, envelope.correlation_id
+            )
 
     async def _charge_hold(
         self, uow: UnitOfWork, event: ResourceConsumptionV1, envelope: EventEnvelope[Any]

@@ -15,7 +15,7 @@ from services.entitlements_service.domain.holds import Hold
 from services.entitlements_service.domain.policy import MetricPolicy
 from services.entitlements_service.handlers.events import emit_rate_limit_exceeded
 from services.entitlements_service.handlers.rate_limiting import RateLimiter
-from services.entitlements_service.protocols import Clock, UnitOfWork
+from services.entitlements_service.protocols import Clock, UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +67,14 @@ class RateUsage:
 async def rate_checked(
     limiter: RateLimiter,
     clock: Clock,
-    uow: UnitOfWork,
+    uows: UnitOfWorkFactory,
     usage: RateUsage,
     correlation_id: UUID,
     before_refusal: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[None]:
-    """Records the usage in the user's windows for the body; a refusal is announced through
-    `uow` (nothing else written in it yet) and raised, unless `before_refusal` raises first (a
-    repeat is answered, not refused); a failing body gives the usage back."""
+    """Records the usage in the user's windows for the body; a refusal is announced in a unit of
+    work of its own and raised, unless `before_refusal` raises first (a repeat is answered, not
+    refused); a failing body gives the usage back."""
     subject = Subject.user(usage.user_id)
     now = clock.now()
     verdict, grant = await limiter.acquire(subject, usage.metric, usage.policy, usage.quantity, now)
@@ -82,8 +82,9 @@ async def rate_checked(
     if not verdict.allowed and window is not None:
         if before_refusal is not None:
             await before_refusal()
-        emit_rate_limit_exceeded(uow, subject, usage.metric, window, correlation_id, now)
-        await uow.commit()
+        async with uows() as uow:
+            emit_rate_limit_exceeded(uow, subject, usage.metric, window, correlation_id, now)
+            await uow.commit()
         raise RateLimitedError(
             usage.metric, window.limit, window.window_seconds, window.retry_after_seconds
         )

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common_core.events.envelope import EventEnvelope
 from huleedu_service_libs.outbox.writer import OutboxEvent, OutboxManager
+from services.entitlements_service.implementations.sql_charges import SessionCharges
 from services.entitlements_service.implementations.sql_repositories import (
     SqlAccountRepository,
     SqlAuditRepository,
@@ -20,6 +21,7 @@ from services.entitlements_service.protocols import (
     AccountRepository,
     AuditRepository,
     AuthorizationRepository,
+    ChargeRepository,
     InboxRepository,
     LedgerRepository,
 )
@@ -28,6 +30,7 @@ from services.entitlements_service.protocols import (
 class SqlUnitOfWork:
     accounts: AccountRepository
     ledger: LedgerRepository
+    charges: ChargeRepository
     authorizations: AuthorizationRepository
     inbox: InboxRepository
     audit: AuditRepository
@@ -41,6 +44,7 @@ class SqlUnitOfWork:
         self.session = self._sessions()
         self.accounts = SqlAccountRepository(self.session)
         self.ledger = SqlLedgerRepository(self.session)
+        self.charges = SessionCharges(self.session, self._outbox)
         self.authorizations = SqlAuthorizationRepository(self.session)
         self.inbox = SqlInboxRepository(self.session)
         self.audit = SqlAuditRepository(self.session)

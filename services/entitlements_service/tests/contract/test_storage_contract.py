@@ -11,12 +11,19 @@ import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from common_core.domain_enums import AuthorizationStatus, CreditMovementReason
+from common_core.models.entitlements_api import ConsumeCreditsRequest
 from huleedu_service_libs.outbox import OutboxManager
 from services.entitlements_service.domain.accounts import Balance, Subject
 from services.entitlements_service.domain.holds import Hold
 from services.entitlements_service.domain.ledger import LedgerEntry, Movement
+from services.entitlements_service.handlers.consumption import planned_charge
 from services.entitlements_service.implementations.unit_of_work import SqlUnitOfWorkFactory
-from services.entitlements_service.protocols import LedgerQuery, UnitOfWorkFactory
+from services.entitlements_service.protocols import (
+    KeyTakenError,
+    LedgerQuery,
+    PlannedCharge,
+    UnitOfWorkFactory,
+)
 from services.entitlements_service.tests.support.fakes import Books, FakeUnitOfWork
 from services.entitlements_service.tests.support.paths import SERVICE_DIR
 
@@ -121,3 +128,37 @@ async def test_an_event_is_claimed_once(uows: UnitOfWorkFactory) -> None:
     async with uows() as uow:
         assert not await uow.inbox.claim("handler", event_id)
         assert await uow.inbox.claim("other-handler", event_id)
+
+
+def _planned(cost: int, key: str) -> PlannedCharge:
+    request = ConsumeCreditsRequest(
+        user_id=USER.id, metric="cj_comparison", quantity=cost, idempotency_key=key
+    )
+    return planned_charge(USER, cost, request, uuid4())
+
+
+async def test_a_charge_is_written_whole_or_not_at_all(uows: UnitOfWorkFactory) -> None:
+    async with uows() as uow:
+        await uow.accounts.create_if_absent(USER, 10)
+        await uow.accounts.move(USER, 0, 3)
+        written = await uow.charges.charge(_planned(4, "k1"))
+        assert await uow.charges.charge(_planned(4, "k2")) is None  # 3 of the 6 are held
+        assert await uow.charges.charge(_planned(1, "elsewhere")) is not None
+        await uow.commit()
+    async with uows() as uow:
+        with pytest.raises(KeyTakenError):
+            await uow.charges.charge(_planned(1, "k1"))
+    async with uows() as uow:
+        stored = await uow.ledger.by_idempotency_key("consume:k1")
+        refused = await uow.ledger.by_idempotency_key("consume:k2")
+        balance = await uow.accounts.get(USER)
+    assert written is not None
+    assert (written.balance_after, written.held_after, written.delta) == (6, 3, -4)
+    assert stored is not None
+    assert (stored.entry_id, stored.balance_after, stored.seq) == (
+        written.entry_id,
+        6,
+        written.seq,
+    )
+    assert refused is None
+    assert balance == Balance(USER, 5, 3)

@@ -7,23 +7,27 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from uuid import uuid4, uuid5
 
+import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from common_core.events.codec import decode_envelope
+from common_core.events.entitlements import CreditBalanceChangedV1, UsageRecordedV1
 from common_core.models.entitlements_api import ConsumeCreditsRequest
 from huleedu_service_libs.correlation import CORRELATION_NAMESPACE
-from huleedu_service_libs.outbox import OutboxEvent, OutboxManager
+from huleedu_service_libs.outbox import OutboxManager
 from services.entitlements_service.config import DEFAULT_POLICY_PATH
 from services.entitlements_service.di import SystemClock
 from services.entitlements_service.domain.policy import load_policy
 from services.entitlements_service.handlers.consumption import ConsumeCredits
 from services.entitlements_service.handlers.rate_limiting import RateLimiter
 from services.entitlements_service.implementations.policy_store import PolicyStore
+from services.entitlements_service.implementations.sql_charges import AutocommitCharges
 from services.entitlements_service.implementations.unit_of_work import SqlUnitOfWorkFactory
 from services.entitlements_service.tests.support.fakes import InMemoryRateLimitStore
 from services.entitlements_service.tests.support.fixtures import (  # noqa: F401
@@ -37,41 +41,60 @@ pytestmark = pytest.mark.integration
 SCRIPT = SERVICE_DIR / "scripts" / "verify_outbox_indexes.py"
 
 
-class FailingOutbox(OutboxManager):
-    """Fails after the transaction's events are written, with the balance and ledger rows."""
-
-    def __init__(self) -> None:
-        super().__init__(wakeup=None)
-
-    async def publish_many_to_outbox(
-        self, session: AsyncSession, events: Sequence[OutboxEvent]
-    ) -> None:
-        await super().publish_many_to_outbox(session, events)
-        raise ConnectionError("outbox write failed")
+REFUSE_USAGE_EVENTS = (
+    "CREATE FUNCTION refuse_usage_event() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN RAISE EXCEPTION 'outbox write failed'; END $$",
+    "CREATE TRIGGER refuse_usage_event BEFORE INSERT ON event_outbox FOR EACH ROW"
+    " WHEN (NEW.event_type LIKE '%usage.recorded%') EXECUTE FUNCTION refuse_usage_event()",
+)
+STATE = (
+    "SELECT (SELECT balance FROM credit_balances WHERE subject_id = 'u1'),"
+    " (SELECT count(*) FROM credit_ledger), (SELECT count(*) FROM event_outbox)"
+)
 
 
 async def test_a_failed_outbox_write_rolls_back_balance_ledger_and_events(
     migrated_database: Callable[[Path], Awaitable[str]],
 ) -> None:
+    """The last row the charge writes is refused: the move, the ledger row and the first event
+    written before it must go with it."""
     engine = create_async_engine(await migrated_database(SERVICE_DIR))
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     policies = PolicyStore(DEFAULT_POLICY_PATH, load_policy(DEFAULT_POLICY_PATH))
-    uows = SqlUnitOfWorkFactory(sessions, FailingOutbox())
-    consume = ConsumeCredits(uows, policies, RateLimiter(InMemoryRateLimitStore()), SystemClock())
-    request = ConsumeCreditsRequest(
-        user_id="u1", metric="cj_comparison", quantity=1, idempotency_key="k"
+    consume = ConsumeCredits(
+        SqlUnitOfWorkFactory(sessions, OutboxManager(wakeup=None)),
+        AutocommitCharges(engine, wakeup=None),
+        policies,
+        RateLimiter(InMemoryRateLimitStore()),
+        SystemClock(),
     )
+
+    def request(key: str) -> ConsumeCreditsRequest:
+        return ConsumeCreditsRequest(
+            user_id="u1", metric="cj_comparison", quantity=1, idempotency_key=key
+        )
+
     try:
-        with pytest.raises(ConnectionError):
-            await consume(request, uuid4())
+        await consume(request("first"), uuid4())  # opens the account with its bonus of 50
         async with engine.connect() as connection:
-            counts = [
-                (await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar()
-                for table in ("credit_balances", "credit_ledger", "event_outbox")
-            ]
-        assert counts == [0, 0, 0]
+            before = (await connection.execute(text(STATE))).one()
+            for statement in REFUSE_USAGE_EVENTS:
+                await connection.execute(text(statement))
+            await connection.commit()
+        with pytest.raises(asyncpg.RaiseError, match="outbox write failed"):
+            await consume(request("second"), uuid4())
+        async with engine.connect() as connection:
+            after_failure = (await connection.execute(text(STATE))).one()
+            await connection.execute(text("DROP TRIGGER refuse_usage_event ON event_outbox"))
+            await connection.commit()
+        await consume(request("second"), uuid4())
+        async with engine.connect() as connection:
+            after_retry = (await connection.execute(text(STATE))).one()
     finally:
         await engine.dispose()
+    assert tuple(before) == (49, 2, 3)  # the bonus (one event) and the first charge (two)
+    assert tuple(after_failure) == tuple(before)
+    assert tuple(after_retry) == (48, 3, 5)
 
 
 async def test_every_event_of_a_request_carries_its_correlation_id(
@@ -116,3 +139,34 @@ async def test_the_index_verifier_passes_on_the_chain_and_fails_on_a_missing_ind
     broken = await asyncio.to_thread(subprocess.run, run, capture_output=True, text=True)
     assert broken.returncode == 1
     assert "ix_event_outbox_unpublished" in broken.stdout
+
+
+async def test_the_balance_event_carries_the_balance_the_charge_left(
+    running_service: ServiceFactory,
+) -> None:
+    service = await running_service()
+    for key in ("a", "b"):
+        body = {"user_id": "u8", "metric": "cj_comparison", "quantity": 2, "idempotency_key": key}
+        response = await service.client.post(
+            "/internal/v1/entitlements/consume-credits", json=body, headers=INTERNAL
+        )
+        assert response.status_code == 200
+    rows = await service.rows(
+        "SELECT o.event_type, o.event_data::text AS data, l.balance_after, l.held_after"
+        " FROM event_outbox o JOIN credit_ledger l"
+        " ON l.id::text = (o.event_data -> 'data' ->> 'ledger_entry_id') ORDER BY o.seq"
+    )
+    changes = [row for row in rows if row.event_type.endswith("balance_changed.v1")]
+    assert len(rows) == 5  # the bonus's event, then two for each charge
+    decoded = [decode_envelope(row.event_type, row.data.encode()) for row in rows]
+    assert {type(envelope.data) for envelope in decoded} == {
+        CreditBalanceChangedV1,
+        UsageRecordedV1,
+    }
+    figures = [json.loads(row.data)["data"] for row in changes]
+    assert [(f["balance_after"], f["available_after"]) for f in figures] == [
+        (50, 50),
+        (48, 48),
+        (46, 46),
+    ]
+    assert [(row.balance_after, row.held_after) for row in changes] == [(50, 0), (48, 0), (46, 0)]

@@ -21,9 +21,12 @@ from services.entitlements_service.protocols import (
     AccountRepository,
     AuditRepository,
     AuthorizationRepository,
+    ChargeRepository,
     InboxRepository,
+    KeyTakenError,
     LedgerQuery,
     LedgerRepository,
+    PlannedCharge,
 )
 
 
@@ -97,6 +100,31 @@ def _matches(entry: LedgerEntry, query: LedgerQuery) -> bool:
     )
 
 
+class FakeCharges:
+    """The charge statement on the books: the move, the entry and the events, or nothing."""
+
+    def __init__(self, books: Books) -> None:
+        self.books = books
+
+    async def charge(self, planned: PlannedCharge) -> LedgerEntry | None:
+        entry = planned.entry
+        ledger = FakeLedger(self.books)
+        if entry.idempotency_key and await ledger.by_idempotency_key(entry.idempotency_key):
+            raise KeyTakenError(entry.idempotency_key)
+        after = await FakeAccounts(self.books).move(entry.subject, entry.delta, entry.held_delta)
+        if after is None:
+            return None
+        await ledger.add(replace(entry, balance_after=after.balance, held_after=after.held))
+        written = self.books.ledger[-1]
+        figures = {"balance_after": after.balance, "available_after": after.available}
+        event = planned.balance_event
+        filled = event.model_copy(update={"data": event.data.model_copy(update=figures)})
+        self.books.outbox.append((filled, planned.aggregate_type, entry.subject.key))
+        for other in planned.other_events:
+            self.books.outbox.append((other.envelope, other.aggregate_type, other.aggregate_id))
+        return written
+
+
 class FakeAuthorizations:
     def __init__(self, books: Books) -> None:
         self.books = books
@@ -158,6 +186,7 @@ class FakeUnitOfWork:
 
     accounts: AccountRepository
     ledger: LedgerRepository
+    charges: ChargeRepository
     authorizations: AuthorizationRepository
     inbox: InboxRepository
     audit: AuditRepository
@@ -170,6 +199,7 @@ class FakeUnitOfWork:
         self.pending: list[tuple[EventEnvelope[Any], str, str]] = []
         self.accounts = FakeAccounts(self.working)
         self.ledger = FakeLedger(self.working)
+        self.charges = FakeCharges(self.working)
         self.authorizations = FakeAuthorizations(self.working)
         self.inbox = FakeInbox(self.working)
         self.audit = FakeAudit(self.working)
@@ -197,6 +227,7 @@ class FakeUnitOfWork:
     def __init_repositories(self) -> None:
         self.accounts = FakeAccounts(self.working)
         self.ledger = FakeLedger(self.working)
+        self.charges = FakeCharges(self.working)
         self.authorizations = FakeAuthorizations(self.working)
         self.inbox = FakeInbox(self.working)
         self.audit = FakeAudit(self.working)

@@ -18,6 +18,7 @@ from services.entitlements_service.handlers.support import HoldLimits
 from services.entitlements_service.implementations.policy_store import PolicyStore
 from services.entitlements_service.tests.support.fakes import (
     Books,
+    FakeCharges,
     FakeClock,
     FakeUnitOfWork,
     InMemoryRateLimitStore,
@@ -51,7 +52,8 @@ class FakeService:
         self.policies = PolicyStore(self.policy_path, self.policy)
         limiter = RateLimiter(self.rates)
         uows = self.uow
-        self.consume = ConsumeCredits(uows, self.policies, limiter, self.clock)
+        charges = FakeCharges(self.books)  # autocommits, as the HTTP path's charges do
+        self.consume = ConsumeCredits(uows, charges, self.policies, limiter, self.clock)
         self.check = CheckCredits(uows, self.policies, limiter, self.clock, max_bulk=10)
         self.holds = Authorizations(uows, self.policies, limiter, self.clock, HoldLimits(600, 3600))
         self.admin = Admin(uows, self.policies)

@@ -14,6 +14,7 @@ from huleedu_service_libs.outbox.writer import (
     OutboxEvent,
     OutboxManager,
     insert_outbox_rows,
+    outbox_row_values,
 )
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Publisher",
     "RelayWakeup",
     "insert_outbox_rows",
+    "outbox_row_values",
     "outbox_settings_for",
     "wake_key",
     "with_event_outbox",

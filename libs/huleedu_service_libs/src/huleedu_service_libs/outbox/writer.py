@@ -3,7 +3,9 @@
 There is no path outside a transaction: the business rows and the outbox row commit or roll
 back together, and the relay is woken only after the commit. Services write through their
 session (`OutboxManager`); code that runs its transaction on an asyncpg connection itself uses
-`insert_outbox_rows` and then `RelayWakeup.committed()`.
+`insert_outbox_rows` and then `RelayWakeup.committed()`. A hot path may also write its rows in
+the very statement that changes its state (a data-modifying CTE, atomic on its own) from
+`outbox_row_values`, and then call `RelayWakeup.committed()`.
 """
 
 from __future__ import annotations
@@ -90,14 +92,15 @@ async def insert_outbox_rows(connection: asyncpg.Connection, events: Sequence[Ou
     caller commits, then wakes the relay."""
     if not connection.is_in_transaction():
         raise NotInTransactionError("outbox rows are written only inside the caller's transaction")
-    rows = [_INSERT.arguments(_row(event)) for event in events]
+    rows = [_INSERT.arguments(outbox_row_values(event)) for event in events]
     if len(rows) == 1:
         await connection.execute(_INSERT.sql, *rows[0])
     elif rows:
         await connection.executemany(_INSERT.sql, rows)
 
 
-def _row(event: OutboxEvent) -> dict[str, Any]:
+def outbox_row_values(event: OutboxEvent) -> dict[str, Any]:
+    """The outbox columns for `event`, `envelope_json` being what the relay will publish."""
     envelope = event.envelope
     return {
         "aggregate_type": event.aggregate_type,
