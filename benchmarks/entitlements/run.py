@@ -9,7 +9,9 @@ Each scenario runs with one client and with N clients in the same run, so the si
 figures are the baseline; a last row measures /healthz (no charge: a database
 SELECT 1 and a Redis PING) as the server's floor. Afterwards every account's balance must equal
 its ledger sum, no balance may be negative, and the ledger must hold exactly one consumption per
-successful charge.
+successful charge. Each row also says where a request's CPU went: milliseconds of CPU per
+request in the service's processes, in PostgreSQL, in Redis and in the load generator (from
+/proc, `benchmarks/process_cpu.py`).
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
 import httpx
 
 from benchmarks.loadgen import KeepAliveClient, run_clients
+from benchmarks.process_cpu import cpu_between, sample
 from huleedu_service_libs.testing.databases import run_alembic
 from huleedu_service_libs.testing.embedded import EmbeddedPostgres, EmbeddedRedis
 from huleedu_service_libs.testing.processes import free_port, port_open
@@ -51,10 +54,14 @@ class Outcome:
     ok: int
     seconds: float
     latencies_ms: list[float]
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def throughput(self) -> float:
         return self.ok / self.seconds
+
+    def cpu_ms(self, name: str) -> float:
+        return 1000 * self.cpu_seconds[name] / max(1, self.requests)
 
     def percentile(self, share: float) -> float:
         ordered = sorted(self.latencies_ms)
@@ -90,18 +97,30 @@ def _charge(user: str) -> dict[str, object]:
     }
 
 
+CPU_COLUMNS = ("service", "postgres", "redis", "client")
+
+
 async def scenario(
-    base_url: str, label: str, users: list[str], clients: int, requests: int
+    base_url: str,
+    label: str,
+    users: list[str],
+    clients: int,
+    requests: int,
+    servers: dict[str, int] | None = None,
 ) -> Outcome:
+    """`servers`: the process (tree root) of each of the service, PostgreSQL and Redis."""
     outcome = Outcome(label, clients, requests, 0, 0.0, [])
     queue: asyncio.Queue[int] = asyncio.Queue()
     for index in range(requests):
         queue.put_nowait(index)
     headers = {"X-Internal-API-Key": INTERNAL_KEY}
+    before, client_before = sample(servers or {}), time.process_time()
     # One keep-alive connection per client: httpx's pool would be the bottleneck (loadgen.py).
     outcome.seconds = await run_clients(
         base_url, headers, clients, lambda client: _charge_loop(client, users, queue, outcome)
     )
+    outcome.cpu_seconds = cpu_between(before, sample(servers or {}))
+    outcome.cpu_seconds["client"] = time.process_time() - client_before
     return outcome
 
 
@@ -176,15 +195,23 @@ def start_service(
 
 
 def print_table(outcomes: list[Outcome]) -> None:
-    print(f"{'scenario':<28}{'clients':>8}{'ok':>7}{'charges/s':>11}{'p50 ms':>9}{'p99 ms':>9}")
+    cpu_header = "".join(f"{name:>9}" for name in CPU_COLUMNS)
+    print(f"{'':<71}{'CPU ms per request':>{9 * len(CPU_COLUMNS)}}")
+    print(
+        f"{'scenario':<28}{'clients':>8}{'ok':>7}{'charges/s':>11}{'p50 ms':>9}{'p99 ms':>9}"
+        + cpu_header
+    )
     for o in outcomes:
+        cpu = "".join(f"{o.cpu_ms(name):>9.2f}" for name in CPU_COLUMNS)
         print(
             f"{o.label:<28}{o.clients:>8}{o.ok:>7}{o.throughput:>11.0f}"
-            f"{o.percentile(0.5):>9.1f}{o.percentile(0.99):>9.1f}"
+            f"{o.percentile(0.5):>9.1f}{o.percentile(0.99):>9.1f}" + cpu
         )
 
 
-async def measure(base_url: str, dsn: str, requests: int, clients: int) -> int:
+async def measure(
+    base_url: str, dsn: str, requests: int, clients: int, servers: dict[str, int]
+) -> int:
     spread = [f"bench-{index}" for index in range(ACCOUNTS)]
     hot = ["bench-hot"]
     load = " ".join(f"{value:.1f}" for value in os.getloadavg())
@@ -193,12 +220,12 @@ async def measure(base_url: str, dsn: str, requests: int, clients: int) -> int:
     await scenario(base_url, "warm-up", spread, 8, 300)
     single = max(200, requests // 8)
     outcomes = [
-        await scenario(base_url, "100 accounts", spread, 1, single),
-        await scenario(base_url, "100 accounts", spread, clients, requests),
-        await scenario(base_url, "one hot account", hot, 1, single),
-        await scenario(base_url, "one hot account", hot, clients, requests),
+        await scenario(base_url, "100 accounts", spread, 1, single, servers),
+        await scenario(base_url, "100 accounts", spread, clients, requests, servers),
+        await scenario(base_url, "one hot account", hot, 1, single, servers),
+        await scenario(base_url, "one hot account", hot, clients, requests, servers),
     ]
-    floor = await scenario(base_url, "floor: GET /healthz", [], clients, requests)
+    floor = await scenario(base_url, "floor: GET /healthz", [], clients, requests, servers)
     print_table([*outcomes, floor])
     expected = 300 + sum(outcome.ok for outcome in outcomes)
     problems = await invariant_violations(dsn, expected)
@@ -230,8 +257,19 @@ def main() -> None:
         service = start_service(
             database_url, redis.url, port, workdir / "service.log", arguments.workers
         )
+        servers = {
+            "service": service.pid,
+            "postgres": postgres.server.pid,
+            "redis": redis.server.pid,
+        }
         code = asyncio.run(
-            measure(f"http://127.0.0.1:{port}", bench_dsn, arguments.requests, arguments.clients)
+            measure(
+                f"http://127.0.0.1:{port}",
+                bench_dsn,
+                arguments.requests,
+                arguments.clients,
+                servers,
+            )
         )
     except BaseException:
         log = workdir / "service.log"
