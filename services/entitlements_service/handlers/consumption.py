@@ -120,7 +120,11 @@ async def charge(
     for subject in actor.payers():
         planned = planned_charge(subject, cost, request, correlation_id)
         written = await charges.charge(planned)
-        if written is None and await _opened(uows, subject, policy, correlation_id):
+        if written is None:
+            # No account, or not enough on it: open it if missing, then try once more. Tried
+            # again even if this request opened nothing, because a concurrent request may have
+            # opened it (with its bonus) after this one's charge found none.
+            await _open_if_missing(uows, subject, policy, correlation_id)
             written = await charges.charge(planned)
         if written is not None:
             return written
@@ -128,17 +132,12 @@ async def charge(
         raise await insufficient(uow, actor, cost, policy)
 
 
-async def _opened(
+async def _open_if_missing(
     uows: UnitOfWorkFactory, subject: Subject, policy: CreditPolicy, correlation_id: UUID
-) -> bool:
-    """Opens a missing account with its bonus; True unless it was there before (then a refused
-    charge was refused for want of credit). A concurrent opening counts as opened."""
+) -> None:
     async with uows() as uow:
-        if await uow.accounts.get(subject) is not None:
-            return False
-        await open_account(uow, subject, policy, correlation_id)
-        await uow.commit()
-    return True
+        if await open_account(uow, subject, policy, correlation_id):
+            await uow.commit()
 
 
 class ConsumeCredits:

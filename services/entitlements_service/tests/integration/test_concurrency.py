@@ -105,3 +105,22 @@ async def test_100_concurrent_holds_then_consume_and_release_keep_the_books(
         assert held == 0
         assert balance == start - count * 10
         assert (balance, held) == (ledger_sum, held_sum)
+
+
+async def test_concurrent_first_charges_of_a_new_user_are_all_paid_from_its_bonus(
+    running_service: ServiceFactory,
+) -> None:
+    service = await running_service(**NO_BONUS)
+    bodies = [_consumption(f"first-{i}", user_id="newcomer") for i in range(20)]
+    for body in bodies:
+        body["metric"] = "cj_comparison"  # costs 1; the user's signup bonus is 50
+    results = await asyncio.gather(*(_post(service, CONSUME, body) for body in bodies))
+
+    assert [status for status, _ in results] == [200] * 20
+    balance, _, ledger_sum, _ = await service.books_balance("user:newcomer")
+    assert balance == ledger_sum == 50 - 20
+    bonuses = await service.scalar(
+        "SELECT count(*) FROM credit_ledger WHERE reason = 'signup_bonus'"
+        " AND subject_id = 'newcomer'"
+    )
+    assert bonuses == 1
