@@ -51,16 +51,28 @@ class AsyncpgStatement:
         ]
 
 
+class DatabaseConnectionLost(ConnectionError):
+    """The connection closed under a statement (PostgreSQL restarted, the backend was
+    terminated): an OSError, which services answer with a 503 the caller may retry."""
+
+
 @asynccontextmanager
 async def asyncpg_connection(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
     """A connection from the engine's pool, used through asyncpg: each statement autocommits
-    unless the caller opens a transaction on it."""
+    unless the caller opens a transaction on it. A connection found closed after an error is
+    dropped from the pool (never handed out again) and the error raised as
+    `DatabaseConnectionLost`."""
     async with engine.connect() as connection:
         driver = await _driver(connection)
         try:
             yield driver
+        except Exception as error:
+            if not driver.is_closed():
+                raise
+            await connection.invalidate()
+            raise DatabaseConnectionLost(f"database connection lost: {error}") from error
         except BaseException:
-            if driver.is_closed():  # e.g. PostgreSQL restarted: never hand it out again
+            if driver.is_closed():
                 await connection.invalidate()
             raise
 

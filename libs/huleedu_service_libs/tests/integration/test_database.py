@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 
 from huleedu_service_libs.database import (
     AsyncpgStatement,
+    DatabaseConnectionLost,
     asyncpg_connection,
     driver_of,
     fetch_one,
@@ -124,8 +125,9 @@ async def test_a_connection_the_server_dropped_is_never_handed_out_again(
         admin = await asyncpg.connect(fresh_database_url.replace("+asyncpg", ""))
         await admin.execute("SELECT pg_terminate_backend($1, 5000)", victim)
         await admin.close()
-        with pytest.raises((asyncpg.PostgresError, asyncpg.InterfaceError, ConnectionError)):
+        with pytest.raises(DatabaseConnectionLost) as lost:
             await _select_one_on_backend(engine, victim)
+        assert isinstance(lost.value, OSError)  # what services answer with a 503
         async with asyncpg_connection(engine) as connection:
             assert connection.get_server_pid() != victim
             assert await connection.fetchval("SELECT 1") == 1

@@ -321,3 +321,38 @@ async def test_metrics_count_charges_and_refusals(service: RunningService) -> No
     text = await (await service.client.get("/metrics")).get_data(as_text=True)
     assert 'entitlements_credits_charged_total{subject_type="user"} 3.0' in text
     assert 'entitlements_refusals_total{code="INSUFFICIENT_CREDITS"} 1.0' in text
+
+
+async def test_a_database_connection_lost_mid_request_is_a_503_and_the_next_charge_works(
+    running_service: ServiceFactory,
+) -> None:
+    service = await running_service(DATABASE_POOL_SIZE=1, DATABASE_MAX_OVERFLOW=0)
+    body = {"user_id": "u-lost", "metric": "cj_comparison", "quantity": 1}
+    first = await service.client.post(
+        "/internal/v1/entitlements/consume-credits",
+        json={**body, "idempotency_key": "before"},
+        headers=INTERNAL,
+    )
+    assert first.status_code == 200  # the service's one pooled connection is now open
+    await service.scalar(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    lost = await service.client.post(
+        "/internal/v1/entitlements/consume-credits",
+        json={**body, "idempotency_key": "lost"},
+        headers=INTERNAL,
+    )
+    after = await service.client.post(
+        "/internal/v1/entitlements/consume-credits",
+        json={**body, "idempotency_key": "after"},
+        headers=INTERNAL,
+    )
+
+    assert lost.status_code == 503
+    assert (await lost.get_json())["error_code"] == "SERVICE_UNAVAILABLE"
+    assert after.status_code == 200
+    keys = await service.rows(
+        "SELECT idempotency_key FROM credit_ledger WHERE reason = 'consumption'"
+    )
+    assert sorted(row[0] for row in keys) == ["consume:after", "consume:before"]
