@@ -3,7 +3,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TypeVar
 
-from pydantic import SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"
@@ -34,6 +34,20 @@ class SecureServiceSettings(BaseSettings):
     HEALTH_CHECK_TIMEOUT_SECONDS: float = 2.0
     CIRCUIT_BREAKER_FAILURE_THRESHOLD: int = 5
     CIRCUIT_BREAKER_RECOVERY_TIMEOUT_SECONDS: float = 30.0
+    # The connection pool: one name for each setting in every service.
+    DATABASE_POOL_SIZE: int = Field(default=10, ge=1)
+    DATABASE_MAX_OVERFLOW: int = Field(default=5, ge=0)
+    DATABASE_POOL_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
+    DATABASE_POOL_RECYCLE_SECONDS: int = Field(default=1800, ge=-1)
+    DATABASE_POOL_PRE_PING: bool = False
+    # PgBouncer in transaction mode: no prepared statements cached across transactions.
+    DATABASE_BEHIND_TRANSACTION_POOLER: bool = False
+    # Commands on the shared Redis client; the relay's blocking wake-up wait has its own client.
+    REDIS_SOCKET_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
+    # The worker process's /metrics and /healthz (port 0: any free port).
+    WORKER_METRICS_HOST: str = "0.0.0.0"
+    WORKER_METRICS_PORT: int = Field(default=9100, ge=0, le=65535)
+    WORKER_DRAIN_SECONDS: float = Field(default=30.0, gt=0)
 
     @field_validator("INTERNAL_API_KEY", "ADMIN_API_KEY")
     @classmethod

@@ -1,0 +1,119 @@
+"""The library's providers. Every process gets the database sessions, Redis, the envelope
+factory, the outbox writer and a clock; worker processes add Kafka and the relay."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from dishka import Provider, Scope, provide
+from prometheus_client import CollectorRegistry
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from huleedu_service_libs.clock import Clock, SystemClock
+from huleedu_service_libs.config import SecureServiceSettings
+from huleedu_service_libs.di.service import ServiceInfo
+from huleedu_service_libs.engines import session_factory
+from huleedu_service_libs.events import EnvelopeFactory
+from huleedu_service_libs.kafka import KafkaBus
+from huleedu_service_libs.outbox.metrics import outbox_metrics
+from huleedu_service_libs.outbox.relay import EventRelayWorker
+from huleedu_service_libs.outbox.settings import outbox_settings_for
+from huleedu_service_libs.outbox.wakeup import RelayWakeup
+from huleedu_service_libs.outbox.writer import OutboxManager
+
+
+class DatabaseProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def sessions(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+        return session_factory(engine)
+
+
+class RedisProvider(Provider):
+    """Connects on first use, so a Redis outage only delays what needs Redis."""
+
+    scope = Scope.APP
+
+    @provide
+    async def redis(self, settings: SecureServiceSettings) -> AsyncIterator[Redis]:
+        timeout = settings.REDIS_SOCKET_TIMEOUT_SECONDS
+        client = Redis.from_url(
+            settings.REDIS_URL,
+            decode_responses=True,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+        )
+        yield client
+        await client.aclose()
+
+    @provide
+    async def wakeup(
+        self, settings: SecureServiceSettings, service: ServiceInfo
+    ) -> AsyncIterator[RelayWakeup]:
+        # Its own client without a socket timeout: the relay blocks in BLPOP for longer than the
+        # command client's timeout, which would turn every wait into an error and a poll.
+        client = Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT_SECONDS
+        )
+        yield RelayWakeup(client, service.name)
+        await client.aclose()
+
+
+class EventsProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def envelopes(self, service: ServiceInfo) -> EnvelopeFactory:
+        return EnvelopeFactory(service.name)
+
+    @provide
+    def outbox(self, wakeup: RelayWakeup) -> OutboxManager:
+        return OutboxManager(wakeup)
+
+
+class ClockProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def clock(self) -> Clock:
+        return SystemClock()
+
+
+class KafkaProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    async def bus(
+        self, settings: SecureServiceSettings, service: ServiceInfo
+    ) -> AsyncIterator[KafkaBus]:
+        bus = KafkaBus(
+            settings.KAFKA_BOOTSTRAP_SERVERS, service.name, settings.KAFKA_ENABLE_IDEMPOTENCE
+        )
+        await bus.start()
+        yield bus
+        await bus.stop()
+
+
+class RelayProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def relay(
+        self,
+        engine: AsyncEngine,
+        bus: KafkaBus,
+        wakeup: RelayWakeup,
+        settings: SecureServiceSettings,
+        service: ServiceInfo,
+        registry: CollectorRegistry,
+    ) -> EventRelayWorker:
+        return EventRelayWorker(
+            engine,
+            bus,
+            service.name,
+            outbox_settings_for(settings.ENVIRONMENT),
+            wakeup=wakeup,
+            metrics=outbox_metrics(registry),
+        )

@@ -1,0 +1,18 @@
+"""The worker runtime: one supervisor for a process's loops, with /metrics and liveness."""
+
+from huleedu_service_libs.worker.jobs import Job, job_of
+from huleedu_service_libs.worker.probe import ProbeServer
+from huleedu_service_libs.worker.runtime import (
+    WorkerLoopEndedError,
+    run_worker_process,
+    supervise,
+)
+
+__all__ = [
+    "Job",
+    "ProbeServer",
+    "WorkerLoopEndedError",
+    "job_of",
+    "run_worker_process",
+    "supervise",
+]
