@@ -1,29 +1,19 @@
-"""HuleEduError, the raise_* factories, and the Quart error handlers."""
+"""DomainError and HuleEduError, the raise_* factories, and the Quart error handlers."""
 
-from huleedu_service_libs.error_handling.errors import UNSPECIFIED, HuleEduError
+from huleedu_service_libs.error_handling.dependencies import (
+    unavailable_dependency,
+    unavailable_message,
+)
+from huleedu_service_libs.error_handling.errors import UNSPECIFIED, DomainError, HuleEduError
 from huleedu_service_libs.error_handling.factories import (
-    ErrorRaiser,
     raise_authentication_error,
-    raise_authorization_error,
-    raise_configuration_error,
-    raise_conflict_error,
     raise_error,
-    raise_external_service_error,
-    raise_insufficient_credits,
-    raise_kafka_publish_error,
-    raise_payload_too_large,
-    raise_processing_error,
-    raise_rate_limit_error,
-    raise_resource_not_found,
-    raise_schema_validation_error,
-    raise_service_unavailable,
-    raise_timeout_error,
-    raise_unknown_error,
     raise_unsupported_media_type,
     raise_validation_error,
 )
 from huleedu_service_libs.error_handling.quart_handlers import (
     INTERNAL_ERROR_MESSAGE,
+    domain_error_response,
     error_response,
     register_error_handlers,
 )
@@ -31,26 +21,15 @@ from huleedu_service_libs.error_handling.quart_handlers import (
 __all__ = [
     "INTERNAL_ERROR_MESSAGE",
     "UNSPECIFIED",
-    "ErrorRaiser",
+    "DomainError",
     "HuleEduError",
+    "domain_error_response",
     "error_response",
     "raise_authentication_error",
-    "raise_authorization_error",
-    "raise_configuration_error",
-    "raise_conflict_error",
     "raise_error",
-    "raise_external_service_error",
-    "raise_insufficient_credits",
-    "raise_kafka_publish_error",
-    "raise_payload_too_large",
-    "raise_processing_error",
-    "raise_rate_limit_error",
-    "raise_resource_not_found",
-    "raise_schema_validation_error",
-    "raise_service_unavailable",
-    "raise_timeout_error",
-    "raise_unknown_error",
     "raise_unsupported_media_type",
     "raise_validation_error",
     "register_error_handlers",
+    "unavailable_dependency",
+    "unavailable_message",
 ]

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 from uuid import UUID
 
-from common_core.error_enums import AnyErrorCode
+from common_core.error_enums import AnyErrorCode, ErrorCode, http_status_for
 from common_core.models.error_models import ErrorDetail
 
 # Stand-in for service/operation when the raiser did not name them (the seed-000 call shape);
@@ -69,3 +69,38 @@ class HuleEduError(Exception):
     def _attach(self, detail: ErrorDetail) -> None:
         Exception.__init__(self, f"[{detail.error_code}] {detail.message}")
         self.error_detail = detail
+
+
+class DomainError(Exception):
+    """An expected refusal of a use case, in domain terms: it knows its code (which decides the
+    HTTP status) but no correlation id, service or operation; the Quart handlers add those from
+    the request. A service's error classes subclass it and set `code`."""
+
+    code: AnyErrorCode = ErrorCode.PROCESSING_ERROR
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    @property
+    def http_status(self) -> int:
+        return http_status_for(self.code)
+
+    def to_detail(
+        self,
+        correlation_id: UUID,
+        *,
+        original_correlation_id: str | None = None,
+        service: str,
+        operation: str,
+    ) -> ErrorDetail:
+        return ErrorDetail(
+            error_code=self.code,
+            message=self.message,
+            correlation_id=correlation_id,
+            original_correlation_id=original_correlation_id,
+            service=service,
+            operation=operation,
+            details=dict(self.details),
+        )

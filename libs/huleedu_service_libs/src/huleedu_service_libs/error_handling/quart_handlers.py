@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -13,7 +14,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, UnsupportedMedi
 from common_core.error_enums import AnyErrorCode, ErrorCode
 from common_core.models.error_models import ErrorDetail
 from huleedu_service_libs.correlation.middleware import request_correlation
-from huleedu_service_libs.error_handling.errors import HuleEduError
+from huleedu_service_libs.error_handling.dependencies import (
+    unavailable_dependency,
+    unavailable_message,
+)
+from huleedu_service_libs.error_handling.errors import DomainError, HuleEduError
 from huleedu_service_libs.logging_utils import create_service_logger
 
 logger = create_service_logger(__name__)
@@ -34,24 +39,43 @@ _CODE_FOR_STATUS: dict[int, AnyErrorCode] = {
     HTTPStatus.GATEWAY_TIMEOUT: ErrorCode.TIMEOUT,
 }
 INTERNAL_ERROR_MESSAGE = "Internal server error"
+_SERVICE_NAME_EXTENSION = "huleedu_error_service_name"
+_RETRY_AFTER_STATUSES = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.SERVICE_UNAVAILABLE})
 
 
 def register_error_handlers(app: Quart, service_name: str) -> None:
     responder = _ErrorResponder(service_name)
+    app.extensions[_SERVICE_NAME_EXTENSION] = service_name
     app.before_request(_require_declared_media_type)
     app.register_error_handler(HuleEduError, responder.on_huleedu_error)
+    app.register_error_handler(DomainError, domain_error_response)
     app.register_error_handler(RequestSchemaValidationError, responder.on_schema_error)
     app.register_error_handler(HTTPException, responder.on_http_exception)
     app.register_error_handler(Exception, responder.on_unexpected_error)
 
 
 def error_response(detail: ErrorDetail, status: int | None = None, **headers: str) -> Response:
+    status = status or detail.http_status
     return Response(
         detail.model_dump_json(),
-        status=status or detail.http_status,
+        status=status,
         mimetype="application/json",
-        headers=headers,
+        headers={**_retry_after_header(detail, status), **headers},
     )
+
+
+async def domain_error_response(error: DomainError) -> Response:
+    """The ErrorDetail response for a domain error, with the request's correlation ids, the
+    app's service name and the endpoint; what the registered handler answers."""
+    correlation = request_correlation()
+    detail = error.to_detail(
+        correlation.uuid,
+        original_correlation_id=correlation.original,
+        service=current_app.extensions[_SERVICE_NAME_EXTENSION],
+        operation=_operation(),
+    )
+    _log_refusal(detail, error)
+    return error_response(detail)
 
 
 class _ErrorResponder:
@@ -60,10 +84,7 @@ class _ErrorResponder:
 
     async def on_huleedu_error(self, error: HuleEduError) -> Response:
         detail = error.detail_for(self.service_name, _operation())
-        if detail.http_status >= 500:
-            logger.error("request failed", error_code=str(detail.error_code), exc_info=error)
-        else:
-            logger.info("request refused", error_code=str(detail.error_code), reason=detail.message)
+        _log_refusal(detail, error)
         return error_response(detail)
 
     async def on_schema_error(self, error: RequestSchemaValidationError) -> Response:
@@ -81,7 +102,13 @@ class _ErrorResponder:
         return error_response(detail, status, **_allow_header(error))
 
     async def on_unexpected_error(self, error: Exception) -> Response:
-        return self._server_error_response(error, HTTPStatus.INTERNAL_SERVER_ERROR)
+        dependency = unavailable_dependency(error)
+        if dependency is None:
+            return self._server_error_response(error, HTTPStatus.INTERNAL_SERVER_ERROR)
+        # Connection trouble is a 503 the caller may retry, not a bug.
+        logger.error("dependency unavailable", dependency=dependency, exc_info=error)
+        code = ErrorCode.SERVICE_UNAVAILABLE
+        return error_response(self._detail(code, unavailable_message(dependency), {}))
 
     def _server_error_response(self, error: Exception, status: int) -> Response:
         # The body says nothing about the cause; the log has the whole stack.
@@ -111,6 +138,20 @@ async def _require_declared_media_type() -> None:
     declared = getattr(view, QUART_SCHEMA_REQUEST_ATTRIBUTE, None)
     if declared is not None and declared[1] == DataSource.JSON and not request.is_json:
         raise UnsupportedMediaType("Expected a JSON body (Content-Type: application/json)")
+
+
+def _log_refusal(detail: ErrorDetail, error: Exception) -> None:
+    if detail.http_status >= 500:
+        logger.error("request failed", error_code=str(detail.error_code), exc_info=error)
+    else:
+        logger.info("request refused", error_code=str(detail.error_code), reason=detail.message)
+
+
+def _retry_after_header(detail: ErrorDetail, status: int) -> dict[str, str]:
+    seconds = detail.details.get("retry_after_seconds")
+    if status not in _RETRY_AFTER_STATUSES or not isinstance(seconds, int | float):
+        return {}
+    return {"Retry-After": str(max(0, math.ceil(seconds)))}
 
 
 def _operation() -> str:

@@ -8,22 +8,25 @@ from typing import Any, NoReturn
 import httpx
 from pydantic import SecretStr
 
-from common_core.error_enums import ErrorCode
+from common_core.error_enums import AnyErrorCode, ErrorCode
 from huleedu_service_libs.config import SecureServiceSettings
 from huleedu_service_libs.correlation import (
     CORRELATION_HEADER,
     CorrelationContext,
     current_correlation,
 )
-from huleedu_service_libs.error_handling import HuleEduError
+from huleedu_service_libs.error_handling import HuleEduError, unavailable_message
 from huleedu_service_libs.resilience import CircuitBreaker, CircuitOpenError, Clock
 
 INTERNAL_API_KEY_HEADER = "X-Internal-API-Key"
 
 
 class ServiceClient:
-    """Calls another HuleEdu service. Responses below 500 are returned as they are; connection
-    errors, timeouts, 5xx and an open circuit raise HuleEduError(EXTERNAL_SERVICE_ERROR)."""
+    """Calls another HuleEdu service. Responses below 500 are returned as they are. A service that
+    cannot be reached (connect refused or timed out, open circuit) or that answers 503 raises
+    HuleEduError(SERVICE_UNAVAILABLE, "<target> is unavailable"), a 503; a service reached that
+    fails the exchange (other 5xx, read timeout, broken response) raises
+    HuleEduError(EXTERNAL_SERVICE_ERROR), a 502."""
 
     def __init__(
         self,
@@ -63,7 +66,7 @@ class ServiceClient:
                 call.send, self._http, json=json, params=params, headers=sent_headers
             )
         except CircuitOpenError as error:
-            call.fail("circuit open", retry_after_seconds=error.retry_after_seconds)
+            call.unavailable("circuit open", retry_after_seconds=error.retry_after_seconds)
 
     async def get(self, path: str, *, params: Mapping[str, str] | None = None) -> httpx.Response:
         return await self.request("GET", path, params=params)
@@ -105,19 +108,31 @@ class _Call:
     async def send(self, http: httpx.AsyncClient, **options: Any) -> httpx.Response:
         try:
             response = await http.request(self.method, self.path, **options)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+            self.unavailable("not reached", reason=type(error).__name__)
         except httpx.TimeoutException:
             self.fail("timed out")
         except httpx.TransportError as error:
-            self.fail("unreachable", reason=type(error).__name__)
+            self.fail("broke off the exchange", reason=type(error).__name__)
+        if response.status_code == httpx.codes.SERVICE_UNAVAILABLE:
+            self.unavailable("answered 503", status_code=response.status_code)
         if response.status_code >= 500:
             self.fail("answered with a server error", status_code=response.status_code)
         return response
 
+    def unavailable(self, why: str, **details: Any) -> NoReturn:
+        message = f"{unavailable_message(self.client.target_service)} ({why})"
+        self._raise(ErrorCode.SERVICE_UNAVAILABLE, message, details)
+
     def fail(self, what: str, **details: Any) -> NoReturn:
+        message = f"{self.client.target_service} {what}"
+        self._raise(ErrorCode.EXTERNAL_SERVICE_ERROR, message, details)
+
+    def _raise(self, code: AnyErrorCode, message: str, details: dict[str, Any]) -> NoReturn:
         target = self.client.target_service
         raise HuleEduError(
-            ErrorCode.EXTERNAL_SERVICE_ERROR,
-            f"{target} {what}",
+            code,
+            message,
             self.correlation.uuid,
             original_correlation_id=self.correlation.original,
             service=self.client.service_name,

@@ -6,11 +6,11 @@ from common_core.error_enums import CJAssessmentErrorCode, ErrorCode
 from common_core.models.error_models import ErrorDetail
 from huleedu_service_libs.error_handling import (
     UNSPECIFIED,
+    DomainError,
     HuleEduError,
+    raise_authentication_error,
     raise_error,
-    raise_external_service_error,
-    raise_insufficient_credits,
-    raise_resource_not_found,
+    raise_unsupported_media_type,
     raise_validation_error,
 )
 
@@ -45,9 +45,8 @@ def test_detail_for_fills_only_what_the_raiser_left_open() -> None:
     ("raiser", "code", "status"),
     [
         (raise_validation_error, ErrorCode.VALIDATION_ERROR, 400),
-        (raise_resource_not_found, ErrorCode.RESOURCE_NOT_FOUND, 404),
-        (raise_insufficient_credits, ErrorCode.INSUFFICIENT_CREDITS, 402),
-        (raise_external_service_error, ErrorCode.EXTERNAL_SERVICE_ERROR, 502),
+        (raise_authentication_error, ErrorCode.AUTHENTICATION_ERROR, 401),
+        (raise_unsupported_media_type, ErrorCode.UNSUPPORTED_MEDIA_TYPE, 415),
     ],
 )
 def test_factories_raise_with_service_operation_and_details(
@@ -90,3 +89,39 @@ def test_from_detail_keeps_the_detail_exactly() -> None:
 
     assert error.error_detail is detail
     assert str(error) == "[TIMEOUT] slow"
+
+
+class BatchMissing(DomainError):
+    code = ErrorCode.RESOURCE_NOT_FOUND
+
+
+def test_a_domain_error_carries_its_code_message_and_details() -> None:
+    error = BatchMissing("batch not found", batch_id="b-1")
+
+    assert (error.code, error.message, error.details) == (
+        ErrorCode.RESOURCE_NOT_FOUND,
+        "batch not found",
+        {"batch_id": "b-1"},
+    )
+    assert error.http_status == 404
+    assert str(error) == "batch not found"
+
+
+def test_a_domain_error_becomes_a_detail_where_it_is_caught() -> None:
+    correlation_id = uuid4()
+
+    detail = BatchMissing("batch not found", batch_id="b-1").to_detail(
+        correlation_id, original_correlation_id="req-7", service="cj", operation="start"
+    )
+
+    assert detail.error_code is ErrorCode.RESOURCE_NOT_FOUND
+    assert (detail.correlation_id, detail.original_correlation_id) == (correlation_id, "req-7")
+    assert (detail.service, detail.operation, detail.details) == (
+        "cj",
+        "start",
+        {"batch_id": "b-1"},
+    )
+
+
+def test_an_unclassified_domain_error_is_a_processing_error() -> None:
+    assert DomainError("nope").code is ErrorCode.PROCESSING_ERROR

@@ -61,11 +61,22 @@ async def client(upstream: Upstream, clock: FakeClock) -> AsyncIterator[ServiceC
         yield service_client
 
 
-async def external_error(client: ServiceClient, path: str = "/content/1") -> HuleEduError:
+async def call_error(client: ServiceClient, code: str, path: str = "/content/1") -> HuleEduError:
     with pytest.raises(HuleEduError) as raised:
         await client.get(path)
-    assert raised.value.error_detail.error_code == "EXTERNAL_SERVICE_ERROR"
+    assert raised.value.error_detail.error_code == code
     return raised.value
+
+
+async def external_error(client: ServiceClient, path: str = "/content/1") -> HuleEduError:
+    return await call_error(client, "EXTERNAL_SERVICE_ERROR", path)
+
+
+async def unavailable_error(client: ServiceClient, path: str = "/content/1") -> HuleEduError:
+    error = await call_error(client, "SERVICE_UNAVAILABLE", path)
+    assert error.error_detail.message.startswith("file_service is unavailable")
+    assert error.http_status == 503
+    return error
 
 
 async def test_sends_key_and_current_correlation(client: ServiceClient, upstream: Upstream) -> None:
@@ -99,21 +110,31 @@ async def test_client_errors_are_returned_to_the_caller(
 async def test_server_errors_become_external_service_errors(
     client: ServiceClient, upstream: Upstream
 ) -> None:
-    upstream.answer = lambda _: httpx.Response(503)
+    upstream.answer = lambda _: httpx.Response(500)
     context = CorrelationContext.from_header("trace-me")
 
     with correlation_scope(context):
         error = await external_error(client)
 
     detail = error.error_detail
-    assert detail.details == {"target_service": "file_service", "status_code": 503}
+    assert detail.details == {"target_service": "file_service", "status_code": 500}
     assert detail.correlation_id == context.uuid
     assert detail.original_correlation_id == "trace-me"
     assert detail.service == "cj_assessment_service"
     assert error.http_status == 502
 
 
-async def test_connection_errors_and_timeouts_become_external_service_errors(
+async def test_a_503_answer_means_the_service_is_unavailable(
+    client: ServiceClient, upstream: Upstream
+) -> None:
+    upstream.answer = lambda _: httpx.Response(503)
+
+    error = await unavailable_error(client)
+
+    assert error.error_detail.details == {"target_service": "file_service", "status_code": 503}
+
+
+async def test_connection_errors_are_unavailable_and_timeouts_external_service_errors(
     client: ServiceClient, upstream: Upstream, clock: FakeClock
 ) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
@@ -123,7 +144,7 @@ async def test_connection_errors_and_timeouts_become_external_service_errors(
         raise httpx.ReadTimeout("timed out", request=request)
 
     upstream.answer = refuse
-    assert (await external_error(client)).error_detail.details["reason"] == "ConnectError"
+    assert (await unavailable_error(client)).error_detail.details["reason"] == "ConnectError"
     clock.now += 100  # keep the breaker out of the way
     upstream.answer = stall
     assert "timed out" in (await external_error(client)).error_detail.message
@@ -136,7 +157,7 @@ async def test_open_circuit_fails_fast_without_calling(
     await external_error(client)
     await external_error(client)
 
-    error = await external_error(client)
+    error = await unavailable_error(client)
 
     assert len(upstream.received) == 2
     assert "circuit open" in error.error_detail.message
@@ -193,7 +214,7 @@ async def test_client_built_from_settings_lives_in_the_container(upstream: Upstr
     upstream.answer = lambda _: httpx.Response(500)
 
     await external_error(service_client)
-    await external_error(service_client)
+    await unavailable_error(service_client)  # the circuit opened after one failure
     await container.close()
 
     assert len(upstream.received) == 1
