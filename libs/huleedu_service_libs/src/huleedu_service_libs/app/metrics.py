@@ -1,16 +1,24 @@
-"""Request metrics on a registry owned by the app, labelled by route template, never raw path."""
+"""Request metrics on a registry owned by the app, labelled by route template, never raw path.
+
+With several Uvicorn workers, set PROMETHEUS_MULTIPROC_DIR (an empty directory, per start) before
+the processes start: every worker then writes its samples there and `/metrics`, whichever worker
+answers, reports the sum over all of them instead of one worker's share.
+"""
 
 from __future__ import annotations
 
+import os
 import time
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from quart import Quart, Response, g, request
 from quart_schema import hide
 
 METRICS_EXTENSION = "metrics"
 UNMATCHED_ROUTE = "<unmatched>"
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _LABELS = ("method", "route", "status")
 
@@ -44,13 +52,24 @@ def setup_request_metrics(app: Quart, registry: CollectorRegistry) -> HttpMetric
 
     @hide
     async def metrics_view() -> Response:
-        return Response(generate_latest(registry), mimetype=None, content_type=CONTENT_TYPE_LATEST)
+        body = generate_latest(exposed_registry(registry))
+        return Response(body, mimetype=None, content_type=CONTENT_TYPE_LATEST)
 
     # Timer first of all hooks, so the latency includes them.
     app.before_request_funcs.setdefault(None, []).insert(0, _start_timer)
     app.after_request(record)
     app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])
     return metrics
+
+
+def exposed_registry(registry: CollectorRegistry) -> CollectorRegistry:
+    """The process's registry, or the sum over every worker process in multiprocess mode."""
+    directory = os.environ.get(MULTIPROC_ENV)
+    if not directory:
+        return registry
+    combined = CollectorRegistry()
+    MultiProcessCollector(combined, path=directory)
+    return combined
 
 
 async def _start_timer() -> None:
