@@ -68,7 +68,7 @@ def exposed_registry(registry: CollectorRegistry) -> CollectorRegistry:
     if not directory:
         return registry
     combined = CollectorRegistry()
-    MultiProcessCollector(combined, path=directory)
+    MultiProcessCollector(combined, path=directory)  # type: ignore[no-untyped-call]
     return combined
 
 
