@@ -20,6 +20,7 @@ from huleedu_service_libs.di.infrastructure import (
     RedisProvider,
 )
 from huleedu_service_libs.di.service import ServiceInfo, new_registry
+from huleedu_service_libs.identity import IdentityProvider
 
 
 def make_service_container(
@@ -46,7 +47,7 @@ def make_service_container(
         ClockProvider(),
         CorrelationProvider(),
     ]
-    web = [QuartProvider()] if http else []
+    web = [QuartProvider(), IdentityProvider(settings)] if http else []
     return make_async_container(*library, *providers, *web, context=values)
 
 
