@@ -12,6 +12,7 @@ from quart_dishka import QuartProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from huleedu_service_libs.correlation import CorrelationProvider
+from huleedu_service_libs.identity import IdentityProvider
 from services.class_management_service.config import Settings
 from services.class_management_service.di import (
     EventsProvider,
@@ -58,6 +59,7 @@ def build_container(
     return make_async_container(
         QuartProvider(),
         CorrelationProvider(),
+        IdentityProvider(settings),
         InfrastructureProvider(),
         EventsProvider(),
         UseCaseProvider(),

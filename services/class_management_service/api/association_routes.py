@@ -9,7 +9,7 @@ from quart import Blueprint
 from quart_dishka import inject
 from quart_schema import validate_request, validate_response
 
-from services.class_management_service.api.identity import require_teacher, teacher_id
+from huleedu_service_libs.identity import Caller, require_teacher
 from services.class_management_service.api.schemas import (
     BatchAssociationsBody,
     ConfirmAssociationsRequest,
@@ -25,23 +25,28 @@ def association_blueprint() -> Blueprint:
     @validate_response(BatchAssociationsBody, 200)
     @inject
     async def batch_associations(
-        batch_id: UUID, reviews: FromDishka[ReviewHandlers]
+        batch_id: UUID, reviews: FromDishka[ReviewHandlers], caller: FromDishka[Caller]
     ) -> BatchAssociationsBody:
         """Each essay's suggested author with its stored confidence, and the class roster."""
-        return BatchAssociationsBody.of(await reviews.review(teacher_id(), batch_id))
+        return BatchAssociationsBody.of(await reviews.review(caller.teacher_id, batch_id))
 
     @api.post("/<uuid:batch_id>/student-associations/confirm")
     @validate_request(ConfirmAssociationsRequest)
     @validate_response(BatchAssociationsBody, 200)
     @inject
     async def confirm_associations(
-        batch_id: UUID, data: ConfirmAssociationsRequest, reviews: FromDishka[ReviewHandlers]
+        batch_id: UUID,
+        data: ConfirmAssociationsRequest,
+        reviews: FromDishka[ReviewHandlers],
+        caller: FromDishka[Caller],
     ) -> BatchAssociationsBody:
         """Per essay: accept the suggestion, choose another student of the class, or reject.
         All or nothing; repeating a decision changes nothing; a different decision for an
         essay already decided is a 409. When the batch's last essay is decided, one
         StudentAssociationsConfirmedV1 is published."""
         decisions = [decision.command() for decision in data.decisions]
-        return BatchAssociationsBody.of(await reviews.confirm(teacher_id(), batch_id, decisions))
+        return BatchAssociationsBody.of(
+            await reviews.confirm(caller.teacher_id, batch_id, decisions)
+        )
 
     return api

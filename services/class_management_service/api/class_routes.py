@@ -13,7 +13,7 @@ from quart_schema import (
     validate_response,
 )
 
-from services.class_management_service.api.identity import require_teacher, teacher_id
+from huleedu_service_libs.identity import Caller, require_teacher
 from services.class_management_service.api.schemas import (
     ClassBody,
     ClassPage,
@@ -46,21 +46,21 @@ def class_blueprint() -> Blueprint:
     @validate_response(ClassBody, 201)
     @inject
     async def create_class(
-        data: CreateClassRequest, classes: FromDishka[ClassHandlers]
+        data: CreateClassRequest, classes: FromDishka[ClassHandlers], caller: FromDishka[Caller]
     ) -> tuple[ClassBody, int]:
         """Create a class for exactly one course (ENG5, ENG6, ENG7, SV1, SV2, SV3)."""
-        return ClassBody.of(await classes.create(teacher_id(), data.command())), 201
+        return ClassBody.of(await classes.create(caller.teacher_id, data.command())), 201
 
     @api.get("/", strict_slashes=False)
     @validate_querystring(ListClassesArgs)
     @validate_response(ClassPage, 200)
     @inject
     async def list_classes(
-        query_args: ListClassesArgs, classes: FromDishka[ClassHandlers]
+        query_args: ListClassesArgs, classes: FromDishka[ClassHandlers], caller: FromDishka[Caller]
     ) -> ClassPage:
         """Your classes, newest first, optionally of one course."""
         page = await classes.list_owned(
-            teacher_id(), query_args.course, query_args.limit, query_args.offset
+            caller.teacher_id, query_args.course, query_args.limit, query_args.offset
         )
         items = [ClassBody.of(item) for item in page.items]
         return ClassPage(items=items, total=page.total, limit=page.limit, offset=page.offset)
@@ -68,25 +68,32 @@ def class_blueprint() -> Blueprint:
     @api.get("/<uuid:class_id>")
     @validate_response(ClassBody, 200)
     @inject
-    async def get_class(class_id: UUID, classes: FromDishka[ClassHandlers]) -> ClassBody:
-        return ClassBody.of(await classes.get(teacher_id(), class_id))
+    async def get_class(
+        class_id: UUID, classes: FromDishka[ClassHandlers], caller: FromDishka[Caller]
+    ) -> ClassBody:
+        return ClassBody.of(await classes.get(caller.teacher_id, class_id))
 
     @api.put("/<uuid:class_id>")
     @validate_request(UpdateClassRequest)
     @validate_response(ClassBody, 200)
     @inject
     async def update_class(
-        class_id: UUID, data: UpdateClassRequest, classes: FromDishka[ClassHandlers]
+        class_id: UUID,
+        data: UpdateClassRequest,
+        classes: FromDishka[ClassHandlers],
+        caller: FromDishka[Caller],
     ) -> ClassBody:
         """Rename the class and/or change its course; the roster is kept."""
-        return ClassBody.of(await classes.update(teacher_id(), class_id, data.command()))
+        return ClassBody.of(await classes.update(caller.teacher_id, class_id, data.command()))
 
     @api.delete("/<uuid:class_id>")
     @inject
-    async def delete_class(class_id: UUID, classes: FromDishka[ClassHandlers]) -> Response:
+    async def delete_class(
+        class_id: UUID, classes: FromDishka[ClassHandlers], caller: FromDishka[Caller]
+    ) -> Response:
         """Delete the class and its roster memberships (students stay). Refused with 409
         while essays of any batch are associated with the class."""
-        await classes.delete(teacher_id(), class_id)
+        await classes.delete(caller.teacher_id, class_id)
         return Response(status=204)
 
     _roster_routes(api)
@@ -99,10 +106,13 @@ def _roster_routes(api: Blueprint) -> None:
     @validate_response(RosterPage, 200)
     @inject
     async def class_roster(
-        class_id: UUID, query_args: PageArgs, roster: FromDishka[RosterHandlers]
+        class_id: UUID,
+        query_args: PageArgs,
+        roster: FromDishka[RosterHandlers],
+        caller: FromDishka[Caller],
     ) -> RosterPage:
         """The class's students by last name."""
-        page = await roster.roster(teacher_id(), class_id, query_args.limit, query_args.offset)
+        page = await roster.roster(caller.teacher_id, class_id, query_args.limit, query_args.offset)
         items = [StudentSummary.of(student) for student in page.items]
         return RosterPage(
             class_id=class_id, items=items, total=page.total, limit=page.limit, offset=page.offset
@@ -113,33 +123,39 @@ def _roster_routes(api: Blueprint) -> None:
     @validate_response(MembershipBody, 200)
     @inject
     async def add_to_roster(
-        class_id: UUID, student_id: UUID, roster: FromDishka[RosterHandlers]
+        class_id: UUID,
+        student_id: UUID,
+        roster: FromDishka[RosterHandlers],
+        caller: FromDishka[Caller],
     ) -> tuple[MembershipBody, int]:
         """Add one of your students to the class: 201, or 200 when already there."""
-        added = await roster.add(teacher_id(), class_id, student_id)
+        added = await roster.add(caller.teacher_id, class_id, student_id)
         body = MembershipBody(class_id=class_id, student_id=student_id, added=added)
         return body, 201 if added else 200
 
     @api.delete("/<uuid:class_id>/students/<uuid:student_id>")
     @inject
     async def remove_from_roster(
-        class_id: UUID, student_id: UUID, roster: FromDishka[RosterHandlers]
+        class_id: UUID,
+        student_id: UUID,
+        roster: FromDishka[RosterHandlers],
+        caller: FromDishka[Caller],
     ) -> Response:
         """Remove the student from this class only; 404 when not on the roster."""
-        await roster.remove(teacher_id(), class_id, student_id)
+        await roster.remove(caller.teacher_id, class_id, student_id)
         return Response(status=204)
 
     @api.post("/<uuid:class_id>/students/import")
     @validate_response(ImportBody, 200)
     @inject
     async def import_roster(
-        class_id: UUID, importer: FromDishka[RosterImportHandler]
+        class_id: UUID, importer: FromDishka[RosterImportHandler], caller: FromDishka[Caller]
     ) -> ImportBody:
         """CSV with a header row: first_name, last_name, email (UTF-8, BOM allowed), as the
         body (text/csv) or as the `file` field of a multipart form. Per-row results;
         importing the same file again changes nothing."""
         data = await _csv_body()
-        return ImportBody.of(await importer.import_csv(teacher_id(), class_id, data))
+        return ImportBody.of(await importer.import_csv(caller.teacher_id, class_id, data))
 
 
 async def _csv_body() -> bytes:
