@@ -6,5 +6,14 @@ from huleedu_service_libs.resilience.circuit_breaker import (
     CircuitOpenError,
     Clock,
 )
+from huleedu_service_libs.resilience.registry import CircuitBreakerRegistry
+from huleedu_service_libs.resilience.resilient import make_resilient
 
-__all__ = ["BreakerState", "CircuitBreaker", "CircuitOpenError", "Clock"]
+__all__ = [
+    "BreakerState",
+    "CircuitBreaker",
+    "CircuitBreakerRegistry",
+    "CircuitOpenError",
+    "Clock",
+    "make_resilient",
+]
