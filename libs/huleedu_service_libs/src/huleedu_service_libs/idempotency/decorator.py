@@ -62,7 +62,9 @@ def idempotent_consumer(
     fail_open: bool = False,
     registry: CollectorRegistry | None = None,
 ) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[R | None]]]:
-    """Keys are namespaced by `service_name`, by default the Redis client's `client_id`.
+    """Guards a handler whose first argument is an EventEnvelope or a Kafka ConsumerRecord
+    (seed 004's `handle_message(msg)`). Keys are namespaced by `service_name`, by default the
+    Redis client's `client_id`.
 
     With a `registry`, outcomes are counted in `huleedu_idempotency_outcomes_total`
     (`processed`, `duplicate`, `in_flight`, `failed`, `unavailable`).

@@ -1,10 +1,9 @@
-"""Redis client with start/stop and the atomic operations services need, plus an in-memory fake."""
+"""Redis client with start/stop and the atomic operations the idempotency guard needs."""
 
 from huleedu_service_libs.redis.client import (
     AtomicRedisClientProtocol,
     RedisClient,
     RedisNotStartedError,
 )
-from huleedu_service_libs.redis.fake import InMemoryRedis
 
-__all__ = ["AtomicRedisClientProtocol", "InMemoryRedis", "RedisClient", "RedisNotStartedError"]
+__all__ = ["AtomicRedisClientProtocol", "RedisClient", "RedisNotStartedError"]

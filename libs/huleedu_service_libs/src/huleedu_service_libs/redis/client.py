@@ -34,10 +34,23 @@ class RedisNotStartedError(RuntimeError):
 
 
 class RedisClient:
-    """Ordinary commands time out after `command_timeout_seconds`; a blocking pop waits its own
-    timeout on a second connection pool whose socket reads are not cut short."""
+    """`RedisClient(url, client_id=...)`, then `await start()` before use and `await stop()` at
+    shutdown (seed 004). Ordinary commands time out after `command_timeout_seconds`; a blocking
+    pop waits its own timeout on a second connection pool whose socket reads are not cut short."""
 
-    def __init__(self, url: str, client_id: str, command_timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        client_id: str | None = None,
+        command_timeout_seconds: float = 5.0,
+    ) -> None:
+        # Seed 004 writes RedisClient(client_id=...) and leaves the URL implicit; a default would
+        # connect a deployed service to whatever answers on localhost.
+        if url is None or client_id is None:
+            raise TypeError(
+                "RedisClient needs the server's URL and a client_id:"
+                " RedisClient(settings.REDIS_URL, client_id='<service>')"
+            )
         self.url = url
         self.client_id = client_id
         self.command_timeout_seconds = command_timeout_seconds

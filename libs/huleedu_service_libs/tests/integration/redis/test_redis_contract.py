@@ -1,4 +1,4 @@
-"""One suite, two implementations: RedisClient on a real server and the in-memory fake agree."""
+"""RedisClient's operations on a real server."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 
 from huleedu_service_libs.redis import (
     AtomicRedisClientProtocol,
-    InMemoryRedis,
     RedisClient,
     RedisNotStartedError,
 )
@@ -18,13 +17,8 @@ from huleedu_service_libs.redis import (
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(params=["real", "fake"])
-async def client(
-    request: pytest.FixtureRequest, redis_url: str
-) -> AsyncIterator[AtomicRedisClientProtocol]:
-    if request.param == "fake":
-        yield InMemoryRedis()
-        return
+@pytest.fixture
+async def client(redis_url: str) -> AsyncIterator[AtomicRedisClientProtocol]:
     real = RedisClient(redis_url, "contract-test", command_timeout_seconds=1)
     await real.start()
     yield real
