@@ -8,6 +8,7 @@ from quart_dishka import QuartProvider
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from huleedu_service_libs.correlation import CorrelationProvider
+from huleedu_service_libs.identity import IdentityProvider
 from services.file_service.config import Settings
 from services.file_service.di import service_providers
 
@@ -27,6 +28,6 @@ def build_container(
 ) -> AsyncContainer:
     providers: list[Provider] = [*service_providers(), CorrelationProvider(), *extra]
     if http:
-        providers.append(QuartProvider())
+        providers.extend((QuartProvider(), IdentityProvider(settings)))
     context = {Settings: settings, AsyncEngine: engine, CollectorRegistry: registry}
     return make_async_container(*providers, context=context)

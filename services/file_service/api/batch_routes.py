@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from huleedu_service_libs.correlation import CorrelationContext
 from huleedu_service_libs.error_handling import raise_unsupported_media_type
-from services.file_service.api.identity import require_teacher, teacher_id
+from huleedu_service_libs.identity import Caller, require_teacher
 from services.file_service.api.schemas import (
     BatchPage,
     BatchStateResponse,
@@ -40,21 +40,23 @@ def batch_blueprint() -> Blueprint:
     @validate_response(BatchSummary, 201)
     @inject
     async def create_batch(
-        data: CreateBatchRequest, create: FromDishka[CreateBatch]
+        data: CreateBatchRequest, create: FromDishka[CreateBatch], caller: FromDishka[Caller]
     ) -> tuple[BatchSummary, int]:
         """Create a batch to upload essays into."""
         new = NewBatch(data.title, data.course_code, data.class_id)
-        return BatchSummary.of(await create(teacher_id(), new)), 201
+        return BatchSummary.of(await create(caller.teacher_id, new)), 201
 
     @api.get("")
     @validate_querystring(PageArgs)
     @validate_response(BatchPage, 200)
     @inject
-    async def list_batches(query_args: PageArgs, queries: FromDishka[BatchQueries]) -> BatchPage:
+    async def list_batches(
+        query_args: PageArgs, queries: FromDishka[BatchQueries], caller: FromDishka[Caller]
+    ) -> BatchPage:
         """Your batches, newest first."""
         size = query_args.page_size
         page = Page(offset=(query_args.page - 1) * size, limit=size)
-        batches, total = await queries.list(teacher_id(), page)
+        batches, total = await queries.list(caller.teacher_id, page)
         items = [BatchSummary.of(batch) for batch in batches]
         return BatchPage(items=items, page=query_args.page, page_size=size, total=total)
 
@@ -62,20 +64,26 @@ def batch_blueprint() -> Blueprint:
     @validate_response(BatchStateResponse, 200)
     @inject
     async def get_batch(
-        batch_id: UUID, queries: FromDishka[BatchQueries], corr: FromDishka[CorrelationContext]
+        batch_id: UUID,
+        queries: FromDishka[BatchQueries],
+        corr: FromDishka[CorrelationContext],
+        caller: FromDishka[Caller],
     ) -> BatchStateResponse:
         """The batch with every file's status, size and validation outcome, and the counts."""
-        return BatchStateResponse.of_state(await queries.state(teacher_id(), batch_id, corr))
+        return BatchStateResponse.of_state(await queries.state(caller.teacher_id, batch_id, corr))
 
     @api.post("/<uuid:batch_id>/files")
     @validate_response(UploadResponse, 202)
     @inject
     async def upload_files(
-        batch_id: UUID, upload: FromDishka[UploadEssays], corr: FromDishka[CorrelationContext]
+        batch_id: UUID,
+        upload: FromDishka[UploadEssays],
+        corr: FromDishka[CorrelationContext],
+        caller: FromDishka[Caller],
     ) -> tuple[UploadResponse, int]:
         """Upload one or many essays (.txt, .docx, .pdf) as multipart/form-data parts."""
         incoming = await _incoming_files(corr)
-        files = await upload(teacher_id(), batch_id, incoming, corr)
+        files = await upload(caller.teacher_id, batch_id, incoming, corr)
         return UploadResponse(batch_id=batch_id, files=[FileView.of(f) for f in files]), 202
 
     @api.delete("/<uuid:batch_id>/files/<uuid:file_upload_id>")
@@ -85,9 +93,10 @@ def batch_blueprint() -> Blueprint:
         file_upload_id: UUID,
         delete: FromDishka[DeleteFile],
         corr: FromDishka[CorrelationContext],
+        caller: FromDishka[Caller],
     ) -> Response:
         """Remove a processed file from an unlocked batch."""
-        await delete(teacher_id(), batch_id, file_upload_id, corr)
+        await delete(caller.teacher_id, batch_id, file_upload_id, corr)
         return Response(status=204)
 
     return api

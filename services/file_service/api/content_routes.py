@@ -9,7 +9,7 @@ from quart_schema import validate_response
 
 from common_core.models.file_api import EssayContentResponse
 from huleedu_service_libs.correlation import CorrelationContext
-from services.file_service.api.identity import require_internal_key
+from huleedu_service_libs.identity import require_internal_key
 from services.file_service.handlers.content import ReadContent
 
 

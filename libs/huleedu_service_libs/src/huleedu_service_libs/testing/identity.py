@@ -13,7 +13,7 @@ MALFORMED_IDS: dict[str, str] = {
     "DEL": "teacher\x7f1",
     "NUL": "teacher\x001",
     "escape": "teacher\x1b1",
-    "line separator": "teacher\u20281",
+    "C1 control": "teacher\x851",  # NEL; HTTP headers arrive decoded as Latin-1
     "256 characters": "u" * 256,
 }
 # No id at all: refused where one is required.
