@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check, serve_http
 from huleedu_service_libs.config import load_settings
+from huleedu_service_libs.engines import build_engine
 from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.logging_utils import configure_logging
 from services.cj_assessment_service.api.anchor_routes import anchor_blueprint
 from services.cj_assessment_service.api.assessment_routes import assessment_blueprint
 from services.cj_assessment_service.api.errors import register_domain_error_handlers
 from services.cj_assessment_service.config import SERVICE_NAME, Settings
-from services.cj_assessment_service.startup_setup import build_container, build_engine
+from services.cj_assessment_service.startup_setup import build_container
 
 
 def create_app(settings: Settings | None = None) -> HuleEduApp:

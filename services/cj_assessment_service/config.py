@@ -22,8 +22,6 @@ class Settings(SecureServiceSettings):
     DATABASE_URL: str = "postgresql+asyncpg://huleedu:huleedu@localhost:5432/huleedu_cj_assessment"
     HTTP_HOST: str = "0.0.0.0"
     HTTP_PORT: int = 9095
-    DB_POOL_SIZE: int = Field(default=10, ge=1)
-    DB_MAX_OVERFLOW: int = Field(default=5, ge=0)
     MAX_REQUEST_BYTES: int = Field(default=2_000_000, gt=0)
 
     # Other services, reached only through their HTTP APIs.
@@ -65,7 +63,9 @@ class Settings(SecureServiceSettings):
     COMPARISON_MAX_ATTEMPTS: int = Field(default=2, ge=1)
     MAX_FAILED_SHARE: float = Field(default=0.5, gt=0, le=1)
 
-    # The worker: how it finds work, how long a claim lasts, when an assessment counts as stalled.
+    # The worker: its own /metrics port (the library's default is shared by every worker), how
+    # it finds work, how long a claim lasts, when an assessment counts as stalled.
+    WORKER_METRICS_PORT: int = Field(default=9096, ge=0, le=65535)
     RUNNER_POLL_SECONDS: float = Field(default=1.0, gt=0)
     RUNNER_CONCURRENCY: int = Field(default=4, ge=1)
     LEASE_SECONDS: float = Field(default=60.0, gt=0)

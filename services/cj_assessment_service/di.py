@@ -1,18 +1,25 @@
-"""Dishka providers, small and grouped by what they wire. Everything here lives for the process."""
+"""The service's own Dishka providers (the library gives the infrastructure), small and grouped
+by what they wire. Everything here lives for the process."""
 
 from __future__ import annotations
 
+import functools
+import socket
+import uuid
 from collections.abc import AsyncIterator, Mapping
-from datetime import UTC, datetime
 
 import httpx
-from dishka import Provider, Scope, from_context, provide
-from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from dishka import AsyncContainer, Provider, Scope, provide
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common_core.domain_enums import JudgeKind
+from huleedu_service_libs.clock import Clock
+from huleedu_service_libs.events import EnvelopeFactory
 from huleedu_service_libs.http_client import create_service_client
-from huleedu_service_libs.outbox import OutboxManager, RelayWakeup
+from huleedu_service_libs.kafka import EventConsumer, KafkaBus
+from huleedu_service_libs.kafka.subscriptions import dispatchers
+from huleedu_service_libs.outbox import OutboxManager
 from services.cj_assessment_service.config import SERVICE_NAME, JudgeChoice, Settings
 from services.cj_assessment_service.domain.design import DesignSettings
 from services.cj_assessment_service.domain.simulated_judge import SimulatedJudgeModel
@@ -32,10 +39,8 @@ from services.cj_assessment_service.handlers.requests import (
     HandleAssessmentRequest,
     StartBatchAssessment,
 )
-from services.cj_assessment_service.handlers.runner import AssessmentRunner
 from services.cj_assessment_service.handlers.scoring import ScoringStep
 from services.cj_assessment_service.handlers.steps import RunnerPolicy
-from services.cj_assessment_service.handlers.sweeper import StallSweeper
 from services.cj_assessment_service.implementations.llm_judge import (
     LlmJudge,
     LlmJudgeConfig,
@@ -46,61 +51,32 @@ from services.cj_assessment_service.implementations.service_clients import (
     FileContentClient,
 )
 from services.cj_assessment_service.implementations.simulated_judge import SimulatedJudge
-from services.cj_assessment_service.implementations.unit_of_work import SqlUnitOfWorkFactory
+from services.cj_assessment_service.implementations.unit_of_work import AssessmentUnitOfWork
 from services.cj_assessment_service.protocols import (
-    Clock,
     ComparisonJudge,
     ContentSource,
     CreditGateway,
     UnitOfWorkFactory,
 )
+from services.cj_assessment_service.workers.assessments import AssessmentWorker
+from services.cj_assessment_service.workers.consumers import subscriptions
+from services.cj_assessment_service.workers.runner import AssessmentRunner
+from services.cj_assessment_service.workers.sweeper import StallSweeper
 
 Judges = Mapping[JudgeKind, ComparisonJudge]
 
 
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
-
-
-class InfrastructureProvider(Provider):
-    """Settings and the engine come from the factory that builds the container."""
-
+class UnitOfWorkProvider(Provider):
     scope = Scope.APP
-    settings = from_context(provides=Settings)
-    engine = from_context(provides=AsyncEngine)
-
-    @provide
-    def sessions(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-        return async_sessionmaker(engine, expire_on_commit=False)
-
-    @provide
-    async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
-        client = Redis.from_url(settings.REDIS_URL, decode_responses=True, socket_timeout=5)
-        yield client
-        await client.aclose()
-
-    @provide
-    def clock(self) -> Clock:
-        return SystemClock()
-
-
-class OutboxWriterProvider(Provider):
-    scope = Scope.APP
-
-    @provide
-    def wakeup(self, redis: Redis) -> RelayWakeup:
-        return RelayWakeup(redis, SERVICE_NAME)
-
-    @provide
-    def outbox(self, wakeup: RelayWakeup) -> OutboxManager:
-        return OutboxManager(wakeup)
 
     @provide
     def units_of_work(
-        self, sessions: async_sessionmaker[AsyncSession], outbox: OutboxManager
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: OutboxManager,
+        envelopes: EnvelopeFactory,
     ) -> UnitOfWorkFactory:
-        return SqlUnitOfWorkFactory(sessions, outbox)
+        return functools.partial(AssessmentUnitOfWork, sessions, outbox, envelopes)
 
 
 class DependenciesProvider(Provider):
@@ -234,10 +210,52 @@ class RunnerProvider(Provider):
         return StallSweeper(uows, clock, settings.STALL_TIMEOUT_SECONDS)
 
 
+class WorkerLoopProvider(Provider):
+    """The worker process's loops: the assessment loop and the event consumer."""
+
+    scope = Scope.APP
+
+    @provide
+    def assessment_loop(
+        self,
+        uows: UnitOfWorkFactory,
+        runner: AssessmentRunner,
+        sweeper: StallSweeper,
+        clock: Clock,
+        settings: Settings,
+    ) -> AssessmentWorker:
+        return AssessmentWorker(
+            uows,
+            runner,
+            sweeper,
+            clock,
+            owner=f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}",
+            concurrency=settings.RUNNER_CONCURRENCY,
+            poll_seconds=settings.RUNNER_POLL_SECONDS,
+            lease_seconds=settings.LEASE_SECONDS,
+            sweep_seconds=settings.SWEEP_INTERVAL_SECONDS,
+        )
+
+    @provide
+    def consumer(
+        self,
+        container: AsyncContainer,
+        settings: Settings,
+        bus: KafkaBus,
+        registry: CollectorRegistry,
+    ) -> EventConsumer:
+        return EventConsumer(
+            bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
+            group_id=settings.CONSUMER_GROUP_ID,
+            handlers=dispatchers(container, subscriptions(settings)),
+            dead_letter_bus=bus,
+            registry=registry,
+        )
+
+
 def service_providers() -> list[Provider]:
     return [
-        InfrastructureProvider(),
-        OutboxWriterProvider(),
+        UnitOfWorkProvider(),
         DependenciesProvider(),
         RequestHandlersProvider(),
         RunnerProvider(),

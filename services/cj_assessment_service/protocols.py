@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Protocol, Self
+from typing import Protocol, Self, TypeVar
 from uuid import UUID
 
 from common_core.domain_enums import JudgeKind
 from common_core.events.base import EventPayload
+from common_core.events.envelope import EventEnvelope
 from common_core.models.error_models import ErrorDetail
 from services.cj_assessment_service.domain.judging import JudgeTask, JudgeVerdict
 from services.cj_assessment_service.models_db import (
@@ -21,6 +22,8 @@ from services.cj_assessment_service.models_db import (
     EssayScore,
     GradeProjectionRow,
 )
+
+P = TypeVar("P", bound=EventPayload)
 
 
 class ComparisonJudge(Protocol):
@@ -64,10 +67,6 @@ class ContentUnavailable(Exception):
 
 class ContentSource(Protocol):
     async def text(self, storage_id: str) -> str: ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
 
 
 class EssayRepository(Protocol):
@@ -137,6 +136,9 @@ class ResultRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
+    """The repositories of one transaction, over the library's unit of work (SqlUnitOfWork, or
+    InMemoryUnitOfWork in the unit tests)."""
+
     @property
     def essays(self) -> EssayRepository: ...
 
@@ -154,15 +156,28 @@ class UnitOfWork(Protocol):
 
     async def __aenter__(self) -> Self: ...
 
-    async def __aexit__(self, *exc_info: object) -> None: ...
+    async def __aexit__(
+        self, exc_type: object, exc: BaseException | None, tb: object, /
+    ) -> None: ...
+
+    def emit(
+        self,
+        payload: P,
+        *,
+        aggregate_type: str,
+        aggregate_id: str | UUID,
+        event_id: UUID | None = None,
+        event_key: str | None = None,
+        correlation_id: UUID | None = None,
+    ) -> EventEnvelope[P]: ...
+
+    def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None: ...
 
     async def claim_event(self, handler: str, event_id: UUID) -> bool: ...
 
-    def emit(
-        self, payload: EventPayload, *, aggregate_id: UUID, event_id: UUID, correlation_id: UUID
-    ) -> None: ...
-
     async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
 
 
 class UnitOfWorkFactory(Protocol):

@@ -1,29 +1,41 @@
-"""Building the process's pieces from settings: engine and DI container."""
+"""Building the process's DI container from its settings and engine (the library's kit)."""
 
 from __future__ import annotations
 
-from dishka import AsyncContainer, Provider, make_async_container
-from quart_dishka import QuartProvider
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from dishka import AsyncContainer, Provider
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from huleedu_service_libs.correlation import CorrelationProvider
-from services.cj_assessment_service.config import Settings
-from services.cj_assessment_service.di import service_providers
-
-
-def build_engine(settings: Settings) -> AsyncEngine:
-    return create_async_engine(
-        settings.DATABASE_URL,
-        pool_size=settings.DB_POOL_SIZE,
-        max_overflow=settings.DB_MAX_OVERFLOW,
-        pool_pre_ping=True,
-    )
+from huleedu_service_libs.di import KafkaProvider, RelayProvider, make_service_container
+from huleedu_service_libs.identity import IdentityProvider
+from services.cj_assessment_service.config import SERVICE_NAME, Settings
+from services.cj_assessment_service.di import WorkerLoopProvider, service_providers
 
 
 def build_container(
-    settings: Settings, engine: AsyncEngine, *extra: Provider, http: bool = True
+    settings: Settings,
+    engine: AsyncEngine,
+    *extra: Provider,
+    http: bool = True,
+    registry: CollectorRegistry | None = None,
 ) -> AsyncContainer:
-    providers: list[Provider] = [*service_providers(), CorrelationProvider(), *extra]
-    if http:
-        providers.append(QuartProvider())
-    return make_async_container(*providers, context={Settings: settings, AsyncEngine: engine})
+    """`extra` providers come last, so a test's fakes replace what they provide."""
+    web: list[Provider] = [IdentityProvider(settings)] if http else []
+    return make_service_container(
+        SERVICE_NAME,
+        settings,
+        engine,
+        *service_providers(),
+        *web,
+        *extra,
+        registry=registry,
+        http=http,
+    )
+
+
+def build_worker_container(
+    settings: Settings, engine: AsyncEngine, *extra: Provider
+) -> AsyncContainer:
+    """The worker's: Kafka, the outbox relay and the assessment loop added."""
+    worker = [KafkaProvider(), RelayProvider(), WorkerLoopProvider()]
+    return build_container(settings, engine, *worker, *extra, http=False)

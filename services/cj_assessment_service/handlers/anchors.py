@@ -7,9 +7,10 @@ from uuid import uuid4
 
 from common_core.courses import CourseCode
 from common_core.grade_scales import GradeScaleId, grade_scale
+from huleedu_service_libs.clock import Clock
 from services.cj_assessment_service.domain.errors import InvalidRequest
 from services.cj_assessment_service.models_db import Anchor
-from services.cj_assessment_service.protocols import Clock, UnitOfWorkFactory
+from services.cj_assessment_service.protocols import UnitOfWorkFactory
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,13 @@ from uuid import UUID
 
 from common_core.domain_enums import CJBatchState
 from common_core.error_enums import ErrorCode
+from huleedu_service_libs.clock import Clock
 from services.cj_assessment_service.domain.errors import AlreadyFinished
 from services.cj_assessment_service.handlers.finishing import end_unsuccessfully
 from services.cj_assessment_service.handlers.queries import owned_assessment
 from services.cj_assessment_service.handlers.support import error_detail, state_of
 from services.cj_assessment_service.models_db import Assessment
-from services.cj_assessment_service.protocols import Clock, UnitOfWorkFactory
+from services.cj_assessment_service.protocols import UnitOfWorkFactory
 
 
 class CancelAssessment:

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 from common_core.domain_enums import CJBatchState, CJStopReason
 from common_core.error_enums import CJAssessmentErrorCode
+from huleedu_service_libs.clock import Clock
 from services.cj_assessment_service.domain.bradley_terry import BradleyTerryFit
 from services.cj_assessment_service.domain.design import next_round
 from services.cj_assessment_service.domain.fit_statistics import fit_reliability
@@ -32,7 +33,7 @@ from services.cj_assessment_service.handlers.support import (
     transition,
 )
 from services.cj_assessment_service.models_db import Assessment, Comparison, ComparisonRound
-from services.cj_assessment_service.protocols import Clock, UnitOfWork, UnitOfWorkFactory
+from services.cj_assessment_service.protocols import UnitOfWork, UnitOfWorkFactory
 
 MIN_FAILURES_TO_GIVE_UP = 3
 

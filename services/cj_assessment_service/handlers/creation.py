@@ -10,6 +10,7 @@ from common_core.courses import CourseCode, Language
 from common_core.domain_enums import CJBatchState, JudgeKind
 from common_core.events.cj import JudgeOverrides
 from common_core.grade_scales import grade_scale
+from huleedu_service_libs.clock import Clock
 from services.cj_assessment_service.domain.design import DesignSettings
 from services.cj_assessment_service.domain.errors import (
     Conflict,
@@ -19,7 +20,7 @@ from services.cj_assessment_service.domain.errors import (
 from services.cj_assessment_service.domain.pairing import planned_budget
 from services.cj_assessment_service.handlers.support import design_to_json
 from services.cj_assessment_service.models_db import Anchor, Assessment, AssessmentEssay
-from services.cj_assessment_service.protocols import Clock, UnitOfWork
+from services.cj_assessment_service.protocols import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from common_core.domain_enums import CJBatchState
 from common_core.error_enums import ErrorCode
+from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.logging_utils import create_service_logger
 from services.cj_assessment_service.handlers.events import emit_started
 from services.cj_assessment_service.handlers.finishing import end_unsuccessfully
@@ -24,7 +25,6 @@ from services.cj_assessment_service.handlers.steps import (
 from services.cj_assessment_service.handlers.support import error_detail, state_of, transition
 from services.cj_assessment_service.models_db import Assessment, ComparisonRound
 from services.cj_assessment_service.protocols import (
-    Clock,
     CreditGateway,
     CreditsRefused,
     CreditsUnavailable,

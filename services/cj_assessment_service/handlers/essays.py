@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from common_core.events.envelope import EventEnvelope
 from common_core.events.file import BatchFileRemovedV1, EssayContentProvisionedV1
 from services.cj_assessment_service.models_db import Essay
@@ -16,16 +14,15 @@ class RecordProvisionedEssay:
     def __init__(self, uows: UnitOfWorkFactory) -> None:
         self.uows = uows
 
-    async def __call__(self, envelope: EventEnvelope[Any]) -> None:
-        event = envelope.data
-        if not isinstance(event, EssayContentProvisionedV1):
-            raise TypeError(f"expected EssayContentProvisionedV1, got {type(event).__name__}")
+    async def __call__(self, envelope: EventEnvelope[EssayContentProvisionedV1]) -> None:
         async with self.uows() as uow:
-            await uow.essays.add_if_new(_essay(event, envelope))
+            await uow.essays.add_if_new(_essay(envelope.data, envelope))
             await uow.commit()
 
 
-def _essay(event: EssayContentProvisionedV1, envelope: EventEnvelope[Any]) -> Essay:
+def _essay(
+    event: EssayContentProvisionedV1, envelope: EventEnvelope[EssayContentProvisionedV1]
+) -> Essay:
     return Essay(
         essay_id=event.file_upload_id,
         batch_id=event.batch_id,
@@ -44,10 +41,7 @@ class RecordRemovedEssay:
     def __init__(self, uows: UnitOfWorkFactory) -> None:
         self.uows = uows
 
-    async def __call__(self, envelope: EventEnvelope[Any]) -> None:
-        event = envelope.data
-        if not isinstance(event, BatchFileRemovedV1):
-            raise TypeError(f"expected BatchFileRemovedV1, got {type(event).__name__}")
+    async def __call__(self, envelope: EventEnvelope[BatchFileRemovedV1]) -> None:
         async with self.uows() as uow:
-            await uow.essays.mark_removed(event.file_upload_id, envelope.event_timestamp)
+            await uow.essays.mark_removed(envelope.data.file_upload_id, envelope.event_timestamp)
             await uow.commit()

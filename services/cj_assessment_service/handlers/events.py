@@ -22,6 +22,10 @@ from services.cj_assessment_service.handlers.support import STOP_STALLED
 from services.cj_assessment_service.models_db import Assessment
 from services.cj_assessment_service.protocols import UnitOfWork
 
+ASSESSMENT_AGGREGATE = "cj_assessment"
+# A request refused before an assessment existed is keyed by the requested batch.
+BATCH_REQUEST_AGGREGATE = "cj_batch_request"
+
 
 def _event_id(kind: str, key: UUID) -> UUID:
     return deterministic_event_id(f"cj_assessment_service.{kind}", str(key))
@@ -30,6 +34,7 @@ def _event_id(kind: str, key: UUID) -> UUID:
 def _emit(uow: UnitOfWork, assessment: Assessment, kind: str, payload: EventPayload) -> None:
     uow.emit(
         payload,
+        aggregate_type=ASSESSMENT_AGGREGATE,
         aggregate_id=assessment.id,
         event_id=_event_id(kind, assessment.id),
         correlation_id=assessment.correlation_id,
@@ -64,6 +69,7 @@ def emit_refused(
     payload = CJAssessmentFailedV1(batch_id=batch_id, user_id=user_id, error_detail=detail)
     uow.emit(
         payload,
+        aggregate_type=BATCH_REQUEST_AGGREGATE,
         aggregate_id=batch_id,
         event_id=_event_id("refused", request_event_id),
         correlation_id=detail.correlation_id,

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from common_core.courses import CourseCode, Language
 from common_core.domain_enums import JudgeKind
+from huleedu_service_libs.clock import Clock
 from services.cj_assessment_service.domain.judging import (
     JudgeAnswerInvalid,
     JudgeOptions,
@@ -23,12 +24,7 @@ from services.cj_assessment_service.domain.judging import (
 from services.cj_assessment_service.handlers.snapshot import COMPLETED, FAILED, PENDING
 from services.cj_assessment_service.handlers.steps import RunnerPolicy
 from services.cj_assessment_service.models_db import Assessment, Comparison
-from services.cj_assessment_service.protocols import (
-    Clock,
-    ComparisonJudge,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from services.cj_assessment_service.protocols import ComparisonJudge, UnitOfWork, UnitOfWorkFactory
 
 
 class RoundJudging:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from common_core.courses import CourseCode
@@ -97,20 +96,18 @@ class HandleAssessmentRequest:
         self.uows = uows
         self.factory = factory
 
-    async def __call__(self, envelope: EventEnvelope[Any]) -> None:
-        event = envelope.data
-        if not isinstance(event, ELS_CJAssessmentRequestV1):
-            raise TypeError(f"expected ELS_CJAssessmentRequestV1, got {type(event).__name__}")
+    async def __call__(self, envelope: EventEnvelope[ELS_CJAssessmentRequestV1]) -> None:
         async with self.uows() as uow:
             if not await uow.claim_event(REQUEST_INBOX_HANDLER, envelope.event_id):
                 logger.info("duplicate assessment request skipped", event_id=str(envelope.event_id))
                 return
-            await self._create_or_refuse(uow, envelope, event)
+            await self._create_or_refuse(uow, envelope)
             await uow.commit()
 
     async def _create_or_refuse(
-        self, uow: UnitOfWork, envelope: EventEnvelope[Any], event: ELS_CJAssessmentRequestV1
+        self, uow: UnitOfWork, envelope: EventEnvelope[ELS_CJAssessmentRequestV1]
     ) -> None:
+        event = envelope.data
         try:
             await self.factory.create_in(uow, _request_from_event(envelope, event))
         except Conflict as error:
@@ -134,7 +131,7 @@ class HandleAssessmentRequest:
 
 
 def _request_from_event(
-    envelope: EventEnvelope[Any], event: ELS_CJAssessmentRequestV1
+    envelope: EventEnvelope[ELS_CJAssessmentRequestV1], event: ELS_CJAssessmentRequestV1
 ) -> AssessmentRequest:
     return AssessmentRequest(
         user_id=event.user_id,

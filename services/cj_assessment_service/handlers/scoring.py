@@ -7,12 +7,13 @@ from uuid import UUID
 
 from common_core.domain_enums import CJBatchState
 from common_core.grade_scales import GradeScaleId, grade_scale
+from huleedu_service_libs.clock import Clock
 from services.cj_assessment_service.domain.outcome import Outcome, compute_outcome
 from services.cj_assessment_service.handlers.finishing import complete
 from services.cj_assessment_service.handlers.snapshot import Snapshot, load_snapshot
 from services.cj_assessment_service.handlers.steps import Step
 from services.cj_assessment_service.handlers.support import design_of, state_of
-from services.cj_assessment_service.protocols import Clock, UnitOfWorkFactory
+from services.cj_assessment_service.protocols import UnitOfWorkFactory
 
 
 class ScoringStep:

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from huleedu_service_libs.clock import Clock
 from services.cj_assessment_service.models_db import Assessment
-from services.cj_assessment_service.protocols import Clock
 
 
 class Step(StrEnum):

@@ -18,11 +18,11 @@ from common_core.domain_enums import FileFormat
 from common_core.events.codec import new_envelope
 from common_core.events.file import EssayContentProvisionedV1
 from huleedu_service_libs.app import HuleEduApp
+from huleedu_service_libs.engines import build_engine
 from services.cj_assessment_service.app import create_app
 from services.cj_assessment_service.config import Settings, load_service_settings
 from services.cj_assessment_service.handlers.essays import RecordProvisionedEssay
-from services.cj_assessment_service.handlers.worker_loop import AssessmentWorker
-from services.cj_assessment_service.startup_setup import build_container, build_engine
+from services.cj_assessment_service.startup_setup import build_worker_container
 from services.cj_assessment_service.tests.support.fake_llm import FakeLlm
 from services.cj_assessment_service.tests.support.fake_services import (
     INTERNAL_KEY,
@@ -30,7 +30,7 @@ from services.cj_assessment_service.tests.support.fake_services import (
     FakeFileService,
 )
 from services.cj_assessment_service.tests.support.servers import serving
-from services.cj_assessment_service.worker_main import WorkerProvider
+from services.cj_assessment_service.workers.assessments import AssessmentWorker
 
 SERVICE_DIR = Path(__file__).parents[2]
 TEACHER = "teacher-1"
@@ -167,7 +167,7 @@ def provisioned(batch_id: UUID, owner: str, course: CourseCode, storage_id: str,
 @pytest.fixture
 async def worker(settings: Settings, externals: Externals) -> AsyncIterator[Worker]:
     engine = build_engine(settings)
-    container = build_container(settings, engine, WorkerProvider(), http=False)
+    container = build_worker_container(settings, engine)
     yield Worker(container, externals)
     await container.close()
     await engine.dispose()

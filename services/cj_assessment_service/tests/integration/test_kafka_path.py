@@ -20,6 +20,7 @@ from common_core.events.codec import encode_envelope, new_envelope
 from common_core.events.registry import ProcessingEvent, topic_name
 from huleedu_service_libs.kafka import KafkaBus, OutgoingMessage, envelope_headers
 from huleedu_service_libs.testing.kafka_topics import KafkaTopics
+from huleedu_service_libs.testing.processes import free_port
 from services.cj_assessment_service.config import load_service_settings
 from services.cj_assessment_service.tests.integration.conftest import (
     TEACHER,
@@ -28,7 +29,7 @@ from services.cj_assessment_service.tests.integration.conftest import (
     provisioned,
 )
 from services.cj_assessment_service.tests.support.fake_services import INTERNAL_KEY
-from services.cj_assessment_service.worker_main import build_worker_container, run_worker
+from services.cj_assessment_service.worker_main import run_worker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 OUTGOING = (
@@ -95,14 +96,15 @@ async def test_requests_and_essays_arrive_by_kafka_and_results_leave_by_the_rela
         COMPARISONS_PER_ESSAY=6,
         MIN_COMPARISONS_PER_ESSAY=3,
         RUNNER_POLL_SECONDS=0.1,
+        WORKER_METRICS_HOST="127.0.0.1",
+        WORKER_METRICS_PORT=free_port(),
     )
     request = request_for(externals, 6)
     essay_event = provisioned(uuid4(), TEACHER, CourseCode.ENG5, "text-x", 0)
     producer = KafkaBus(kafka_bootstrap, "test-producer", kafka_supports_idempotence)
     await producer.start()
-    container = build_worker_container(settings)
     stop = asyncio.Event()
-    running = asyncio.create_task(run_worker(container, stop))
+    running = asyncio.create_task(run_worker(settings, stop))
     try:
         request_message = OutgoingMessage(
             requests_topic, encode_envelope(request), None, envelope_headers(request)
@@ -147,7 +149,6 @@ async def test_requests_and_essays_arrive_by_kafka_and_results_leave_by_the_rela
     finally:
         stop.set()
         await asyncio.wait_for(running, timeout=30)
-        await container.close()
         await producer.stop()
 
 

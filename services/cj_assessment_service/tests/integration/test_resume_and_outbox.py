@@ -11,15 +11,15 @@ import pytest
 from redis.asyncio import Redis
 
 from common_core.error_enums import ErrorCode
+from huleedu_service_libs.engines import build_engine
 from huleedu_service_libs.outbox import RelayWakeup, wake_key
 from services.cj_assessment_service.config import Settings
 from services.cj_assessment_service.handlers.cancel import CancelAssessment
 from services.cj_assessment_service.handlers.events import emit_failed
 from services.cj_assessment_service.handlers.requests import BatchAssessment, StartBatchAssessment
 from services.cj_assessment_service.handlers.support import error_detail
-from services.cj_assessment_service.handlers.worker_loop import AssessmentWorker
 from services.cj_assessment_service.protocols import UnitOfWorkFactory
-from services.cj_assessment_service.startup_setup import build_container, build_engine
+from services.cj_assessment_service.startup_setup import build_worker_container
 from services.cj_assessment_service.tests.integration.conftest import (
     TEACHER,
     Database,
@@ -27,7 +27,7 @@ from services.cj_assessment_service.tests.integration.conftest import (
     Worker,
 )
 from services.cj_assessment_service.tests.support.fake_llm import Scripted
-from services.cj_assessment_service.worker_main import WorkerProvider
+from services.cj_assessment_service.workers.assessments import AssessmentWorker
 
 pytestmark = pytest.mark.integration
 FAILED_TOPIC = "huleedu.cj.assessment.failed.v1"
@@ -71,7 +71,7 @@ async def test_a_crashed_worker_is_resumed_by_another_without_repeats(
     assert crashed[0].lease_owner == first.owner
 
     engine = build_engine(settings)
-    second_container = build_container(settings, engine, WorkerProvider(), http=False)
+    second_container = build_worker_container(settings, engine)
     try:
         second = await second_container.get(AssessmentWorker)
         assert second.owner != first.owner

@@ -1,49 +1,72 @@
-"""Wires the use cases to in-memory fakes the way di.py wires them to real adapters."""
+"""The use cases resolved from the production container, with providers of in-memory fakes in
+place of the database, the other services, the judge and the clock."""
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 from uuid import UUID, uuid4
+
+from dishka import AsyncContainer, Provider, Scope, provide
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from common_core.courses import CourseCode
 from common_core.domain_enums import FileFormat, JudgeKind
 from common_core.events.codec import new_envelope
+from common_core.events.envelope import EventEnvelope
 from common_core.events.file import EssayContentProvisionedV1
-from services.cj_assessment_service.domain.design import DesignSettings
+from huleedu_service_libs.clock import Clock
+from huleedu_service_libs.events import EnvelopeFactory
+from services.cj_assessment_service.config import Settings, load_service_settings
+from services.cj_assessment_service.di import Judges
 from services.cj_assessment_service.domain.simulated_judge import SimulatedJudgeModel
 from services.cj_assessment_service.handlers.anchors import AnchorCatalogue
 from services.cj_assessment_service.handlers.cancel import CancelAssessment
-from services.cj_assessment_service.handlers.comparing import ComparingSteps
-from services.cj_assessment_service.handlers.content import EssayTexts
-from services.cj_assessment_service.handlers.creation import AssessmentDefaults, AssessmentFactory
-from services.cj_assessment_service.handlers.credits import CreditSteps
-from services.cj_assessment_service.handlers.essays import RecordProvisionedEssay
-from services.cj_assessment_service.handlers.judging import RoundJudging
+from services.cj_assessment_service.handlers.creation import AssessmentFactory
+from services.cj_assessment_service.handlers.essays import (
+    RecordProvisionedEssay,
+    RecordRemovedEssay,
+)
 from services.cj_assessment_service.handlers.queries import AssessmentQueries
 from services.cj_assessment_service.handlers.requests import (
     HandleAssessmentRequest,
     StartBatchAssessment,
 )
-from services.cj_assessment_service.handlers.runner import AssessmentRunner
-from services.cj_assessment_service.handlers.scoring import ScoringStep
-from services.cj_assessment_service.handlers.steps import RunnerPolicy
-from services.cj_assessment_service.handlers.sweeper import StallSweeper
-from services.cj_assessment_service.handlers.worker_loop import AssessmentWorker
 from services.cj_assessment_service.implementations.simulated_judge import SimulatedJudge
-from services.cj_assessment_service.protocols import ComparisonJudge
+from services.cj_assessment_service.protocols import (
+    ComparisonJudge,
+    ContentSource,
+    CreditGateway,
+    UnitOfWorkFactory,
+)
+from services.cj_assessment_service.startup_setup import build_worker_container
 from services.cj_assessment_service.tests.support.fakes import (
     FakeContent,
     FakeCredits,
     ManualClock,
 )
-from services.cj_assessment_service.tests.support.memory import (
-    MemoryState,
-    MemoryUnitOfWorkFactory,
-)
+from services.cj_assessment_service.tests.support.memory import MemoryState, MemoryUnitOfWork
+from services.cj_assessment_service.workers.assessments import AssessmentWorker
+from services.cj_assessment_service.workers.runner import AssessmentRunner
+from services.cj_assessment_service.workers.sweeper import StallSweeper
 
 QUALITY = re.compile(r"quality (-?\d+(?:\.\d+)?)")
 TEACHER = "teacher-1"
+UNUSED_DATABASE = "postgresql+asyncpg://unit:tests@127.0.0.1:1/none"
+# Small designs and a fast loop; the rest are the production defaults.
+HARNESS_SETTINGS: dict[str, Any] = {
+    "COMPARISONS_PER_ESSAY": 6,
+    "MIN_COMPARISONS_PER_ESSAY": 3,
+    "MAX_ESSAYS_PER_ASSESSMENT": 200,
+    "MAX_ANCHORS_PER_ASSESSMENT": 10,
+    "STALL_TIMEOUT_SECONDS": 600,
+    "RUNNER_CONCURRENCY": 2,
+    "RUNNER_POLL_SECONDS": 0.01,
+}
 
 
 def quality_in(text: str) -> float:
@@ -56,56 +79,84 @@ def simulated_judge(seed: int = 0) -> SimulatedJudge:
 
 
 @dataclass
-class Harness:
+class Fakes:
     judge: ComparisonJudge = field(default_factory=simulated_judge)
-    design: DesignSettings = field(
-        default_factory=lambda: DesignSettings(comparisons_per_essay=6, min_comparisons_per_essay=3)
-    )
-    policy: RunnerPolicy = field(default_factory=RunnerPolicy)
     state: MemoryState = field(default_factory=MemoryState)
     clock: ManualClock = field(default_factory=ManualClock)
     credits: FakeCredits = field(default_factory=FakeCredits)
     content: FakeContent = field(default_factory=FakeContent)
 
-    def __post_init__(self) -> None:
-        self.uows = MemoryUnitOfWorkFactory(self.state)
-        defaults = AssessmentDefaults(self.design, self.judge.kind, max_essays=200, max_anchors=10)
-        self.factory = AssessmentFactory(self.clock, defaults)
-        self.start = StartBatchAssessment(self.uows, self.factory)
-        self.on_request = HandleAssessmentRequest(self.uows, self.factory)
-        self.on_provisioned = RecordProvisionedEssay(self.uows)
-        self.queries = AssessmentQueries(self.uows)
-        self.cancel = CancelAssessment(self.uows, self.clock)
-        self.anchors = AnchorCatalogue(self.uows, self.clock, max_text_chars=50_000)
-        self.credit_steps = CreditSteps(self.uows, self.credits, self.clock, self.policy)
-        judging = RoundJudging(self.uows, {self.judge.kind: self.judge}, self.clock, self.policy)
-        texts = EssayTexts(self.uows, self.content)
-        comparing = ComparingSteps(
-            self.uows, judging, self.credit_steps, texts, self.clock, self.policy
-        )
-        self.runner = AssessmentRunner(
-            self.uows,
-            self.credit_steps,
-            comparing,
-            ScoringStep(self.uows, self.clock),
-            self.clock,
-            self.policy,
-        )
-        self.sweeper = StallSweeper(self.uows, self.clock, stall_seconds=600)
-        self.worker = self.make_worker("worker-1")
 
-    def make_worker(self, owner: str) -> AssessmentWorker:
-        return AssessmentWorker(
-            self.uows,
-            self.runner,
-            self.sweeper,
-            self.clock,
-            owner=owner,
-            concurrency=2,
-            poll_seconds=0.01,
-            lease_seconds=60,
-            sweep_seconds=60,
-        )
+class FakesProvider(Provider):
+    scope = Scope.APP
+
+    def __init__(self, fakes: Fakes) -> None:
+        super().__init__()
+        self.fakes = fakes
+
+    @provide
+    def units_of_work(self, envelopes: EnvelopeFactory) -> UnitOfWorkFactory:
+        return functools.partial(MemoryUnitOfWork, self.fakes.state, envelopes)
+
+    @provide
+    def clock(self) -> Clock:
+        return self.fakes.clock
+
+    @provide
+    def credits(self) -> CreditGateway:
+        return self.fakes.credits
+
+    @provide
+    def content(self) -> ContentSource:
+        return self.fakes.content
+
+    @provide
+    def judges(self) -> Judges:
+        return {self.fakes.judge.kind: self.fakes.judge}
+
+
+@dataclass
+class Harness:
+    container: AsyncContainer
+    fakes: Fakes
+    start: StartBatchAssessment
+    on_request: HandleAssessmentRequest
+    on_provisioned: RecordProvisionedEssay
+    on_removed: RecordRemovedEssay
+    queries: AssessmentQueries
+    cancel: CancelAssessment
+    anchors: AnchorCatalogue
+    factory: AssessmentFactory
+    runner: AssessmentRunner
+    sweeper: StallSweeper
+    worker: AssessmentWorker
+    uows: UnitOfWorkFactory
+    spawn: Callable[[], Awaitable[AsyncContainer]]
+
+    @property
+    def state(self) -> MemoryState:
+        return self.fakes.state
+
+    @property
+    def clock(self) -> ManualClock:
+        return self.fakes.clock
+
+    @property
+    def credits(self) -> FakeCredits:
+        return self.fakes.credits
+
+    @property
+    def content(self) -> FakeContent:
+        return self.fakes.content
+
+    @property
+    def judge_kind(self) -> JudgeKind:
+        return self.fakes.judge.kind
+
+    async def another_worker(self) -> AssessmentWorker:
+        """The assessment loop of a second worker process over the same database."""
+        worker: AssessmentWorker = await (await self.spawn()).get(AssessmentWorker)
+        return worker
 
     async def provision(
         self,
@@ -122,15 +173,63 @@ class Harness:
             await self.on_provisioned(_provisioned(batch_id, owner, course, storage_id, index))
         return batch_id
 
-    def assessment(self, assessment_id: UUID) -> object:
-        return self.state.assessments[assessment_id]
 
-    @property
-    def judge_kind(self) -> JudgeKind:
-        return self.judge.kind
+class MakeHarness(Protocol):
+    async def __call__(self, judge: ComparisonJudge | None = None, **settings: Any) -> Harness: ...
 
 
-def _provisioned(batch_id: UUID, owner: str, course: CourseCode, storage_id: str, index: int):  # type: ignore[no-untyped-def]
+@asynccontextmanager
+async def harnesses() -> AsyncIterator[MakeHarness]:
+    """Harnesses whose containers are closed when the block ends."""
+    engine = create_async_engine(UNUSED_DATABASE)  # never connected: the fakes replace it
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(engine.dispose)
+
+        async def container(settings: Settings, fakes: Fakes) -> AsyncContainer:
+            built = build_worker_container(settings, engine, FakesProvider(fakes))
+            stack.push_async_callback(built.close)
+            return built
+
+        async def make(judge: ComparisonJudge | None = None, **overrides: Any) -> Harness:
+            fakes = Fakes(judge=judge or simulated_judge())
+            settings = _settings(fakes, overrides)
+            spawn = functools.partial(container, settings, fakes)
+            return await _resolve(await spawn(), fakes, spawn)
+
+        yield make
+
+
+def _settings(fakes: Fakes, overrides: dict[str, Any]) -> Settings:
+    values = {**HARNESS_SETTINGS, "JUDGE": fakes.judge.kind.value, **overrides}
+    return load_service_settings(DATABASE_URL=UNUSED_DATABASE, ENVIRONMENT="testing", **values)
+
+
+async def _resolve(
+    container: AsyncContainer, fakes: Fakes, spawn: Callable[[], Awaitable[AsyncContainer]]
+) -> Harness:
+    get = container.get
+    return Harness(
+        container,
+        fakes,
+        start=await get(StartBatchAssessment),
+        on_request=await get(HandleAssessmentRequest),
+        on_provisioned=await get(RecordProvisionedEssay),
+        on_removed=await get(RecordRemovedEssay),
+        queries=await get(AssessmentQueries),
+        cancel=await get(CancelAssessment),
+        anchors=await get(AnchorCatalogue),
+        factory=await get(AssessmentFactory),
+        runner=await get(AssessmentRunner),
+        sweeper=await get(StallSweeper),
+        worker=await get(AssessmentWorker),
+        uows=await get(UnitOfWorkFactory),
+        spawn=spawn,
+    )
+
+
+def _provisioned(
+    batch_id: UUID, owner: str, course: CourseCode, storage_id: str, index: int
+) -> EventEnvelope[EssayContentProvisionedV1]:
     payload = EssayContentProvisionedV1(
         batch_id=batch_id,
         file_upload_id=uuid4(),

@@ -20,6 +20,7 @@ from services.cj_assessment_service.tests.support.fakes import ScriptedJudge
 from services.cj_assessment_service.tests.support.harness import (
     TEACHER,
     Harness,
+    MakeHarness,
     simulated_judge,
 )
 
@@ -36,14 +37,16 @@ def comparisons_of(h: Harness, assessment_id: UUID) -> list:  # type: ignore[typ
     return [c for c in h.state.comparisons.values() if c.assessment_id == assessment_id]
 
 
-async def test_an_unusable_answer_is_retried_and_never_counted_as_a_win() -> None:
+async def test_an_unusable_answer_is_retried_and_never_counted_as_a_win(
+    harness: MakeHarness,
+) -> None:
     attempts: dict[UUID, int] = {}
 
     def garbage_first_time(task: JudgeTask) -> str | None:
         attempts[task.comparison_id] = attempts.get(task.comparison_id, 0) + 1
         return "invalid" if attempts[task.comparison_id] == 1 else None
 
-    h = Harness(judge=ScriptedJudge(simulated_judge(), garbage_first_time))
+    h = await harness(judge=ScriptedJudge(simulated_judge(), garbage_first_time))
     assessment = await started(h)
     await h.worker.drain()
     done = h.state.assessments[assessment.id]
@@ -54,7 +57,7 @@ async def test_an_unusable_answer_is_retried_and_never_counted_as_a_win() -> Non
     assert done.failed_comparisons == 0
 
 
-async def test_comparisons_that_keep_failing_are_dropped_and_replaced() -> None:
+async def test_comparisons_that_keep_failing_are_dropped_and_replaced(harness: MakeHarness) -> None:
     doomed: set[frozenset[str]] = set()
 
     def fail_pairs_with_the_first_essay(task: JudgeTask) -> str | None:
@@ -63,7 +66,7 @@ async def test_comparisons_that_keep_failing_are_dropped_and_replaced() -> None:
             doomed.add(pair)
         return "invalid" if pair in doomed else None
 
-    h = Harness(judge=ScriptedJudge(simulated_judge(), fail_pairs_with_the_first_essay))
+    h = await harness(judge=ScriptedJudge(simulated_judge(), fail_pairs_with_the_first_essay))
     assessment = await started(h)
     await h.worker.drain()
     done = h.state.assessments[assessment.id]
@@ -78,8 +81,10 @@ async def test_comparisons_that_keep_failing_are_dropped_and_replaced() -> None:
     assert sum(r.comparison_count for r in result.essay_results) == 2 * done.completed_comparisons
 
 
-async def test_a_judge_that_only_returns_garbage_fails_the_assessment_without_charge() -> None:
-    h = Harness(judge=ScriptedJudge(simulated_judge(), lambda _: "invalid"))
+async def test_a_judge_that_only_returns_garbage_fails_the_assessment_without_charge(
+    harness: MakeHarness,
+) -> None:
+    h = await harness(judge=ScriptedJudge(simulated_judge(), lambda _: "invalid"))
     assessment = await started(h)
     await h.worker.drain()
     failed = h.state.assessments[assessment.id]
@@ -92,9 +97,13 @@ async def test_a_judge_that_only_returns_garbage_fails_the_assessment_without_ch
     assert not h.state.events(CJAssessmentCompletedV1)
 
 
-async def test_an_unavailable_judge_pauses_the_assessment_until_it_is_back() -> None:
+async def test_an_unavailable_judge_pauses_the_assessment_until_it_is_back(
+    harness: MakeHarness,
+) -> None:
     down = True
-    h = Harness(judge=ScriptedJudge(simulated_judge(), lambda _: "unavailable" if down else None))
+    h = await harness(
+        judge=ScriptedJudge(simulated_judge(), lambda _: "unavailable" if down else None)
+    )
     assessment = await started(h)
     await h.worker.drain()
     paused = h.state.assessments[assessment.id]
@@ -130,18 +139,21 @@ class CrashingJudge:
         return await self.inner.judge(task)
 
 
-async def test_a_restarted_worker_resumes_without_losing_or_repeating_judgements() -> None:
+async def test_a_restarted_worker_resumes_without_losing_or_repeating_judgements(
+    harness: MakeHarness,
+) -> None:
     judge = CrashingJudge(budget=11)
-    h = Harness(judge=judge)
+    h = await harness(judge=judge)
     assessment = await started(h)
     with pytest.raises(Crash):
         await h.worker.drain()
     crashed = h.state.assessments[assessment.id]
     assert crashed.completed_comparisons == 11
-    assert crashed.lease_owner == "worker-1"  # the dead worker still holds its claim
+    assert crashed.lease_owner == h.worker.owner  # the dead worker still holds its claim
 
     judge.budget = 10_000
-    other = h.make_worker("worker-2")
+    other = await h.another_worker()
+    assert other.owner != h.worker.owner
     assert await other.drain() == 0  # the lease is still valid
     h.clock.advance(61)
     await other.drain()
@@ -153,7 +165,7 @@ async def test_a_restarted_worker_resumes_without_losing_or_repeating_judgements
     assert len(h.state.events(CJAssessmentCompletedV1)) == 1
 
 
-async def test_a_stalled_assessment_with_enough_data_is_finalised() -> None:
+async def test_a_stalled_assessment_with_enough_data_is_finalised(harness: MakeHarness) -> None:
     calls = 0
 
     def down_after_two_rounds(task: JudgeTask) -> str | None:
@@ -161,7 +173,7 @@ async def test_a_stalled_assessment_with_enough_data_is_finalised() -> None:
         calls += 1
         return "unavailable" if calls > 8 else None
 
-    h = Harness(judge=ScriptedJudge(simulated_judge(), down_after_two_rounds))
+    h = await harness(judge=ScriptedJudge(simulated_judge(), down_after_two_rounds))
     assessment = await started(h)
     await h.worker.drain()
     assert h.state.assessments[assessment.id].state == "comparing"
@@ -176,8 +188,8 @@ async def test_a_stalled_assessment_with_enough_data_is_finalised() -> None:
     assert h.credits.hold().released
 
 
-async def test_a_stalled_assessment_without_enough_data_fails() -> None:
-    h = Harness(judge=ScriptedJudge(simulated_judge(), lambda _: "unavailable"))
+async def test_a_stalled_assessment_without_enough_data_fails(harness: MakeHarness) -> None:
+    h = await harness(judge=ScriptedJudge(simulated_judge(), lambda _: "unavailable"))
     assessment = await started(h)
     await h.worker.drain()
     h.clock.advance(601)
@@ -191,9 +203,11 @@ async def test_a_stalled_assessment_without_enough_data_fails() -> None:
     assert h.credits.hold().released
 
 
-async def test_cancelling_ends_the_assessment_and_settles_what_was_done() -> None:
+async def test_cancelling_ends_the_assessment_and_settles_what_was_done(
+    harness: MakeHarness,
+) -> None:
     judge = CrashingJudge(budget=5)
-    h = Harness(judge=judge)
+    h = await harness(judge=judge)
     assessment = await started(h)
     with pytest.raises(Crash):
         await h.worker.drain()
@@ -202,15 +216,15 @@ async def test_cancelling_ends_the_assessment_and_settles_what_was_done() -> Non
     (event,) = h.state.events(CJAssessmentFailedV1)
     assert event.error_detail.details["reason"] == "cancelled"
     h.clock.advance(61)  # the crashed worker's lease runs out; another settles
-    await h.make_worker("worker-2").drain()
+    await (await h.another_worker()).drain()
     assert h.credits.charged == 5
     assert h.credits.hold().released
     with pytest.raises(AlreadyFinished):
         await h.cancel(TEACHER, assessment.id)
 
 
-async def test_only_the_owner_sees_or_cancels_an_assessment() -> None:
-    h = Harness()
+async def test_only_the_owner_sees_or_cancels_an_assessment(harness: MakeHarness) -> None:
+    h = await harness()
     assessment = await started(h)
     with pytest.raises(NotFound):
         await h.queries.status("intruder", assessment.id)

@@ -16,7 +16,7 @@ from common_core.events.cj import (
 from services.cj_assessment_service.domain.errors import Conflict, InsufficientEssays, NotFound
 from services.cj_assessment_service.handlers.requests import BatchAssessment
 from services.cj_assessment_service.models_db import Assessment
-from services.cj_assessment_service.tests.support.harness import TEACHER, Harness
+from services.cj_assessment_service.tests.support.harness import TEACHER, Harness, MakeHarness
 
 
 def rank_correlation(a: list[float], b: list[float]) -> float:
@@ -37,8 +37,8 @@ def stored(h: Harness, assessment: Assessment) -> Assessment:
     return h.state.assessments[assessment.id]
 
 
-async def test_a_batch_is_assessed_charged_once_and_announced() -> None:
-    h = Harness()
+async def test_a_batch_is_assessed_charged_once_and_announced(harness: MakeHarness) -> None:
+    h = await harness()
     batch = await h.provision(QUALITIES)
     assessment = await start(h, batch)
     assert assessment.state == "initializing"
@@ -74,14 +74,8 @@ async def test_a_batch_is_assessed_charged_once_and_announced() -> None:
     assert rank_correlation([scores[e.essay_id] for e in essays], QUALITIES) > 0.5
 
 
-async def test_stop_when_reliability_is_reached_and_release_the_rest() -> None:
-    from services.cj_assessment_service.domain.design import DesignSettings
-
-    h = Harness(
-        design=DesignSettings(
-            comparisons_per_essay=20, min_comparisons_per_essay=4, target_reliability=0.7
-        )
-    )
+async def test_stop_when_reliability_is_reached_and_release_the_rest(harness: MakeHarness) -> None:
+    h = await harness(COMPARISONS_PER_ESSAY=20, MIN_COMPARISONS_PER_ESSAY=4, TARGET_RELIABILITY=0.7)
     batch = await h.provision([q * 2 for q in QUALITIES])
     assessment = await start(h, batch)
     await h.worker.drain()
@@ -93,8 +87,8 @@ async def test_stop_when_reliability_is_reached_and_release_the_rest() -> None:
     assert h.credits.hold().released
 
 
-async def test_fewer_than_two_essays_is_refused_and_nothing_happens() -> None:
-    h = Harness()
+async def test_fewer_than_two_essays_is_refused_and_nothing_happens(harness: MakeHarness) -> None:
+    h = await harness()
     batch = await h.provision([1.0])
     with pytest.raises(InsufficientEssays):
         await start(h, batch)
@@ -103,8 +97,8 @@ async def test_fewer_than_two_essays_is_refused_and_nothing_happens() -> None:
     assert not h.credits.holds
 
 
-async def test_an_unknown_or_foreign_batch_is_not_found() -> None:
-    h = Harness()
+async def test_an_unknown_or_foreign_batch_is_not_found(harness: MakeHarness) -> None:
+    h = await harness()
     batch = await h.provision(QUALITIES[:3])
     with pytest.raises(NotFound):
         await start(h, uuid4())
@@ -112,16 +106,16 @@ async def test_an_unknown_or_foreign_batch_is_not_found() -> None:
         await start(h, batch, user="someone-else")
 
 
-async def test_a_second_request_for_a_running_batch_conflicts() -> None:
-    h = Harness()
+async def test_a_second_request_for_a_running_batch_conflicts(harness: MakeHarness) -> None:
+    h = await harness()
     batch = await h.provision(QUALITIES[:4])
     await start(h, batch)
     with pytest.raises(Conflict):
         await start(h, batch)
 
 
-async def test_refused_credits_fail_the_assessment_and_charge_nothing() -> None:
-    h = Harness()
+async def test_refused_credits_fail_the_assessment_and_charge_nothing(harness: MakeHarness) -> None:
+    h = await harness()
     h.credits.balance = 5
     assessment = await start(h, await h.provision(QUALITIES))
     await h.worker.drain()
@@ -136,8 +130,8 @@ async def test_refused_credits_fail_the_assessment_and_charge_nothing() -> None:
     assert not h.state.events(CJAssessmentStartedV1)
 
 
-async def test_entitlements_down_at_the_start_is_waited_out() -> None:
-    h = Harness()
+async def test_entitlements_down_at_the_start_is_waited_out(harness: MakeHarness) -> None:
+    h = await harness()
     h.credits.down = True
     assessment = await start(h, await h.provision(QUALITIES[:6]))
     await h.worker.drain()
@@ -148,8 +142,10 @@ async def test_entitlements_down_at_the_start_is_waited_out() -> None:
     assert stored(h, assessment).state == "completed"
 
 
-async def test_entitlements_down_past_the_wait_fails_plainly_and_charges_nothing() -> None:
-    h = Harness()
+async def test_entitlements_down_past_the_wait_fails_plainly_and_charges_nothing(
+    harness: MakeHarness,
+) -> None:
+    h = await harness()
     h.credits.down = True
     assessment = await start(h, await h.provision(QUALITIES[:6]))
     await h.worker.drain()
@@ -171,8 +167,8 @@ async def test_entitlements_down_past_the_wait_fails_plainly_and_charges_nothing
     assert (h.credits.holds, h.credits.charged, h.state.comparisons) == ({}, 0, {})
 
 
-async def test_entitlements_down_at_the_end_never_charges_twice() -> None:
-    h = Harness()
+async def test_entitlements_down_at_the_end_never_charges_twice(harness: MakeHarness) -> None:
+    h = await harness()
     assessment = await start(h, await h.provision(QUALITIES[:6]))
 
     consumed = 0

@@ -13,11 +13,10 @@ from services.cj_assessment_service.handlers.requests import (
     HandleAssessmentRequest,
     StartBatchAssessment,
 )
-from services.cj_assessment_service.handlers.runner import AssessmentRunner
-from services.cj_assessment_service.handlers.sweeper import StallSweeper
-from services.cj_assessment_service.handlers.worker_loop import AssessmentWorker
-from services.cj_assessment_service.startup_setup import build_container
-from services.cj_assessment_service.worker_main import WorkerProvider
+from services.cj_assessment_service.startup_setup import build_container, build_worker_container
+from services.cj_assessment_service.workers.assessments import AssessmentWorker
+from services.cj_assessment_service.workers.runner import AssessmentRunner
+from services.cj_assessment_service.workers.sweeper import StallSweeper
 
 URL = "postgresql+asyncpg://user:pw@127.0.0.1:1/none"
 
@@ -26,8 +25,9 @@ URL = "postgresql+asyncpg://user:pw@127.0.0.1:1/none"
 async def test_the_production_container_resolves_every_use_case(http: bool) -> None:
     settings = load_service_settings(DATABASE_URL=URL)
     engine = create_async_engine(URL)
-    extra = [] if http else [WorkerProvider()]
-    container = build_container(settings, engine, *extra, http=http)
+    container = (
+        build_container(settings, engine) if http else build_worker_container(settings, engine)
+    )
     try:
         wanted: list[type] = [
             StartBatchAssessment,
@@ -56,6 +56,7 @@ def test_production_refuses_placeholder_secrets() -> None:
 def test_defaults_match_the_platform() -> None:
     settings = Settings(DATABASE_URL=URL)
     assert settings.HTTP_PORT == 9095
+    assert settings.WORKER_METRICS_PORT == 9096
     assert settings.COMPARISONS_PER_ESSAY == 10
     assert settings.TARGET_RELIABILITY == 0.8
     assert settings.model_config["env_prefix"] == "CJ_ASSESSMENT_SERVICE_"

@@ -17,12 +17,12 @@ from common_core.events.file import BatchFileRemovedV1
 from common_core.grade_scales import GradeScaleId
 from services.cj_assessment_service.domain.errors import InvalidRequest
 from services.cj_assessment_service.handlers.anchors import NewAnchor, RegisterAnchors
-from services.cj_assessment_service.handlers.essays import RecordRemovedEssay
 from services.cj_assessment_service.handlers.requests import BatchAssessment
 from services.cj_assessment_service.tests.support.fakes import ScriptedJudge
 from services.cj_assessment_service.tests.support.harness import (
     TEACHER,
     Harness,
+    MakeHarness,
     simulated_judge,
 )
 
@@ -44,8 +44,8 @@ def els_request(h: Harness, count: int, **fields: object):  # type: ignore[no-un
     return new_envelope(payload, source_service="essay_lifecycle_service", correlation_id=uuid4())
 
 
-async def test_a_request_delivered_twice_creates_one_assessment() -> None:
-    h = Harness()
+async def test_a_request_delivered_twice_creates_one_assessment(harness: MakeHarness) -> None:
+    h = await harness()
     envelope = els_request(h, 6)
     await h.on_request(envelope)
     await h.on_request(envelope)
@@ -58,8 +58,8 @@ async def test_a_request_delivered_twice_creates_one_assessment() -> None:
     assert len(h.credits.holds) == 1
 
 
-async def test_a_request_with_one_essay_is_refused_with_an_event() -> None:
-    h = Harness()
+async def test_a_request_with_one_essay_is_refused_with_an_event(harness: MakeHarness) -> None:
+    h = await harness()
     envelope = els_request(h, 1)
     await h.on_request(envelope)
     await h.on_request(envelope)
@@ -71,9 +71,9 @@ async def test_a_request_with_one_essay_is_refused_with_an_event() -> None:
     assert event.error_detail.correlation_id == envelope.correlation_id
 
 
-async def test_judge_overrides_travel_with_the_request() -> None:
+async def test_judge_overrides_travel_with_the_request(harness: MakeHarness) -> None:
     judge = ScriptedJudge(simulated_judge())
-    h = Harness(judge=judge)
+    h = await harness(judge=judge)
     from common_core.events.cj import JudgeOverrides
 
     overrides = JudgeOverrides(llm_model="special", temperature=0.3)
@@ -85,8 +85,10 @@ async def test_judge_overrides_travel_with_the_request() -> None:
     assert {t.language for t in judge.tasks} == {Language.SWEDISH}
 
 
-async def test_provisioned_essays_are_recorded_once_and_removed_ones_left_out() -> None:
-    h = Harness()
+async def test_provisioned_essays_are_recorded_once_and_removed_ones_left_out(
+    harness: MakeHarness,
+) -> None:
+    h = await harness()
     batch = await h.provision([0.0, 1.0, 2.0])
     assert len(h.state.essays) == 3
     removed = next(iter(h.state.essays.values()))
@@ -96,9 +98,7 @@ async def test_provisioned_essays_are_recorded_once_and_removed_ones_left_out() 
         owner_user_id=TEACHER,
         original_file_name="x.txt",
     )
-    await RecordRemovedEssay(h.uows)(
-        new_envelope(payload, source_service="file_service", correlation_id=uuid4())
-    )
+    await h.on_removed(new_envelope(payload, source_service="file_service", correlation_id=uuid4()))
     assessment = await h.start(
         BatchAssessment(user_id=TEACHER, org_id=None, batch_id=batch, correlation_id=uuid4())
     )
@@ -120,9 +120,11 @@ async def register(h: Harness, grades_and_qualities: list[tuple[str, float]]) ->
     )
 
 
-async def test_anchors_project_grades_without_the_judge_ever_seeing_them_as_anchors() -> None:
+async def test_anchors_project_grades_without_the_judge_ever_seeing_them_as_anchors(
+    harness: MakeHarness,
+) -> None:
     judge = ScriptedJudge(simulated_judge())
-    h = Harness(judge=judge)
+    h = await harness(judge=judge)
     await register(h, [("E", -2.0), ("C", 0.0), ("A", 2.0)])
     batch = await h.provision([-1.5, -0.5, 0.3, 1.2, 2.5])
     assessment = await h.start(
@@ -148,8 +150,10 @@ async def test_anchors_project_grades_without_the_judge_ever_seeing_them_as_anch
     assert h.state.assessments[assessment.id].grade_scale == GradeScaleId.SWEDISH_A_F.value
 
 
-async def test_anchors_of_one_grade_are_left_out_and_results_say_ungraded() -> None:
-    h = Harness()
+async def test_anchors_of_one_grade_are_left_out_and_results_say_ungraded(
+    harness: MakeHarness,
+) -> None:
+    h = await harness()
     await register(h, [("C", 0.0), ("C", 0.5)])
     batch = await h.provision([-1.0, 0.0, 1.0])
     assessment = await h.start(
@@ -162,8 +166,8 @@ async def test_anchors_of_one_grade_are_left_out_and_results_say_ungraded() -> N
     assert not any(r.is_anchor or r.grade_probabilities for r in result.essay_results)
 
 
-async def test_anchor_grades_must_be_on_the_scale() -> None:
-    h = Harness()
+async def test_anchor_grades_must_be_on_the_scale(harness: MakeHarness) -> None:
+    h = await harness()
     with pytest.raises(InvalidRequest):
         await register(h, [("7", 0.0)])
     with pytest.raises(InvalidRequest):
@@ -177,8 +181,8 @@ async def test_anchor_grades_must_be_on_the_scale() -> None:
     assert listed == []
 
 
-async def test_the_batch_limit_is_enforced() -> None:
-    h = Harness()
+async def test_the_batch_limit_is_enforced(harness: MakeHarness) -> None:
+    h = await harness()
     h.factory.defaults = type(h.factory.defaults)(
         h.factory.defaults.design, h.factory.defaults.judge_kind, max_essays=3, max_anchors=0
     )

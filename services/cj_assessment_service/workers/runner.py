@@ -6,6 +6,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from common_core.domain_enums import CJBatchState
+from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
 from huleedu_service_libs.logging_utils import create_service_logger
 from services.cj_assessment_service.handlers.comparing import ComparingSteps
@@ -14,7 +15,7 @@ from services.cj_assessment_service.handlers.scoring import ScoringStep
 from services.cj_assessment_service.handlers.steps import RunnerPolicy, Step
 from services.cj_assessment_service.handlers.support import state_of
 from services.cj_assessment_service.models_db import Assessment
-from services.cj_assessment_service.protocols import Clock, UnitOfWorkFactory
+from services.cj_assessment_service.protocols import UnitOfWorkFactory
 
 logger = create_service_logger("cj_assessment_service.runner")
 MAX_STEPS_PER_CLAIM = 10_000

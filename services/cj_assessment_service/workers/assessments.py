@@ -1,4 +1,4 @@
-"""The worker's assessment loop: claim due assessments (leases), run them, renew, sweep stalls."""
+"""The worker's assessment job: claim due assessments (leases), run them, renew, sweep stalls."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from datetime import timedelta
 from typing import TypeVar
 from uuid import UUID
 
+from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.logging_utils import create_service_logger
-from services.cj_assessment_service.handlers.runner import AssessmentRunner
 from services.cj_assessment_service.handlers.steps import Step
-from services.cj_assessment_service.handlers.sweeper import StallSweeper
-from services.cj_assessment_service.protocols import Clock, UnitOfWorkFactory
+from services.cj_assessment_service.protocols import UnitOfWorkFactory
+from services.cj_assessment_service.workers.runner import AssessmentRunner
+from services.cj_assessment_service.workers.sweeper import StallSweeper
 
 logger = create_service_logger("cj_assessment_service.worker")
 T = TypeVar("T")
@@ -63,14 +64,20 @@ class AssessmentWorker:
         return runs
 
     async def run(self) -> None:
+        """Until stopped; a loop that dies ends the run with its error, so the supervisor sees
+        it and the process is restarted."""
         tasks = [self._claim_loop(), self._heartbeat_loop(), self._sweep_loop()]
         loops = [asyncio.create_task(task) for task in tasks]
-        await self._stopping.wait()
+        stopping = asyncio.create_task(self._stopping.wait())
+        done, _ = await asyncio.wait([stopping, *loops], return_when=asyncio.FIRST_COMPLETED)
         # Running assessments are cut off: their steps are committed one by one, and the
         # claim expires so that any worker resumes them.
-        for task in [*loops, *self.running.values()]:
+        for task in [stopping, *loops, *self.running.values()]:
             task.cancel()
         await asyncio.gather(*loops, *self.running.values(), return_exceptions=True)
+        for loop in loops:
+            if loop in done:
+                loop.result()  # raises the loop's error
 
     def stop(self) -> None:
         self._stopping.set()

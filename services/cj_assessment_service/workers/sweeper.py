@@ -7,6 +7,7 @@ from uuid import UUID
 
 from common_core.domain_enums import CJBatchState
 from common_core.error_enums import ErrorCode
+from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.logging_utils import create_service_logger
 from services.cj_assessment_service.handlers.finishing import (
     close_open_rounds,
@@ -19,7 +20,7 @@ from services.cj_assessment_service.handlers.support import (
     state_of,
     transition,
 )
-from services.cj_assessment_service.protocols import Clock, UnitOfWork, UnitOfWorkFactory
+from services.cj_assessment_service.protocols import UnitOfWork, UnitOfWorkFactory
 
 logger = create_service_logger("cj_assessment_service.sweeper")
 
