@@ -105,8 +105,9 @@ class _ErrorResponder:
         dependency = unavailable_dependency(error)
         if dependency is None:
             return self._server_error_response(error, HTTPStatus.INTERNAL_SERVER_ERROR)
-        # Connection trouble is a 503 the caller may retry, not a bug.
-        logger.error("dependency unavailable", dependency=dependency, exc_info=error)
+        # Connection trouble is a 503 the caller may retry, not a bug. No stack: the repr says
+        # as much, and rendering one per request while the dependency is down floods the logs.
+        logger.error("dependency unavailable", dependency=dependency, error=repr(error))
         code = ErrorCode.SERVICE_UNAVAILABLE
         return error_response(self._detail(code, unavailable_message(dependency), {}))
 
