@@ -10,7 +10,6 @@ from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.logging_utils import configure_logging
 from services.class_management_service.api.association_routes import association_blueprint
 from services.class_management_service.api.class_routes import class_blueprint
-from services.class_management_service.api.errors import register_domain_error_handlers
 from services.class_management_service.api.student_routes import student_blueprint
 from services.class_management_service.config import (
     SERVICE_NAME,
@@ -24,7 +23,7 @@ def create_app(settings: Settings | None = None) -> HuleEduApp:
     settings = settings or load_service_settings()
     engine = build_engine(settings)
     registry = CollectorRegistry()
-    app = create_service_app(
+    return create_service_app(
         service_name=SERVICE_NAME,
         container=build_container(settings, engine, registry),
         database_engine=engine,
@@ -35,8 +34,6 @@ def create_app(settings: Settings | None = None) -> HuleEduApp:
         registry=registry,
         max_content_length=settings.MAX_IMPORT_BYTES,
     )
-    register_domain_error_handlers(app)
-    return app
 
 
 def production_app() -> HuleEduApp:

@@ -1,20 +1,16 @@
-"""Expected refusals of the use cases; the API turns each into an ErrorDetail with its code."""
+"""Expected refusals of the use cases; the library's error handlers turn each into an ErrorDetail
+with its code."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from common_core.error_enums import AnyErrorCode, ClassManagementErrorCode, ErrorCode
+from huleedu_service_libs.error_handling import DomainError
 
 
-class ClassManagementError(Exception):
+class ClassManagementError(DomainError):
     code: AnyErrorCode = ErrorCode.VALIDATION_ERROR
-
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
 
 
 class InvalidInputError(ClassManagementError):
