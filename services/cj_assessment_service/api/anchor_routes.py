@@ -7,7 +7,7 @@ from quart import Blueprint
 from quart_dishka import inject
 from quart_schema import validate_querystring, validate_request, validate_response
 
-from services.cj_assessment_service.api.identity import require_teacher, teacher_id
+from huleedu_service_libs.identity import Caller, require_teacher
 from services.cj_assessment_service.api.schemas import (
     AnchorBody,
     AnchorList,
@@ -26,10 +26,12 @@ def anchor_blueprint() -> Blueprint:
     @validate_response(AnchorList, 201)
     @inject
     async def register_anchors(
-        data: RegisterAnchorsRequest, catalogue: FromDishka[AnchorCatalogue]
+        data: RegisterAnchorsRequest,
+        catalogue: FromDishka[AnchorCatalogue],
+        caller: FromDishka[Caller],
     ) -> tuple[AnchorList, int]:
         """Register anchor essays of known grades for a course (or one assignment of it)."""
-        anchors = await catalogue.register(data.command(teacher_id()))
+        anchors = await catalogue.register(data.command(caller.teacher_id))
         return AnchorList(anchors=[AnchorBody.of(a) for a in anchors]), 201
 
     @api.get("/", strict_slashes=False)
@@ -37,11 +39,11 @@ def anchor_blueprint() -> Blueprint:
     @validate_response(AnchorList, 200)
     @inject
     async def list_anchors(
-        query_args: AnchorQuery, catalogue: FromDishka[AnchorCatalogue]
+        query_args: AnchorQuery, catalogue: FromDishka[AnchorCatalogue], caller: FromDishka[Caller]
     ) -> AnchorList:
         """Your anchors, optionally of one course or assignment (texts are not returned)."""
         anchors = await catalogue.list(
-            teacher_id(), query_args.course_code, query_args.assignment_id
+            caller.teacher_id, query_args.course_code, query_args.assignment_id
         )
         return AnchorList(anchors=[AnchorBody.of(a) for a in anchors])
 

@@ -10,7 +10,7 @@ from quart_dishka import inject
 from quart_schema import validate_request, validate_response
 
 from huleedu_service_libs.correlation import CorrelationContext
-from services.cj_assessment_service.api.identity import org_id, require_teacher, teacher_id
+from huleedu_service_libs.identity import Caller, require_teacher
 from services.cj_assessment_service.api.schemas import (
     AssessmentBody,
     CreateAssessmentRequest,
@@ -33,11 +33,12 @@ def assessment_blueprint() -> Blueprint:
         data: CreateAssessmentRequest,
         start: FromDishka[StartBatchAssessment],
         corr: FromDishka[CorrelationContext],
+        caller: FromDishka[Caller],
     ) -> tuple[AssessmentBody, int]:
         """Assess one of your file-service batches (at least two valid essays)."""
         command = BatchAssessment(
-            user_id=teacher_id(),
-            org_id=org_id(),
+            user_id=caller.teacher_id,
+            org_id=caller.org_id,
             batch_id=data.batch_id,
             correlation_id=corr.uuid,
             assignment_id=data.assignment_id,
@@ -51,27 +52,27 @@ def assessment_blueprint() -> Blueprint:
     @validate_response(AssessmentBody, 200)
     @inject
     async def get_assessment(
-        assessment_id: UUID, queries: FromDishka[AssessmentQueries]
+        assessment_id: UUID, queries: FromDishka[AssessmentQueries], caller: FromDishka[Caller]
     ) -> AssessmentBody:
         """State and progress: comparisons done / planned, current reliability."""
-        return AssessmentBody.of(await queries.status(teacher_id(), assessment_id))
+        return AssessmentBody.of(await queries.status(caller.teacher_id, assessment_id))
 
     @api.get("/<uuid:assessment_id>/results")
     @validate_response(ResultsBody, 200)
     @inject
     async def get_results(
-        assessment_id: UUID, queries: FromDishka[AssessmentQueries]
+        assessment_id: UUID, queries: FromDishka[AssessmentQueries], caller: FromDishka[Caller]
     ) -> ResultsBody:
         """Ranks, scores with standard errors and, with anchors, grade probabilities."""
-        return ResultsBody.of(await queries.results(teacher_id(), assessment_id))
+        return ResultsBody.of(await queries.results(caller.teacher_id, assessment_id))
 
     @api.delete("/<uuid:assessment_id>")
     @validate_response(AssessmentBody, 200)
     @inject
     async def cancel_assessment(
-        assessment_id: UUID, cancel: FromDishka[CancelAssessment]
+        assessment_id: UUID, cancel: FromDishka[CancelAssessment], caller: FromDishka[Caller]
     ) -> AssessmentBody:
         """Cancel a running assessment; comparisons already judged are charged, the rest not."""
-        return AssessmentBody.of(await cancel(teacher_id(), assessment_id))
+        return AssessmentBody.of(await cancel(caller.teacher_id, assessment_id))
 
     return api
