@@ -11,7 +11,7 @@ from huleedu_service_libs.config import load_settings
 from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.logging_utils import configure_logging
 from services.entitlements_service.api.admin_routes import admin_blueprint
-from services.entitlements_service.api.errors import register_domain_error_handlers
+from services.entitlements_service.api.errors import register_refusal_metrics
 from services.entitlements_service.api.internal_routes import internal_blueprint
 from services.entitlements_service.api.teacher_routes import teacher_blueprint
 from services.entitlements_service.config import SERVICE_NAME, Settings
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> HuleEd
         registry=registry,
     )
     app.extensions[EXTENSION] = EntitlementsMetrics(registry)
-    register_domain_error_handlers(app)
+    register_refusal_metrics(app)
     return app
 
 

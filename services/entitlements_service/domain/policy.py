@@ -10,7 +10,9 @@ import yaml  # type: ignore[import-untyped]  # no types-PyYAML in the dev group
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from common_core.domain_enums import CreditSubjectType
+from common_core.error_enums import ErrorCode
 from common_core.field_types import MetricName
+from huleedu_service_libs.error_handling import DomainError
 
 WINDOW_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 # Bounds that keep every cost (quantity x unit cost) well inside a 64-bit balance.
@@ -18,8 +20,10 @@ MAX_QUANTITY = 1_000_000
 MAX_UNIT_COST = 1_000_000
 
 
-class PolicyError(ValueError):
+class PolicyError(DomainError, ValueError):
     """The policy file cannot be used; the message names the bad entry."""
+
+    code = ErrorCode.VALIDATION_ERROR
 
 
 class UnlistedMetrics(StrEnum):
