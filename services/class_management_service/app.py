@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry
-
 from huleedu_service_libs.app import HuleEduApp, create_service_app, serve_http
+from huleedu_service_libs.di import new_registry
+from huleedu_service_libs.engines import build_engine
 from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.logging_utils import configure_logging
 from services.class_management_service.api.association_routes import association_blueprint
@@ -16,16 +16,16 @@ from services.class_management_service.config import (
     Settings,
     load_service_settings,
 )
-from services.class_management_service.startup_setup import build_container, build_engine
+from services.class_management_service.startup_setup import build_container
 
 
 def create_app(settings: Settings | None = None) -> HuleEduApp:
     settings = settings or load_service_settings()
     engine = build_engine(settings)
-    registry = CollectorRegistry()
+    registry = new_registry()
     return create_service_app(
         service_name=SERVICE_NAME,
-        container=build_container(settings, engine, registry),
+        container=build_container(settings, engine, registry=registry),
         database_engine=engine,
         blueprints=[student_blueprint(), class_blueprint(), association_blueprint()],
         # Redis is left out on purpose: it only carries best-effort notifications and wake-ups,

@@ -1,18 +1,20 @@
-"""Dishka providers, small and grouped by scope: process-wide infrastructure (APP), and one
-unit of work with its use cases per request or per consumed event (REQUEST)."""
+"""The service's own Dishka providers (the library's give the engine's sessions, Redis, the
+outbox, envelopes and the clock): process-wide (APP), and one unit of work with its use cases
+per request or per consumed event (REQUEST)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from dishka import Provider, Scope, from_context, provide
+from dishka import Provider, Scope, provide
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from huleedu_service_libs.outbox import OutboxManager, RelayWakeup
-from services.class_management_service.config import SERVICE_NAME, Settings
+from huleedu_service_libs.clock import Clock
+from huleedu_service_libs.events import EnvelopeFactory
+from huleedu_service_libs.outbox import OutboxManager
+from services.class_management_service.config import Settings
 from services.class_management_service.domain.review import TimeoutPolicy
 from services.class_management_service.handlers.classes import ClassHandlers
 from services.class_management_service.handlers.review import ReviewHandlers
@@ -23,55 +25,15 @@ from services.class_management_service.handlers.suggestions import SuggestionHan
 from services.class_management_service.handlers.timeout_monitor import (
     AssociationTimeoutMonitor,
 )
-from services.class_management_service.implementations.clock import SystemClock
 from services.class_management_service.implementations.notifier import RedisNotifier
-from services.class_management_service.implementations.unit_of_work import SqlAlchemyUnitOfWork
-from services.class_management_service.protocols import Clock, Notifier, UnitOfWork
+from services.class_management_service.implementations.unit_of_work import (
+    ClassManagementUnitOfWork,
+)
+from services.class_management_service.protocols import Notifier, UnitOfWork
 
 
-class InfrastructureProvider(Provider):
-    """Settings, engine and metrics registry come from the factory that builds the container."""
-
+class ServiceProvider(Provider):
     scope = Scope.APP
-    settings = from_context(provides=Settings)
-    engine = from_context(provides=AsyncEngine)
-    registry = from_context(provides=CollectorRegistry)
-
-    @provide
-    def sessions(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-        return async_sessionmaker(engine, expire_on_commit=False)
-
-    @provide
-    async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
-        # Connects on first use; a Redis outage only delays wake-ups and notifications.
-        timeout = settings.NOTIFICATION_TIMEOUT_SECONDS
-        client = Redis.from_url(
-            settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout
-        )
-        yield client
-        await client.aclose()
-
-    @provide
-    def clock(self) -> Clock:
-        return SystemClock()
-
-
-class EventsProvider(Provider):
-    scope = Scope.APP
-
-    @provide
-    async def wakeup(self, settings: Settings) -> AsyncIterator[RelayWakeup]:
-        # Its own client: the relay blocks in BLPOP for longer than the notification client's
-        # short socket timeout allows, which would turn every wait into an error and a poll.
-        client = Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=settings.NOTIFICATION_TIMEOUT_SECONDS
-        )
-        yield RelayWakeup(client, SERVICE_NAME)
-        await client.aclose()
-
-    @provide
-    def outbox(self, wakeup: RelayWakeup) -> OutboxManager:
-        return OutboxManager(wakeup)
 
     @provide
     def notifier(self, redis: Redis, settings: Settings, registry: CollectorRegistry) -> Notifier:
@@ -94,9 +56,9 @@ class UseCaseProvider(Provider):
         engine: AsyncEngine,
         sessions: async_sessionmaker[AsyncSession],
         outbox: OutboxManager,
-        notifier: Notifier,
+        envelopes: EnvelopeFactory,
     ) -> UnitOfWork:
-        return SqlAlchemyUnitOfWork(engine, sessions, outbox, notifier)
+        return ClassManagementUnitOfWork(engine, sessions, outbox, envelopes)
 
     classes = provide(ClassHandlers)
     students = provide(StudentHandlers)
@@ -104,19 +66,23 @@ class UseCaseProvider(Provider):
     suggestions = provide(SuggestionHandler)
 
     @provide
-    def roster_import(
-        self, uow: UnitOfWork, clock: Clock, settings: Settings
-    ) -> RosterImportHandler:
-        return RosterImportHandler(uow, clock, settings.MAX_IMPORT_ROWS)
+    def reviews(self, uow: UnitOfWork, clock: Clock, notifier: Notifier) -> ReviewHandlers:
+        return ReviewHandlers(uow, clock, notifier)
 
     @provide
-    def reviews(self, uow: UnitOfWork, clock: Clock) -> ReviewHandlers:
-        return ReviewHandlers(uow, clock)
+    def roster_import(
+        self, uow: UnitOfWork, clock: Clock, notifier: Notifier, settings: Settings
+    ) -> RosterImportHandler:
+        return RosterImportHandler(uow, clock, notifier, settings.MAX_IMPORT_ROWS)
 
     @provide
     def timeout_monitor(
-        self, uow: UnitOfWork, clock: Clock, policy: TimeoutPolicy, settings: Settings
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        notifier: Notifier,
+        policy: TimeoutPolicy,
+        settings: Settings,
     ) -> AssociationTimeoutMonitor:
-        return AssociationTimeoutMonitor(
-            uow, clock, policy, settings.ASSOCIATION_MONITOR_BATCH_LIMIT
-        )
+        limit = settings.ASSOCIATION_MONITOR_BATCH_LIMIT
+        return AssociationTimeoutMonitor(uow, clock, notifier, policy, limit)

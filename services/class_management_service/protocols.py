@@ -1,17 +1,17 @@
-"""Ports at the service's real seams: storage (PostgreSQL, or in memory for unit tests), the
-real-time notifier (Redis) and the clock. Each has exactly those two implementations."""
+"""Ports at the service's real seams: storage (PostgreSQL, or in memory for unit tests) and the
+real-time notifier (Redis). Each has exactly those two implementations."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, TypeVar
 from uuid import UUID
 
 from common_core.events.base import EventPayload
+from common_core.events.envelope import EventEnvelope
 from services.class_management_service.domain.model import (
     ClassDetails,
     Course,
@@ -21,9 +21,7 @@ from services.class_management_service.domain.model import (
     Student,
 )
 
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
+P = TypeVar("P", bound=EventPayload)
 
 
 class CourseRepository(Protocol):
@@ -95,13 +93,13 @@ class Notification:
 
 
 class Notifier(Protocol):
-    async def send(self, notifications: Sequence[Notification]) -> None:
+    async def send(self, notification: Notification) -> None:
         """Best effort: never raises; a lost notification never undoes a committed change."""
 
 
 class UnitOfWork(Protocol):
-    """One transaction per `async with`; events are written to the outbox inside it on commit,
-    notifications are sent only after it committed."""
+    """The library's unit of work (SqlUnitOfWork, or its in-memory twin) with this service's
+    repositories, and a read-only path without a transaction."""
 
     @property
     def courses(self) -> CourseRepository: ...
@@ -115,24 +113,25 @@ class UnitOfWork(Protocol):
     def associations(self) -> AssociationRepository: ...
 
     async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object, /
+    ) -> None: ...
 
     def read_only(self) -> AbstractAsyncContextManager[Self]:
         """The repositories for reads only: no transaction to commit, nothing to emit."""
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None: ...
-
-    async def claim_event(self, handler: str, event_id: UUID) -> bool:
-        """True the first time this handler sees the event (recorded in this transaction)."""
-
     def emit(
-        self, payload: EventPayload, *, aggregate_id: UUID, event_id: UUID | None = None
-    ) -> None: ...
+        self,
+        payload: P,
+        *,
+        aggregate_type: str,
+        aggregate_id: str | UUID,
+        event_id: UUID | None = None,
+        event_key: str | None = None,
+        correlation_id: UUID | None = None,
+    ) -> EventEnvelope[P]: ...
 
-    def notify(self, notification: Notification) -> None: ...
-
+    def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None: ...
+    async def claim_event(self, handler: str, event_id: UUID) -> bool: ...
     async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...

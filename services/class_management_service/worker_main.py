@@ -1,160 +1,77 @@
 """The worker process: the BatchAuthorMatchesSuggestedV1 consumer, the association timeout
-monitor and the outbox relay, stopped together on SIGTERM/SIGINT.
+schedule and the outbox relay under the library's supervisor, with /metrics and /healthz on
+WORKER_METRICS_HOST:WORKER_METRICS_PORT.
 
     python -m services.class_management_service.worker_main
+
+A job that ends unasked ends the process non-zero (WorkerLoopEndedError), so it is restarted.
+SIGTERM or SIGINT stops it: the consumer finishes the record in hand, the relay its batch and the
+schedule its sweep.
 """
 
 from __future__ import annotations
 
 import asyncio
-import signal
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
-from typing import Any
 
-from dishka import AsyncContainer, Provider, Scope, provide
-from prometheus_client import CollectorRegistry, start_http_server
+from dishka import AsyncContainer
+from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from common_core.events.class_management import BatchAuthorMatchesSuggestedV1
-from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.di import KafkaProvider, RelayProvider
+from huleedu_service_libs.engines import build_engine
 from huleedu_service_libs.event_loop import run_service
 from huleedu_service_libs.gc_tuning import tune_garbage_collector
-from huleedu_service_libs.kafka import EventConsumer, KafkaBus
-from huleedu_service_libs.logging_utils import configure_logging, create_service_logger
-from huleedu_service_libs.outbox import EventRelayWorker, RelayWakeup, outbox_settings_for
+from huleedu_service_libs.logging_utils import configure_logging
+from huleedu_service_libs.outbox import EventRelayWorker
+from huleedu_service_libs.worker import Job, ProbeServer, job_of, run_worker_process, supervise
 from services.class_management_service.config import (
     SERVICE_NAME,
     Settings,
     load_service_settings,
 )
-from services.class_management_service.handlers.suggestions import SuggestionHandler
-from services.class_management_service.handlers.timeout_monitor import (
-    AssociationTimeoutMonitor,
-)
-from services.class_management_service.startup_setup import build_container, build_engine
-
-logger = create_service_logger("class_management_service.worker")
+from services.class_management_service.startup_setup import build_container
+from services.class_management_service.workers.consumers import event_consumer
+from services.class_management_service.workers.timeout_schedule import timeout_schedule
 
 
-class WorkerLoopEndedError(RuntimeError):
-    pass
+def worker_container(settings: Settings, engine: AsyncEngine) -> AsyncContainer:
+    return build_container(settings, engine, KafkaProvider(), RelayProvider(), http=False)
 
 
-class WorkerProvider(Provider):
-    scope = Scope.APP
-
-    @provide
-    async def bus(self, settings: Settings) -> AsyncIterator[KafkaBus]:
-        bus = KafkaBus(
-            settings.KAFKA_BOOTSTRAP_SERVERS, SERVICE_NAME, settings.KAFKA_ENABLE_IDEMPOTENCE
-        )
-        await bus.start()
-        yield bus
-        await bus.stop()
-
-    @provide
-    def relay(
-        self, engine: AsyncEngine, bus: KafkaBus, wakeup: RelayWakeup, settings: Settings
-    ) -> EventRelayWorker:
-        outbox_settings = outbox_settings_for(settings.ENVIRONMENT)
-        return EventRelayWorker(engine, bus, SERVICE_NAME, outbox_settings, wakeup=wakeup)
+async def worker_jobs(container: AsyncContainer, settings: Settings) -> list[Job]:
+    interval = settings.ASSOCIATION_CHECK_INTERVAL_SECONDS
+    return [
+        job_of("author-matches-consumer", await event_consumer(container, settings)),
+        job_of("outbox-relay", await container.get(EventRelayWorker)),
+        job_of("association-timeout-schedule", timeout_schedule(container, interval)),
+    ]
 
 
-def suggestion_consumer(container: AsyncContainer) -> Any:
-    """One DI request scope (one unit of work) per event, in the event's correlation."""
-
-    async def on_author_matches(envelope: EventEnvelope[Any]) -> None:
-        if not isinstance(envelope.data, BatchAuthorMatchesSuggestedV1):
-            raise TypeError(f"expected BatchAuthorMatchesSuggestedV1, got {envelope.event_type}")
-        async with container() as request:
-            handler = await request.get(SuggestionHandler)
-            await handler.handle(envelope.event_id, envelope.data)
-
-    return on_author_matches
-
-
-class Worker:
-    def __init__(self, settings: Settings, container: AsyncContainer, registry: CollectorRegistry):
-        self.settings = settings
-        self.container = container
-        self.registry = registry
-        self.stopping = asyncio.Event()
-
-    async def run(self) -> None:
-        bus = await self.container.get(KafkaBus)
-        relay = await self.container.get(EventRelayWorker)
-        consumer = EventConsumer(
-            bootstrap_servers=self.settings.KAFKA_BOOTSTRAP_SERVERS,
-            group_id=self.settings.CONSUMER_GROUP_ID,
-            handlers={self.settings.AUTHOR_MATCHES_TOPIC: suggestion_consumer(self.container)},
-            dead_letter_bus=bus,
-            registry=self.registry,
-        )
-        async with self.container() as scope:
-            monitor = await scope.get(AssociationTimeoutMonitor)
-            interval = self.settings.ASSOCIATION_CHECK_INTERVAL_SECONDS
-            await self._until_stopped(
-                consumer,
-                relay,
-                relay.run(),
-                consumer.run(),
-                monitor.run_forever(self.stopping, interval),
-            )
-
-    async def _until_stopped(
-        self,
-        consumer: EventConsumer,
-        relay: EventRelayWorker,
-        *loops: Coroutine[Any, Any, None],
-    ) -> None:
-        tasks = [asyncio.create_task(loop) for loop in loops]
-        stop = asyncio.create_task(self.stopping.wait())
-        done, _ = await asyncio.wait([stop, *tasks], return_when=asyncio.FIRST_COMPLETED)
-        self.stopping.set()
-        consumer.stop()
-        await relay.stop()
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-        stop.cancel()
-        failures = [result for result in results if isinstance(result, BaseException)]
-        for failure in failures:
-            logger.error("worker loop failed", exc_info=failure)
-        if stop not in done:  # a loop ended on its own: exit non-zero so the worker is restarted
-            raise WorkerLoopEndedError("a worker loop ended without being stopped") from (
-                failures[0] if failures else None
-            )
-
-    def stop(self) -> None:
-        self.stopping.set()
-
-
-@asynccontextmanager
-async def worker_for(settings: Settings) -> AsyncIterator[Worker]:
+async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     engine = build_engine(settings)
-    registry = CollectorRegistry()
-    container = build_container(settings, engine, registry, WorkerProvider())
+    container = worker_container(settings, engine)
     try:
-        yield Worker(settings, container, registry)
+        await _serve(container, settings, stop)
     finally:
         await container.close()
         await engine.dispose()
 
 
-async def run_worker(settings: Settings) -> None:
-    async with worker_for(settings) as worker:
-        loop = asyncio.get_running_loop()
-        for stop_signal in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(stop_signal, worker.stop)
-        if settings.WORKER_METRICS_PORT is not None:
-            start_http_server(settings.WORKER_METRICS_PORT, registry=worker.registry)
-        await worker.run()
+async def _serve(container: AsyncContainer, settings: Settings, stop: asyncio.Event) -> None:
+    probe = ProbeServer(SERVICE_NAME, await container.get(CollectorRegistry))
+    await probe.start(settings.WORKER_METRICS_HOST, settings.WORKER_METRICS_PORT)
+    try:
+        jobs = await worker_jobs(container, settings)
+        await supervise(jobs, stop, probe=probe, drain_seconds=settings.WORKER_DRAIN_SECONDS)
+    finally:
+        await probe.close()
 
 
 def main() -> None:
     settings = load_service_settings()
     configure_logging(f"{SERVICE_NAME}.worker", settings.ENVIRONMENT.value, settings.LOG_LEVEL)
     tune_garbage_collector()
-    run_service(run_worker(settings))
+    run_service(run_worker_process(lambda stop: run_worker(settings, stop)))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from uuid import UUID, uuid4
 
 from common_core.events.class_management import ClassDeletedV1
+from huleedu_service_libs.clock import Clock
 from services.class_management_service.domain.commands import CreateClass, UpdateClass
 from services.class_management_service.domain.errors import (
     ClassNotFoundError,
@@ -20,13 +22,14 @@ from services.class_management_service.domain.model import (
 )
 from services.class_management_service.domain.rules import single_course_code
 from services.class_management_service.handlers import events
-from services.class_management_service.protocols import Clock, Notification, UnitOfWork
+from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
 
 
 class ClassHandlers:
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, notifier: Notifier) -> None:
         self.uow = uow
         self.clock = clock
+        self.notifier = notifier
 
     async def create(self, owner: str, command: CreateClass) -> ClassDetails:
         code = single_course_code(command.course_codes)
@@ -37,7 +40,10 @@ class ClassHandlers:
             await self.uow.classes.add(school_class)
             event_id = events.created_event_id("class", school_class.id)
             self.uow.emit(
-                events.class_created(school_class), aggregate_id=school_class.id, event_id=event_id
+                events.class_created(school_class),
+                aggregate_type=events.CLASS,
+                aggregate_id=school_class.id,
+                event_id=event_id,
             )
             self._notify(school_class, "class_created")
             await self.uow.commit()
@@ -63,7 +69,11 @@ class ClassHandlers:
             changed = await self._changed(current, command)
             if changed != current:
                 await self.uow.classes.update(changed)
-                self.uow.emit(events.class_updated(changed), aggregate_id=class_id)
+                self.uow.emit(
+                    events.class_updated(changed),
+                    aggregate_type=events.CLASS,
+                    aggregate_id=class_id,
+                )
                 self._notify(changed, "class_updated")
                 await self.uow.commit()
             return await self._details(owner, class_id)
@@ -81,7 +91,9 @@ class ClassHandlers:
             former_members = await self.uow.memberships.remove_class(class_id)
             await self.uow.classes.delete(class_id)
             self.uow.emit(
-                ClassDeletedV1(class_id=class_id, owner_user_id=owner), aggregate_id=class_id
+                ClassDeletedV1(class_id=class_id, owner_user_id=owner),
+                aggregate_type=events.CLASS,
+                aggregate_id=class_id,
             )
             await self._announce_members_left(former_members)
             self._notify(school_class, "class_deleted")
@@ -93,7 +105,7 @@ class ClassHandlers:
         class_ids = await self.uow.memberships.class_ids_of(student_ids)
         for student in await self.uow.students.get_many(student_ids):
             payload = events.student_updated(student, class_ids[student.id])
-            self.uow.emit(payload, aggregate_id=student.id)
+            self.uow.emit(payload, aggregate_type=events.STUDENT, aggregate_id=student.id)
 
     async def _changed(self, current: SchoolClass, command: UpdateClass) -> SchoolClass:
         name = current.name if command.name is None else command.name
@@ -126,4 +138,5 @@ class ClassHandlers:
 
     def _notify(self, school_class: SchoolClass, kind: str) -> None:
         data = {"class_id": str(school_class.id), "name": school_class.name}
-        self.uow.notify(Notification(school_class.owner_user_id, kind, data))
+        notification = Notification(school_class.owner_user_id, kind, data)
+        self.uow.after_commit(partial(self.notifier.send, notification))

@@ -17,6 +17,11 @@ from common_core.events.class_management import (
 from common_core.events.envelope import HULEEDU_NAMESPACE, deterministic_event_id
 from services.class_management_service.domain.model import EssayAssociation, SchoolClass, Student
 
+# The outbox's aggregate types; the aggregate id is the class's, the student's or the batch's.
+CLASS = "class"
+STUDENT = "student"
+BATCH = "batch"
+
 
 def class_created(school_class: SchoolClass) -> ClassCreatedV1:
     return ClassCreatedV1(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from uuid import UUID
 
+from huleedu_service_libs.clock import Clock
 from services.class_management_service.domain.commands import EssayDecision, ReviewAction
 from services.class_management_service.domain.errors import (
     AssociationNotFoundError,
@@ -15,7 +17,7 @@ from services.class_management_service.domain.errors import (
 from services.class_management_service.domain.model import EssayAssociation, Student
 from services.class_management_service.domain.review import apply_decision
 from services.class_management_service.handlers import events
-from services.class_management_service.protocols import Clock, Notification, UnitOfWork
+from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -34,9 +36,12 @@ class BatchReview:
 
 
 class ReviewHandlers:
-    def __init__(self, uow: UnitOfWork, clock: Clock, roster_limit: int = 10_000) -> None:
+    def __init__(
+        self, uow: UnitOfWork, clock: Clock, notifier: Notifier, roster_limit: int = 10_000
+    ) -> None:
         self.uow = uow
         self.clock = clock
+        self.notifier = notifier
         self.roster_limit = roster_limit
 
     async def review(self, owner: str, batch_id: UUID) -> BatchReview:
@@ -82,11 +87,13 @@ class ReviewHandlers:
         if completed:
             self.uow.emit(
                 events.associations_confirmed(after, timeout_triggered=False),
+                aggregate_type=events.BATCH,
                 aggregate_id=first.batch_id,
                 event_id=events.associations_confirmed_event_id(after),
             )
         data = {"batch_id": str(first.batch_id), "completed": completed}
-        self.uow.notify(Notification(owner, "student_associations_reviewed", data))
+        notification = Notification(owner, "student_associations_reviewed", data)
+        self.uow.after_commit(partial(self.notifier.send, notification))
 
     async def _owned_batch(self, owner: str, batch_id: UUID) -> list[EssayAssociation]:
         associations = await self.uow.associations.for_batch(batch_id)

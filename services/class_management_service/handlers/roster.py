@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from functools import partial
 from uuid import UUID
 
+from huleedu_service_libs.clock import Clock
 from services.class_management_service.domain.errors import (
     ClassNotFoundError,
     StudentNotFoundError,
 )
 from services.class_management_service.domain.model import Page, SchoolClass, Student
 from services.class_management_service.handlers import events
-from services.class_management_service.protocols import Clock, Notification, UnitOfWork
+from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
 
 
 class RosterHandlers:
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, notifier: Notifier) -> None:
         self.uow = uow
         self.clock = clock
+        self.notifier = notifier
 
     async def roster(self, owner: str, class_id: UUID, limit: int, offset: int) -> Page[Student]:
         async with self.uow.read_only():
@@ -45,9 +48,14 @@ class RosterHandlers:
 
     async def _announce(self, student: Student, school_class: SchoolClass, kind: str) -> None:
         class_ids = (await self.uow.memberships.class_ids_of([student.id]))[student.id]
-        self.uow.emit(events.student_updated(student, class_ids), aggregate_id=student.id)
+        self.uow.emit(
+            events.student_updated(student, class_ids),
+            aggregate_type=events.STUDENT,
+            aggregate_id=student.id,
+        )
         data = {"class_id": str(school_class.id), "student_id": str(student.id)}
-        self.uow.notify(Notification(school_class.owner_user_id, kind, data))
+        notification = Notification(school_class.owner_user_id, kind, data)
+        self.uow.after_commit(partial(self.notifier.send, notification))
 
     async def _owned_class(self, owner: str, class_id: UUID) -> SchoolClass:
         school_class = await self.uow.classes.get_owned(owner, class_id)

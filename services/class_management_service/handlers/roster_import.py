@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from uuid import UUID, uuid4
 
+from huleedu_service_libs.clock import Clock
 from services.class_management_service.domain.errors import ClassNotFoundError
 from services.class_management_service.domain.model import SchoolClass, Student
 from services.class_management_service.domain.roster_csv import (
@@ -15,7 +17,7 @@ from services.class_management_service.domain.roster_csv import (
     parse_roster,
 )
 from services.class_management_service.handlers import events
-from services.class_management_service.protocols import Clock, Notification, UnitOfWork
+from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
 
 
 class RowStatus(StrEnum):
@@ -44,9 +46,10 @@ class ImportReport:
 
 
 class RosterImportHandler:
-    def __init__(self, uow: UnitOfWork, clock: Clock, max_rows: int) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, notifier: Notifier, max_rows: int) -> None:
         self.uow = uow
         self.clock = clock
+        self.notifier = notifier
         self.max_rows = max_rows
 
     async def import_csv(self, owner: str, class_id: UUID, data: bytes) -> ImportReport:
@@ -89,7 +92,12 @@ class RosterImportHandler:
             if student.id in created:
                 event_id = events.created_event_id("student", student.id)
                 payload = events.student_created(student, [school_class.id])
-                self.uow.emit(payload, aggregate_id=student.id, event_id=event_id)
+                self.uow.emit(
+                    payload,
+                    aggregate_type=events.STUDENT,
+                    aggregate_id=student.id,
+                    event_id=event_id,
+                )
         newly_joined = added - created
         joined = [student for student in students if student.id in newly_joined]
         await self._announce_joined(joined)
@@ -100,13 +108,14 @@ class RosterImportHandler:
         class_ids = await self.uow.memberships.class_ids_of([student.id for student in students])
         for student in students:
             payload = events.student_updated(student, class_ids[student.id])
-            self.uow.emit(payload, aggregate_id=student.id)
+            self.uow.emit(payload, aggregate_type=events.STUDENT, aggregate_id=student.id)
 
     def _notify(self, school_class: SchoolClass, report: ImportReport) -> None:
         data = {"class_id": str(school_class.id)} | {
             status.value: report.count(status) for status in RowStatus
         }
-        self.uow.notify(Notification(school_class.owner_user_id, "roster_imported", data))
+        notification = Notification(school_class.owner_user_id, "roster_imported", data)
+        self.uow.after_commit(partial(self.notifier.send, notification))
 
 
 def _result(line: RosterLine, student_id: UUID, created: set[UUID], added: set[UUID]) -> RowResult:

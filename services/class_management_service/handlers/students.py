@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from uuid import UUID, uuid4
 
 from common_core.events.class_management import StudentDeletedV1
+from huleedu_service_libs.clock import Clock
 from services.class_management_service.domain.commands import CreateStudent, UpdateStudent
 from services.class_management_service.domain.errors import (
     ClassNotFoundError,
@@ -18,13 +20,14 @@ from services.class_management_service.domain.errors import (
 from services.class_management_service.domain.model import Student, StudentDetails
 from services.class_management_service.domain.rules import normalise_email
 from services.class_management_service.handlers import events
-from services.class_management_service.protocols import Clock, Notification, UnitOfWork
+from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
 
 
 class StudentHandlers:
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, notifier: Notifier) -> None:
         self.uow = uow
         self.clock = clock
+        self.notifier = notifier
 
     async def create(self, owner: str, command: CreateStudent) -> StudentDetails:
         email = normalise_email(command.email)
@@ -42,7 +45,12 @@ class StudentHandlers:
                 await self.uow.memberships.add_many(class_id, [student.id], now)
             event_id = events.created_event_id("student", student.id)
             payload = events.student_created(student, class_ids)
-            self.uow.emit(payload, aggregate_id=student.id, event_id=event_id)
+            self.uow.emit(
+                payload,
+                aggregate_type=events.STUDENT,
+                aggregate_id=student.id,
+                event_id=event_id,
+            )
             self._notify(student, "student_created")
             await self.uow.commit()
         return StudentDetails(student, class_ids)
@@ -69,7 +77,11 @@ class StudentHandlers:
             if changed != current:
                 changed = replace(changed, updated_at=self.clock.now())
                 await self.uow.students.update(changed)
-                self.uow.emit(events.student_updated(changed, class_ids), aggregate_id=student_id)
+                self.uow.emit(
+                    events.student_updated(changed, class_ids),
+                    aggregate_type=events.STUDENT,
+                    aggregate_id=student_id,
+                )
                 self._notify(changed, "student_updated")
                 await self.uow.commit()
         return StudentDetails(changed, class_ids)
@@ -87,7 +99,7 @@ class StudentHandlers:
             await self.uow.memberships.remove_student(student_id)
             await self.uow.students.delete(student_id)
             payload = StudentDeletedV1(student_id=student_id, owner_user_id=owner)
-            self.uow.emit(payload, aggregate_id=student_id)
+            self.uow.emit(payload, aggregate_type=events.STUDENT, aggregate_id=student_id)
             self._notify(student, "student_deleted")
             await self.uow.commit()
 
@@ -107,7 +119,8 @@ class StudentHandlers:
 
     def _notify(self, student: Student, kind: str) -> None:
         data = {"student_id": str(student.id), "name": student.full_name}
-        self.uow.notify(Notification(student.owner_user_id, kind, data))
+        notification = Notification(student.owner_user_id, kind, data)
+        self.uow.after_commit(partial(self.notifier.send, notification))
 
 
 def _new_or(new: str | None, current: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from uuid import UUID, uuid4
 
 from common_core.events.class_management import (
@@ -9,17 +10,23 @@ from common_core.events.class_management import (
     EssayMatchResult,
     StudentMatchSuggestion,
 )
+from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.clock import Clock
 from services.class_management_service.domain.errors import UnknownClassError
 from services.class_management_service.domain.model import EssayAssociation
-from services.class_management_service.protocols import Clock, Notification, UnitOfWork
+from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
 
 HANDLER_NAME = "class_management.batch_author_matches_suggested"
 
 
 class SuggestionHandler:
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, notifier: Notifier) -> None:
         self.uow = uow
         self.clock = clock
+        self.notifier = notifier
+
+    async def __call__(self, envelope: EventEnvelope[BatchAuthorMatchesSuggestedV1]) -> None:
+        await self.handle(envelope.event_id, envelope.data)
 
     async def handle(self, event_id: UUID, event: BatchAuthorMatchesSuggestedV1) -> int:
         """The number of essays newly awaiting review (0 for a redelivered event)."""
@@ -66,7 +73,8 @@ class SuggestionHandler:
 
     def _notify(self, owner: str, event: BatchAuthorMatchesSuggestedV1, stored: int) -> None:
         data = {"batch_id": str(event.batch_id), "class_id": str(event.class_id), "new": stored}
-        self.uow.notify(Notification(owner, "student_associations_suggested", data))
+        notification = Notification(owner, "student_associations_suggested", data)
+        self.uow.after_commit(partial(self.notifier.send, notification))
 
 
 def _best_on_roster(

@@ -1,29 +1,26 @@
-"""The association timeout monitor: associations still pending after the timeout are decided
+"""The association timeout sweep: associations still pending after the timeout are decided
 (confidence >= threshold keeps the suggested student, otherwise the class's UNKNOWN student).
 
 Replica-safe: each batch is handled under its batch lock, taken without waiting (a batch held by
 another replica or by a teacher's confirmation is left for the next sweep), and the pending rows
 are re-read under the lock, so a teacher's decision is never overwritten and no association is
-decided twice."""
+decided twice. The worker's schedule (workers/timeout_schedule.py) runs it."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from uuid import UUID, uuid4
 
+from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
-from huleedu_service_libs.logging_utils import create_service_logger
 from services.class_management_service.domain.errors import UnknownClassError
 from services.class_management_service.domain.model import EssayAssociation, SchoolClass, Student
 from services.class_management_service.domain.review import TimeoutPolicy
 from services.class_management_service.domain.rules import unknown_student_email
 from services.class_management_service.handlers import events
-from services.class_management_service.protocols import Clock, Notification, UnitOfWork
-
-logger = create_service_logger("class_management_service.timeout_monitor")
+from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -34,21 +31,18 @@ class SweepResult:
 
 class AssociationTimeoutMonitor:
     def __init__(
-        self, uow: UnitOfWork, clock: Clock, policy: TimeoutPolicy, batch_limit: int
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        notifier: Notifier,
+        policy: TimeoutPolicy,
+        batch_limit: int,
     ) -> None:
         self.uow = uow
         self.clock = clock
+        self.notifier = notifier
         self.policy = policy
         self.batch_limit = batch_limit
-
-    async def run_forever(self, stopping: asyncio.Event, interval_seconds: float) -> None:
-        while not stopping.is_set():
-            try:
-                await self.sweep()
-            except Exception:  # the monitor outlives a failed sweep; the next one retries
-                logger.exception("association timeout sweep failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), interval_seconds)
 
     async def sweep(self) -> SweepResult:
         with correlation_scope(CorrelationContext.generate()):
@@ -108,10 +102,16 @@ class AssociationTimeoutMonitor:
         if student.id == placeholder.id:
             event_id = events.created_event_id("student", student.id)
             payload = events.student_created(student, [class_id])
-            self.uow.emit(payload, aggregate_id=student.id, event_id=event_id)
+            self.uow.emit(
+                payload, aggregate_type=events.STUDENT, aggregate_id=student.id, event_id=event_id
+            )
         elif joined:
             class_ids = (await self.uow.memberships.class_ids_of([student.id]))[student.id]
-            self.uow.emit(events.student_updated(student, class_ids), aggregate_id=student.id)
+            self.uow.emit(
+                events.student_updated(student, class_ids),
+                aggregate_type=events.STUDENT,
+                aggregate_id=student.id,
+            )
         return student
 
     async def _class(self, class_id: UUID) -> SchoolClass:
@@ -127,11 +127,13 @@ class AssociationTimeoutMonitor:
         if completed:
             self.uow.emit(
                 events.associations_confirmed(after, timeout_triggered=True),
+                aggregate_type=events.BATCH,
                 aggregate_id=first.batch_id,
                 event_id=events.associations_confirmed_event_id(after),
             )
         school_class = await self._class(first.class_id)
         data = {"batch_id": str(first.batch_id), "resolved": resolved, "completed": completed}
-        self.uow.notify(
-            Notification(school_class.owner_user_id, "student_associations_timed_out", data)
+        notification = Notification(
+            school_class.owner_user_id, "student_associations_timed_out", data
         )
+        self.uow.after_commit(partial(self.notifier.send, notification))

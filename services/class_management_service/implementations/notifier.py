@@ -1,10 +1,11 @@
-"""Real-time notifications to the teacher's `ws:{user_id}` Redis channel, best effort."""
+"""Real-time notifications to the teacher's `ws:{user_id}` Redis channel, best effort. The use
+cases hand `send` to the unit of work's after-commit callbacks, so a rolled-back change
+notifies nobody."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter
@@ -33,8 +34,9 @@ def message_for(notification: Notification, sent_at: datetime) -> str:
 
 
 class RedisNotifier:
-    """`redis` connects on first use and reconnects by itself, so neither start-up nor a
-    request depends on Redis being up; each publish is bounded by `timeout_seconds`."""
+    """`redis` (the library's client) connects on first use and reconnects by itself, so neither
+    start-up nor a request depends on Redis being up. The request waits for its notifications,
+    so each publish is bounded by `timeout_seconds`, not by the client's longer socket timeout."""
 
     def __init__(self, redis: Redis, timeout_seconds: float, registry: CollectorRegistry) -> None:
         self.redis = redis
@@ -45,11 +47,7 @@ class RedisNotifier:
             registry=registry,
         )
 
-    async def send(self, notifications: Sequence[Notification]) -> None:
-        for notification in notifications:
-            await self._send_one(notification)
-
-    async def _send_one(self, notification: Notification) -> None:
+    async def send(self, notification: Notification) -> None:
         message = message_for(notification, datetime.now(UTC))
         publish = self.redis.publish(channel_for(notification.user_id), message)
         try:

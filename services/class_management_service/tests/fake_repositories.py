@@ -1,13 +1,16 @@
-"""In-memory repositories over InMemoryDatabase, with the PostgreSQL adapters' semantics
-(tests/integration/test_repository_contract.py runs the same assertions against both)."""
+"""In-memory repositories over the tables of one in-memory transaction, with the PostgreSQL
+adapters' semantics (tests/integration/test_repository_contract.py runs the same assertions
+against both). The tables' unique indexes are the database's constraints."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
 from uuid import UUID
 
+from common_core.courses import CourseCode
+from huleedu_service_libs.unit_of_work import MemoryTable
 from services.class_management_service.domain.errors import DuplicateStudentError
 from services.class_management_service.domain.model import (
     ClassDetails,
@@ -18,44 +21,78 @@ from services.class_management_service.domain.model import (
     Student,
 )
 
-if TYPE_CHECKING:
-    from services.class_management_service.tests.fakes import InMemoryDatabase
+Membership = tuple[UUID, UUID]  # (class id, student id) -> when the student joined
 
 
 class ForeignKeyViolation(Exception):
     """What PostgreSQL's RESTRICT keys would refuse."""
 
 
+def new_tables() -> dict[str, Any]:
+    courses: MemoryTable[str, Course] = MemoryTable()
+    for code in CourseCode:
+        courses.insert(
+            code.value, Course(code.value, code.display_name, code.language.value, code.level)
+        )
+    return {
+        "courses": courses,
+        "classes": MemoryTable[UUID, SchoolClass](),
+        "students": MemoryTable[UUID, Student](
+            {"students_owner_user_id_email_key": lambda s: (s.owner_user_id, s.email)}
+        ),
+        "memberships": MemoryTable[Membership, datetime](),
+        "associations": MemoryTable[UUID, EssayAssociation](
+            {"essay_student_associations_batch_id_essay_id_key": lambda a: (a.batch_id, a.essay_id)}
+        ),
+    }
+
+
+class Tables:
+    """The typed view of one transaction's tables."""
+
+    def __init__(self, tables: dict[str, Any]) -> None:
+        self.courses: MemoryTable[str, Course] = tables["courses"]
+        self.classes: MemoryTable[UUID, SchoolClass] = tables["classes"]
+        self.students: MemoryTable[UUID, Student] = tables["students"]
+        self.memberships: MemoryTable[Membership, datetime] = tables["memberships"]
+        self.associations: MemoryTable[UUID, EssayAssociation] = tables["associations"]
+
+    def referenced(self, student_id: UUID) -> bool:
+        return any(
+            student_id in (item.student_id, item.suggested_student_id) for item in self.associations
+        )
+
+
 class FakeCourseRepository:
-    def __init__(self, db: InMemoryDatabase) -> None:
-        self.db = db
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
 
     async def get(self, code: str) -> Course | None:
-        return self.db.courses.get(code)
+        return self.tables.courses.get(code)
 
 
 class FakeClassRepository:
-    def __init__(self, db: InMemoryDatabase) -> None:
-        self.db = db
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
 
     async def add(self, school_class: SchoolClass) -> None:
-        self.db.classes[school_class.id] = school_class
+        self.tables.classes.insert(school_class.id, school_class)
 
     async def update(self, school_class: SchoolClass) -> None:
-        self.db.classes[school_class.id] = school_class
+        self.tables.classes.put(school_class.id, school_class)
 
     async def delete(self, class_id: UUID) -> None:
-        if any(item.class_id == class_id for item in self.db.associations.values()):
+        if any(item.class_id == class_id for item in self.tables.associations):
             raise ForeignKeyViolation("essay_student_associations.class_id")
-        self.db.classes.pop(class_id, None)
-        for key in [key for key in self.db.memberships if key[0] == class_id]:
-            del self.db.memberships[key]
+        self.tables.classes.delete(class_id)
+        for key in [key for key in self.tables.memberships.rows if key[0] == class_id]:
+            self.tables.memberships.delete(key)
 
     async def get(self, class_id: UUID) -> SchoolClass | None:
-        return self.db.classes.get(class_id)
+        return self.tables.classes.get(class_id)
 
     async def get_owned(self, owner_user_id: str, class_id: UUID) -> SchoolClass | None:
-        found = self.db.classes.get(class_id)
+        found = self.tables.classes.get(class_id)
         return found if found is not None and found.owner_user_id == owner_user_id else None
 
     async def details(self, owner_user_id: str, class_id: UUID) -> ClassDetails | None:
@@ -67,7 +104,7 @@ class FakeClassRepository:
     ) -> Page[ClassDetails]:
         owned = [
             item
-            for item in self.db.classes.values()
+            for item in self.tables.classes
             if item.owner_user_id == owner_user_id
             and (course_code is None or item.course_code == course_code)
         ]
@@ -83,13 +120,14 @@ class FakeClassRepository:
         }
 
     def _details(self, school_class: SchoolClass) -> ClassDetails:
-        count = sum(1 for key in self.db.memberships if key[0] == school_class.id)
-        return ClassDetails(school_class, self.db.courses[school_class.course_code], count)
+        count = sum(1 for key in self.tables.memberships.rows if key[0] == school_class.id)
+        course = self.tables.courses.rows[school_class.course_code]
+        return ClassDetails(school_class, course, count)
 
 
 class FakeStudentRepository:
-    def __init__(self, db: InMemoryDatabase) -> None:
-        self.db = db
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
 
     async def add_if_absent(self, student: Student) -> Student:
         return (await self.add_many_if_absent([student]))[0]
@@ -99,7 +137,7 @@ class FakeStudentRepository:
         for student in students:
             existing = await self.find_by_email(student.owner_user_id, student.email)
             if existing is None:
-                self.db.students[student.id] = student
+                self.tables.students.insert(student.id, student)
             stored.append(existing or student)
         return stored
 
@@ -107,21 +145,22 @@ class FakeStudentRepository:
         existing = await self.find_by_email(student.owner_user_id, student.email)
         if existing is not None and existing.id != student.id:
             raise DuplicateStudentError(student.email, existing.id)
-        self.db.students[student.id] = student
+        self.tables.students.put(student.id, student)
 
     async def delete(self, student_id: UUID) -> None:
-        if self.db.referenced(student_id):
+        if self.tables.referenced(student_id):
             raise ForeignKeyViolation("essay_student_associations.student_id")
-        self.db.students.pop(student_id, None)
-        for key in [key for key in self.db.memberships if key[1] == student_id]:
-            del self.db.memberships[key]
+        self.tables.students.delete(student_id)
+        for key in [key for key in self.tables.memberships.rows if key[1] == student_id]:
+            self.tables.memberships.delete(key)
 
     async def get_owned(self, owner_user_id: str, student_id: UUID) -> Student | None:
-        found = self.db.students.get(student_id)
+        found = self.tables.students.get(student_id)
         return found if found is not None and found.owner_user_id == owner_user_id else None
 
     async def get_many(self, student_ids: Sequence[UUID]) -> list[Student]:
-        return [self.db.students[sid] for sid in student_ids if sid in self.db.students]
+        found = [self.tables.students.get(student_id) for student_id in student_ids]
+        return [student for student in found if student is not None]
 
     async def find_by_email(self, owner_user_id: str, email: str) -> Student | None:
         return (await self.find_by_emails(owner_user_id, [email])).get(email)
@@ -130,92 +169,95 @@ class FakeStudentRepository:
         wanted = set(emails)
         return {
             student.email: student
-            for student in self.db.students.values()
+            for student in self.tables.students
             if student.owner_user_id == owner_user_id and student.email in wanted
         }
 
 
 class FakeMembershipRepository:
-    def __init__(self, db: InMemoryDatabase) -> None:
-        self.db = db
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
 
     async def add_many(
         self, class_id: UUID, student_ids: Sequence[UUID], at: datetime
     ) -> set[UUID]:
         added = set()
         for student_id in student_ids:
-            if (class_id, student_id) not in self.db.memberships:
-                self.db.memberships[(class_id, student_id)] = at
+            if self.tables.memberships.get((class_id, student_id)) is None:
+                self.tables.memberships.insert((class_id, student_id), at)
                 added.add(student_id)
         return added
 
     async def remove(self, class_id: UUID, student_id: UUID) -> bool:
-        return self.db.memberships.pop((class_id, student_id), None) is not None
+        return self.tables.memberships.delete((class_id, student_id)) is not None
 
     async def remove_class(self, class_id: UUID) -> list[UUID]:
-        keys = [key for key in self.db.memberships if key[0] == class_id]
+        keys = [key for key in self.tables.memberships.rows if key[0] == class_id]
         for key in keys:
-            del self.db.memberships[key]
+            self.tables.memberships.delete(key)
         return [student_id for _, student_id in keys]
 
     async def remove_student(self, student_id: UUID) -> list[UUID]:
-        keys = [key for key in self.db.memberships if key[1] == student_id]
+        keys = [key for key in self.tables.memberships.rows if key[1] == student_id]
         for key in keys:
-            del self.db.memberships[key]
+            self.tables.memberships.delete(key)
         return [class_id for class_id, _ in keys]
 
     async def class_ids_of(self, student_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
-        ordered = sorted(self.db.memberships.items(), key=lambda item: (item[1], item[0][0]))
+        rows = self.tables.memberships.rows.items()
+        ordered = sorted(rows, key=lambda item: (item[1], item[0][0]))
         return {
             student_id: [key[0] for key, _ in ordered if key[1] == student_id]
             for student_id in student_ids
         }
 
     async def roster(self, class_id: UUID, limit: int, offset: int) -> Page[Student]:
-        members = [self.db.students[sid] for sid in await self.member_ids(class_id)]
+        students = self.tables.students.rows
+        members = [students[sid] for sid in await self.member_ids(class_id)]
         members.sort(key=lambda item: (item.last_name, item.first_name, item.id))
         return Page(members[offset : offset + limit], len(members), limit, offset)
 
     async def member_ids(self, class_id: UUID) -> set[UUID]:
-        return {student_id for cid, student_id in self.db.memberships if cid == class_id}
+        return {student_id for cid, student_id in self.tables.memberships.rows if cid == class_id}
 
 
 class FakeAssociationRepository:
-    def __init__(self, db: InMemoryDatabase) -> None:
-        self.db = db
+    def __init__(self, tables: Tables, locks_held_elsewhere: set[UUID]) -> None:
+        self.tables = tables
+        self.locks_held_elsewhere = locks_held_elsewhere
 
     async def lock_batch(self, batch_id: UUID, *, wait: bool) -> bool:
         # A single-threaded fake never waits; tests mark batches held by "another replica".
-        return wait or batch_id not in self.db.locks_held_elsewhere
+        return wait or batch_id not in self.locks_held_elsewhere
 
     async def add_if_absent(self, association: EssayAssociation) -> bool:
         key = (association.batch_id, association.essay_id)
-        if any((item.batch_id, item.essay_id) == key for item in self.db.associations.values()):
+        if any((item.batch_id, item.essay_id) == key for item in self.tables.associations):
             return False
-        self.db.associations[association.id] = association
+        self.tables.associations.insert(association.id, association)
         return True
 
     async def update_many(self, associations: Sequence[EssayAssociation]) -> None:
         for association in associations:
-            self.db.associations[association.id] = association
+            self.tables.associations.put(association.id, association)
 
     async def for_batch(self, batch_id: UUID) -> list[EssayAssociation]:
-        found = [item for item in self.db.associations.values() if item.batch_id == batch_id]
+        found = [item for item in self.tables.associations if item.batch_id == batch_id]
         return sorted(found, key=lambda item: (item.created_at, item.essay_id))
 
     async def batches_due(self, cutoff: datetime, limit: int) -> list[UUID]:
         oldest: dict[UUID, datetime] = {}
-        for item in self.db.associations.values():
+        for item in self.tables.associations:
             if item.is_pending and item.created_at <= cutoff:
                 oldest[item.batch_id] = min(item.created_at, oldest.get(item.batch_id, cutoff))
         return sorted(oldest, key=lambda batch_id: oldest[batch_id])[:limit]
 
     async def count_for_class(self, class_id: UUID) -> int:
-        return sum(1 for item in self.db.associations.values() if item.class_id == class_id)
+        return sum(1 for item in self.tables.associations if item.class_id == class_id)
 
     async def count_for_student(self, student_id: UUID) -> int:
         return sum(
             1
-            for item in self.db.associations.values()
+            for item in self.tables.associations
             if student_id in (item.student_id, item.suggested_student_id)
         )

@@ -1,27 +1,25 @@
-"""In-memory stand-ins for the storage port and the notifier, with the PostgreSQL adapter's
-semantics (the repository contract tests run the same assertions against both)."""
+"""In-memory stand-ins for the storage port and the notifier: the library's in-memory unit of
+work (rollback, unique keys, the outbox and the inbox as PostgreSQL has them) with this
+service's fake repositories bound to each transaction's tables."""
 
 from __future__ import annotations
 
-import copy
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Any, Self
 from uuid import UUID, uuid4
 
-from common_core.courses import CourseCode
 from common_core.events.base import EventPayload
-from huleedu_service_libs.outbox import OutboxEvent
+from huleedu_service_libs.events import EnvelopeFactory
+from huleedu_service_libs.unit_of_work import InMemoryState, InMemoryUnitOfWork
 from services.class_management_service.domain.model import (
     Course,
     EssayAssociation,
     SchoolClass,
     Student,
 )
-from services.class_management_service.implementations.event_collector import EventCollector
 from services.class_management_service.protocols import Notification
 from services.class_management_service.tests.fake_repositories import (
     FakeAssociationRepository,
@@ -29,6 +27,8 @@ from services.class_management_service.tests.fake_repositories import (
     FakeCourseRepository,
     FakeMembershipRepository,
     FakeStudentRepository,
+    Tables,
+    new_tables,
 )
 
 
@@ -43,106 +43,66 @@ class ManualClock:
         self.current += timedelta(**delta)
 
 
-def seeded_courses() -> dict[str, Course]:
-    return {
-        code.value: Course(code.value, code.display_name, code.language.value, code.level)
-        for code in CourseCode
-    }
-
-
 @dataclass
-class InMemoryDatabase:
-    courses: dict[str, Course] = field(default_factory=seeded_courses)
-    classes: dict[UUID, SchoolClass] = field(default_factory=dict)
-    students: dict[UUID, Student] = field(default_factory=dict)
-    memberships: dict[tuple[UUID, UUID], datetime] = field(default_factory=dict)
-    associations: dict[UUID, EssayAssociation] = field(default_factory=dict)
-    processed: set[tuple[str, UUID]] = field(default_factory=set)
-    outbox: list[OutboxEvent] = field(default_factory=list)
+class InMemoryDatabase(InMemoryState):
+    """The committed state; its table properties are the committed rows by primary key."""
+
+    tables: dict[str, Any] = field(default_factory=new_tables)
     locks_held_elsewhere: set[UUID] = field(default_factory=set)
 
-    def snapshot(self) -> dict[str, Any]:
-        return {name: copy.copy(getattr(self, name)) for name in self.__dataclass_fields__}
+    @property
+    def courses(self) -> dict[str, Course]:
+        return Tables(self.tables).courses.rows
 
-    def restore(self, snapshot: dict[str, Any]) -> None:
-        for name, value in snapshot.items():
-            setattr(self, name, value)
+    @property
+    def classes(self) -> dict[UUID, SchoolClass]:
+        return Tables(self.tables).classes.rows
+
+    @property
+    def students(self) -> dict[UUID, Student]:
+        return Tables(self.tables).students.rows
+
+    @property
+    def memberships(self) -> dict[tuple[UUID, UUID], datetime]:
+        return Tables(self.tables).memberships.rows
+
+    @property
+    def associations(self) -> dict[UUID, EssayAssociation]:
+        return Tables(self.tables).associations.rows
 
     def payloads(self, kind: type[EventPayload] | None = None) -> list[Any]:
-        found = [pending.envelope.data for pending in self.outbox]
+        found = super().payloads()
         return [payload for payload in found if kind is None or isinstance(payload, kind)]
-
-    def referenced(self, student_id: UUID) -> bool:
-        return any(
-            student_id in (item.student_id, item.suggested_student_id)
-            for item in self.associations.values()
-        )
 
 
 class FakeNotifier:
     def __init__(self) -> None:
         self.sent: list[Notification] = []
 
-    async def send(self, notifications: Sequence[Notification]) -> None:
-        self.sent.extend(notifications)
+    async def send(self, notification: Notification) -> None:
+        self.sent.append(notification)
 
     def kinds(self) -> list[str]:
         return [notification.kind for notification in self.sent]
 
 
-class FakeUnitOfWork:
-    """Rows and events become durable together on commit; whatever was done after the last
-    commit (or without one) is rolled back when the `async with` block ends."""
+class FakeUnitOfWork(InMemoryUnitOfWork):
+    def __init__(self, db: InMemoryDatabase, envelopes: EnvelopeFactory) -> None:
+        super().__init__(db, envelopes)
+        self.db = db
 
-    def __init__(self, db: InMemoryDatabase | None = None, notifier: FakeNotifier | None = None):
-        self.db = db or InMemoryDatabase()
-        self.notifier = notifier or FakeNotifier()
-        self.courses = FakeCourseRepository(self.db)
-        self.classes = FakeClassRepository(self.db)
-        self.students = FakeStudentRepository(self.db)
-        self.memberships = FakeMembershipRepository(self.db)
-        self.associations = FakeAssociationRepository(self.db)
-        self.commits = 0
-
-    async def __aenter__(self) -> Self:
-        self._snapshot = self.db.snapshot()
-        self._events = EventCollector()
-        self._notifications: list[Notification] = []
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.db.restore(self._snapshot)
+    def attach(self, tables: dict[str, Any]) -> None:
+        view = Tables(tables)
+        self.courses = FakeCourseRepository(view)
+        self.classes = FakeClassRepository(view)
+        self.students = FakeStudentRepository(view)
+        self.memberships = FakeMembershipRepository(view)
+        self.associations = FakeAssociationRepository(view, self.db.locks_held_elsewhere)
 
     @asynccontextmanager
     async def read_only(self) -> AsyncIterator[Self]:
         async with self:
             yield self
-
-    async def claim_event(self, handler: str, event_id: UUID) -> bool:
-        if (handler, event_id) in self.db.processed:
-            return False
-        self.db.processed.add((handler, event_id))
-        return True
-
-    def emit(
-        self, payload: EventPayload, *, aggregate_id: UUID, event_id: UUID | None = None
-    ) -> None:
-        self._events.add(payload, aggregate_id, event_id)
-
-    def notify(self, notification: Notification) -> None:
-        self._notifications.append(notification)
-
-    async def commit(self) -> None:
-        self.db.outbox.extend(self._events.drain())
-        self._snapshot = self.db.snapshot()
-        self.commits += 1
-        notifications, self._notifications = self._notifications, []
-        await self.notifier.send(notifications)
 
 
 def pending_association(

@@ -4,7 +4,6 @@ consumes, shaped as its snapshot allows, is accepted by its handler."""
 
 import json
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -19,6 +18,7 @@ from common_core.events.codec import decode_envelope, encode_envelope
 from common_core.events.registry import ProcessingEvent, topic_name
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
 from huleedu_service_libs.outbox import OutboxEvent
+from services.class_management_service.config import Settings
 from services.class_management_service.domain.commands import (
     CreateClass,
     CreateStudent,
@@ -27,21 +27,31 @@ from services.class_management_service.domain.commands import (
     UpdateClass,
     UpdateStudent,
 )
-from services.class_management_service.domain.review import TimeoutPolicy
-from services.class_management_service.handlers.classes import ClassHandlers
-from services.class_management_service.handlers.review import ReviewHandlers
-from services.class_management_service.handlers.students import StudentHandlers
-from services.class_management_service.handlers.suggestions import SuggestionHandler
-from services.class_management_service.handlers.timeout_monitor import (
-    AssociationTimeoutMonitor,
+from services.class_management_service.tests.fakes import (
+    FakeNotifier,
+    InMemoryDatabase,
+    ManualClock,
 )
-from services.class_management_service.tests.fakes import FakeUnitOfWork, ManualClock
 from services.class_management_service.tests.unit.matching_setup import suggested_batch
+from services.class_management_service.tests.wiring import (
+    UseCases,
+    in_memory_use_cases,
+    unit_settings,
+)
 
 pytestmark = pytest.mark.contract
 SNAPSHOTS = Path(common_core.__file__).parents[2] / "schemas"
 TEACHER = "teacher-1"
-Scenario = Callable[[FakeUnitOfWork, ManualClock], Awaitable[None]]
+Scenario = Callable[[UseCases, ManualClock], Awaitable[None]]
+
+
+def _settings() -> Settings:
+    # The monitor's policy: after 24 h, a confidence >= 0.7 keeps the suggestion.
+    return unit_settings(
+        ASSOCIATION_TIMEOUT_HOURS=24,
+        ASSOCIATION_CONFIDENCE_THRESHOLD=0.7,
+        ASSOCIATION_MONITOR_BATCH_LIMIT=10,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -50,37 +60,36 @@ def correlation() -> Iterator[None]:
         yield
 
 
-async def _class_lifecycle(uow: FakeUnitOfWork, clock: ManualClock) -> None:
-    classes = ClassHandlers(uow, clock)
+async def _class_lifecycle(use_cases: UseCases, clock: ManualClock) -> None:
+    classes = use_cases.classes
     created = await classes.create(TEACHER, CreateClass("9A", ["SV2"]))
     await classes.update(TEACHER, created.school_class.id, UpdateClass(name="9B"))
     await classes.delete(TEACHER, created.school_class.id)
 
 
-async def _student_lifecycle(uow: FakeUnitOfWork, clock: ManualClock) -> None:
+async def _student_lifecycle(use_cases: UseCases, clock: ManualClock) -> None:
     class_id = (
-        await ClassHandlers(uow, clock).create(TEACHER, CreateClass("9A", ["ENG7"]))
+        await use_cases.classes.create(TEACHER, CreateClass("9A", ["ENG7"]))
     ).school_class.id
-    students = StudentHandlers(uow, clock)
+    students = use_cases.students
     created = await students.create(TEACHER, CreateStudent("Åsa", "Öberg", "asa@x.se", [class_id]))
     await students.update(TEACHER, created.student.id, UpdateStudent(email="asa.o@x.se"))
     await students.delete(TEACHER, created.student.id)
 
 
-async def _teacher_confirmation(uow: FakeUnitOfWork, clock: ManualClock) -> None:
-    batch = await suggested_batch(uow, clock, TEACHER, [0.9, None])
+async def _teacher_confirmation(use_cases: UseCases, clock: ManualClock) -> None:
+    batch = await suggested_batch(use_cases, TEACHER, [0.9, None])
     decisions = [
         EssayDecision(batch.essays[0], ReviewAction.ACCEPT),
         EssayDecision(batch.essays[1], ReviewAction.REJECT),
     ]
-    await ReviewHandlers(uow, clock).confirm(TEACHER, batch.batch_id, decisions)
+    await use_cases.reviews.confirm(TEACHER, batch.batch_id, decisions)
 
 
-async def _timeout_confirmation(uow: FakeUnitOfWork, clock: ManualClock) -> None:
-    await suggested_batch(uow, clock, TEACHER, [0.95, 0.1])
+async def _timeout_confirmation(use_cases: UseCases, clock: ManualClock) -> None:
+    await suggested_batch(use_cases, TEACHER, [0.95, 0.1])
     clock.advance(hours=25)
-    policy = TimeoutPolicy(timeout=timedelta(hours=24), confidence_threshold=0.7)
-    await AssociationTimeoutMonitor(uow, clock, policy, batch_limit=10).sweep()
+    await use_cases.monitor.sweep()
 
 
 SCENARIOS: dict[type[EventPayload], Scenario] = {
@@ -100,9 +109,10 @@ def _validator(topic: str) -> Draft202012Validator:
 
 
 async def _published(scenario: Scenario, kind: type[EventPayload]) -> list[OutboxEvent]:
-    uow = FakeUnitOfWork()
-    await scenario(uow, ManualClock())
-    found = [item for item in uow.db.outbox if type(item.envelope.data) is kind]
+    db, clock = InMemoryDatabase(), ManualClock()
+    async with in_memory_use_cases(_settings(), db, clock, FakeNotifier()) as use_cases:
+        await scenario(use_cases, clock)
+    found = [item for item in db.outbox if type(item.envelope.data) is kind]
     assert found, f"the scenario published no {kind.__name__}"
     return found
 
@@ -158,20 +168,19 @@ def _suggestions_wire_message(class_id: str, student_id: str) -> dict[str, Any]:
 
 
 async def test_the_consumed_event_is_accepted_as_its_snapshot_describes() -> None:
-    uow, clock = FakeUnitOfWork(), ManualClock()
-    batch = await suggested_batch(uow, clock, TEACHER, [None])
-    message = _suggestions_wire_message(str(batch.class_id), str(batch.students[0]))
-    topic = message["event_type"]
-    assert list(_validator(topic).iter_errors(message)) == []
+    db = InMemoryDatabase()
+    async with in_memory_use_cases(_settings(), db, ManualClock(), FakeNotifier()) as use_cases:
+        batch = await suggested_batch(use_cases, TEACHER, [None])
+        message = _suggestions_wire_message(str(batch.class_id), str(batch.students[0]))
+        topic = message["event_type"]
+        assert list(_validator(topic).iter_errors(message)) == []
 
-    envelope = decode_envelope(topic, json.dumps(message))
-    assert isinstance(envelope.data, events.BatchAuthorMatchesSuggestedV1)
-    stored = await SuggestionHandler(uow, clock).handle(envelope.event_id, envelope.data)
+        envelope = decode_envelope(topic, json.dumps(message))
+        assert isinstance(envelope.data, events.BatchAuthorMatchesSuggestedV1)
+        stored = await use_cases.suggestions.handle(envelope.event_id, envelope.data)
 
     assert stored == 1
-    [association] = [
-        a for a in uow.db.associations.values() if a.batch_id == envelope.data.batch_id
-    ]
+    [association] = [a for a in db.associations.values() if a.batch_id == envelope.data.batch_id]
     assert (association.suggested_student_id, association.confidence_score) == (
         batch.students[0],
         0.88,

@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import text
 
+from huleedu_service_libs.engines import build_engine
 from services.class_management_service.config import Settings
-from services.class_management_service.startup_setup import build_engine
 
 pytestmark = pytest.mark.integration
 
@@ -14,7 +14,7 @@ async def test_the_engine_serves_repeated_statements_with_and_without_a_pooler(
     settings: Settings, behind_pooler: bool
 ) -> None:
     tuned = settings.model_copy(
-        update={"DB_BEHIND_TRANSACTION_POOLER": behind_pooler, "DB_POOL_SIZE": 2}
+        update={"DATABASE_BEHIND_TRANSACTION_POOLER": behind_pooler, "DATABASE_POOL_SIZE": 2}
     )
     engine = build_engine(tuned)
     try:

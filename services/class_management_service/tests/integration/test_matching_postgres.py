@@ -2,38 +2,33 @@
 replicas racing each other or a teacher decide each association once."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 from uuid import uuid4
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from dishka import AsyncContainer
 
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
+from services.class_management_service.config import Settings
 from services.class_management_service.domain.commands import EssayDecision, ReviewAction
 from services.class_management_service.domain.errors import (
     AssociationAlreadyResolvedError,
     UnknownClassError,
 )
-from services.class_management_service.domain.review import TimeoutPolicy
 from services.class_management_service.domain.rules import unknown_student_email
 from services.class_management_service.handlers.review import ReviewHandlers
-from services.class_management_service.handlers.suggestions import SuggestionHandler
-from services.class_management_service.handlers.timeout_monitor import (
-    AssociationTimeoutMonitor,
-)
 from services.class_management_service.tests.fakes import ManualClock
-from services.class_management_service.tests.integration.uow_factories import sql_unit_of_work
 from services.class_management_service.tests.unit.matching_setup import (
     Batch,
     suggested_batch,
     suggestions_event,
 )
+from services.class_management_service.tests.wiring import sql_container, use_cases_of
+from services.class_management_service.workers.timeout_schedule import sweep_once
 
 pytestmark = pytest.mark.integration
 Sql = Callable[..., Awaitable[list[Any]]]
-POLICY = TimeoutPolicy(timeout=timedelta(hours=24), confidence_threshold=0.7)
 CONFIRMED = "huleedu.class_management.student_associations.confirmed.v1"
 TEACHER = "teacher-1"
 
@@ -44,58 +39,77 @@ def correlation() -> Iterator[None]:
         yield
 
 
-def _monitor(
-    engine: AsyncEngine, clock: ManualClock, batch_limit: int = 3
-) -> AssociationTimeoutMonitor:
-    return AssociationTimeoutMonitor(sql_unit_of_work(engine), clock, POLICY, batch_limit)
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def container(settings: Settings, clock: ManualClock) -> AsyncIterator[AsyncContainer]:
+    # Timeout after 24 h, confidence >= 0.7 keeps the suggestion, three batches per page.
+    tuned = settings.model_copy(
+        update={
+            "ASSOCIATION_TIMEOUT_HOURS": 24.0,
+            "ASSOCIATION_CONFIDENCE_THRESHOLD": 0.7,
+            "ASSOCIATION_MONITOR_BATCH_LIMIT": 3,
+        }
+    )
+    async with sql_container(tuned, clock) as container:
+        yield container
 
 
 async def test_a_redelivered_event_is_a_no_op_through_the_inbox(
-    engine: AsyncEngine, sql: Sql
+    container: AsyncContainer, sql: Sql
 ) -> None:
-    clock = ManualClock()
-    batch = await suggested_batch(sql_unit_of_work(engine), clock, TEACHER, [0.8, None])
-    handler = SuggestionHandler(sql_unit_of_work(engine), clock)
-    event_id = uuid4()
+    async with use_cases_of(container) as use_cases:
+        batch = await suggested_batch(use_cases, TEACHER, [0.8, None])
+    async with use_cases_of(container) as use_cases:
+        handler = use_cases.suggestions
+        event_id = uuid4()
 
-    first = await handler.handle(
-        event_id, suggestions_event(uuid4(), batch.class_id, [(uuid4(), None, 0.0)])
-    )
-    again = await handler.handle(
-        event_id, suggestions_event(uuid4(), batch.class_id, [(uuid4(), None, 0.0)])
-    )
+        first = await handler.handle(
+            event_id, suggestions_event(uuid4(), batch.class_id, [(uuid4(), None, 0.0)])
+        )
+        again = await handler.handle(
+            event_id, suggestions_event(uuid4(), batch.class_id, [(uuid4(), None, 0.0)])
+        )
 
     assert (first, again) == (1, 0)
     assert len(await sql("SELECT id FROM essay_student_associations")) == 3
     assert len(await sql("SELECT event_id FROM processed_events")) == 2
 
 
-async def test_an_unknown_class_leaves_no_trace(engine: AsyncEngine, sql: Sql) -> None:
-    handler = SuggestionHandler(sql_unit_of_work(engine), ManualClock())
-    with pytest.raises(UnknownClassError):
-        await handler.handle(uuid4(), suggestions_event(uuid4(), uuid4(), [(uuid4(), None, 0.0)]))
+async def test_an_unknown_class_leaves_no_trace(container: AsyncContainer, sql: Sql) -> None:
+    async with use_cases_of(container) as use_cases:
+        handler = use_cases.suggestions
+        with pytest.raises(UnknownClassError):
+            await handler.handle(
+                uuid4(), suggestions_event(uuid4(), uuid4(), [(uuid4(), None, 0.0)])
+            )
     assert await sql("SELECT * FROM processed_events") == []
 
 
-async def _batches(engine: AsyncEngine, clock: ManualClock, count: int) -> list[Batch]:
-    return [
-        await suggested_batch(sql_unit_of_work(engine), clock, TEACHER, [0.9, 0.3, None])
-        for _ in range(count)
-    ]
+async def _batches(container: AsyncContainer, count: int) -> list[Batch]:
+    batches = []
+    for _ in range(count):
+        async with use_cases_of(container) as use_cases:
+            batches.append(await suggested_batch(use_cases, TEACHER, [0.9, 0.3, None]))
+    return batches
 
 
-async def test_two_replicas_decide_each_association_once(engine: AsyncEngine, sql: Sql) -> None:
-    clock = ManualClock()
-    batches = await _batches(engine, clock, 7)
+async def test_two_replicas_decide_each_association_once(
+    container: AsyncContainer, clock: ManualClock, sql: Sql
+) -> None:
+    batches = await _batches(container, 7)
     # Every batch of one class as well, so the replicas race for its UNKNOWN student.
     shared_class = batches[0]
-    suggestions = SuggestionHandler(sql_unit_of_work(engine), clock)
-    for _ in range(4):
-        event = suggestions_event(uuid4(), shared_class.class_id, [(uuid4(), None, 0.0)])
-        await suggestions.handle(uuid4(), event)
+    async with use_cases_of(container) as use_cases:
+        for _ in range(4):
+            event = suggestions_event(uuid4(), shared_class.class_id, [(uuid4(), None, 0.0)])
+            await use_cases.suggestions.handle(uuid4(), event)
     clock.advance(hours=24, seconds=1)
 
-    results = await asyncio.gather(*[_monitor(engine, clock).sweep() for _ in range(3)])
+    results = await asyncio.gather(*[sweep_once(container) for _ in range(3)])
 
     assert sum(result.batches_completed for result in results) == 11
     assert sum(result.associations_resolved for result in results) == 7 * 3 + 4
@@ -118,18 +132,16 @@ async def test_two_replicas_decide_each_association_once(engine: AsyncEngine, sq
 
 
 async def test_a_teacher_and_the_monitor_racing_decide_the_batch_once(
-    engine: AsyncEngine, sql: Sql
+    container: AsyncContainer, clock: ManualClock, sql: Sql
 ) -> None:
-    clock = ManualClock()
     for _ in range(5):
-        [batch] = await _batches(engine, clock, 1)
+        [batch] = await _batches(container, 1)
         clock.advance(hours=25)
         decisions = [EssayDecision(essay, ReviewAction.REJECT) for essay in batch.essays]
-        reviews = ReviewHandlers(sql_unit_of_work(engine), clock)
-
-        teacher, _ = await asyncio.gather(
-            _confirm_or_refused(reviews, batch, decisions), _monitor(engine, clock).sweep()
-        )
+        async with use_cases_of(container) as use_cases:
+            teacher, _ = await asyncio.gather(
+                _confirm_or_refused(use_cases.reviews, batch, decisions), sweep_once(container)
+            )
 
         methods = await sql(
             "SELECT DISTINCT validation_method FROM essay_student_associations WHERE batch_id = :b",

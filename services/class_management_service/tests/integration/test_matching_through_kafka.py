@@ -11,7 +11,6 @@ from uuid import UUID, uuid4
 
 import pytest
 from quart.typing import TestClientProtocol as Client
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from common_core.events.class_management import (
     ClassCreatedV1,
@@ -23,17 +22,15 @@ from huleedu_service_libs.correlation import CorrelationContext, correlation_sco
 from huleedu_service_libs.kafka import KafkaBus
 from huleedu_service_libs.kafka.messages import OutgoingMessage, envelope_headers, header_value
 from huleedu_service_libs.testing.kafka_topics import KafkaTopics
+from huleedu_service_libs.testing.processes import free_port
 from services.class_management_service.config import Settings, load_service_settings
-from services.class_management_service.domain.review import TimeoutPolicy
-from services.class_management_service.handlers.timeout_monitor import (
-    AssociationTimeoutMonitor,
-)
 from services.class_management_service.tests.fakes import ManualClock
 from services.class_management_service.tests.integration.conftest import TEACHER
 from services.class_management_service.tests.integration.kafka_reading import wait_for_event
-from services.class_management_service.tests.integration.uow_factories import sql_unit_of_work
 from services.class_management_service.tests.unit.matching_setup import suggestions_event
-from services.class_management_service.worker_main import worker_for
+from services.class_management_service.tests.wiring import sql_container
+from services.class_management_service.worker_main import run_worker
+from services.class_management_service.workers.timeout_schedule import sweep_once
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 CONFIRMED = topic_name(ProcessingEvent.STUDENT_ASSOCIATIONS_CONFIRMED)
@@ -56,16 +53,18 @@ async def worker_settings(
         KAFKA_ENABLE_IDEMPOTENCE=kafka_supports_idempotence,
         AUTHOR_MATCHES_TOPIC=await kafka_topics.create("author-matches"),
         CONSUMER_GROUP_ID=f"class-management-test-{uuid4().hex[:8]}",
+        WORKER_METRICS_HOST="127.0.0.1",
+        WORKER_METRICS_PORT=free_port(),
     )
 
 
 @pytest.fixture
 async def running_worker(worker_settings: Settings) -> AsyncIterator[None]:
-    async with worker_for(worker_settings) as worker:
-        task = asyncio.create_task(worker.run())
-        yield
-        worker.stop()
-        await asyncio.wait_for(task, 30)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_worker(worker_settings, stop))
+    yield
+    stop.set()
+    await asyncio.wait_for(task, 30)
 
 
 @pytest.fixture
@@ -128,7 +127,7 @@ async def _stored(client: Client, batch_id: UUID, count: int, timeout: float = 3
 
 @pytest.mark.usefixtures("running_worker")
 async def test_suggestions_to_confirmation_through_kafka(
-    client: Client, nlp_bus: KafkaBus, worker_settings: Settings, engine: AsyncEngine
+    client: Client, nlp_bus: KafkaBus, worker_settings: Settings
 ) -> None:
     bootstrap, topic = worker_settings.KAFKA_BOOTSTRAP_SERVERS, worker_settings.AUTHOR_MATCHES_TOPIC
     class_id, students = await _class_and_roster(client, 3)
@@ -176,8 +175,8 @@ async def test_suggestions_to_confirmation_through_kafka(
         len((await _stored(client, batch_id, 2))["associations"]) == 2
     )  # the redelivery added nothing
     clock = ManualClock(datetime.now(UTC) + timedelta(hours=24, minutes=1))
-    policy = TimeoutPolicy(timedelta(hours=24), 0.7)
-    await AssociationTimeoutMonitor(sql_unit_of_work(engine), clock, policy, 10).sweep()
+    async with sql_container(worker_settings, clock) as container:  # 24 h, then 0.7 decides
+        await sweep_once(container)
 
     timed_out, _ = await wait_for_event(
         bootstrap, CONFIRMED, lambda e: e.data.batch_id == late_batch

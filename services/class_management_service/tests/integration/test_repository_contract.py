@@ -1,22 +1,28 @@
 """One suite, two adapters: the in-memory fakes the unit tests use must behave like the
 PostgreSQL repositories on everything the use cases rely on."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
+from huleedu_service_libs.events import EnvelopeFactory
+from services.class_management_service.config import SERVICE_NAME, Settings
 from services.class_management_service.domain.errors import DuplicateStudentError
 from services.class_management_service.domain.model import SchoolClass, Student
 from services.class_management_service.protocols import UnitOfWork
 from services.class_management_service.tests.fake_repositories import ForeignKeyViolation
-from services.class_management_service.tests.fakes import FakeUnitOfWork, pending_association
-from services.class_management_service.tests.integration.uow_factories import sql_unit_of_work
+from services.class_management_service.tests.fakes import (
+    FakeUnitOfWork,
+    InMemoryDatabase,
+    ManualClock,
+    pending_association,
+)
+from services.class_management_service.tests.wiring import sql_container
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
@@ -29,10 +35,12 @@ def correlation() -> Iterator[None]:
 
 
 @pytest.fixture(params=["in_memory", "postgresql"])
-def uow(request: pytest.FixtureRequest, engine: AsyncEngine) -> UnitOfWork:
+async def uow(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[UnitOfWork]:
     if request.param == "in_memory":
-        return FakeUnitOfWork()
-    return sql_unit_of_work(engine)
+        yield FakeUnitOfWork(InMemoryDatabase(), EnvelopeFactory(SERVICE_NAME))
+        return
+    async with sql_container(settings, ManualClock()) as container, container() as scope:
+        yield await scope.get(UnitOfWork)
 
 
 def _class(owner: str = "t1", course: str = "ENG5", minutes: int = 0) -> SchoolClass:

@@ -11,10 +11,7 @@ from common_core.events.class_management import (
     StudentMatchSuggestion,
 )
 from services.class_management_service.domain.commands import CreateClass, CreateStudent
-from services.class_management_service.handlers.classes import ClassHandlers
-from services.class_management_service.handlers.students import StudentHandlers
-from services.class_management_service.handlers.suggestions import SuggestionHandler
-from services.class_management_service.protocols import Clock, UnitOfWork
+from services.class_management_service.tests.wiring import UseCases
 
 
 @dataclass
@@ -27,15 +24,12 @@ class Batch:
 
 
 async def class_with_roster(
-    uow: UnitOfWork, clock: Clock, owner: str, size: int = 3
+    use_cases: UseCases, owner: str, size: int = 3
 ) -> tuple[UUID, list[UUID]]:
-    class_id = (
-        await ClassHandlers(uow, clock).create(owner, CreateClass("9A", ["ENG5"]))
-    ).school_class.id
-    students = StudentHandlers(uow, clock)
+    class_id = (await use_cases.classes.create(owner, CreateClass("9A", ["ENG5"]))).school_class.id
     ids = [
         (
-            await students.create(
+            await use_cases.students.create(
                 owner, CreateStudent(f"S{i}", "L", f"s{i}.{class_id}@x.se", [class_id])
             )
         ).student.id
@@ -68,10 +62,10 @@ def suggestions_event(
 
 
 async def suggested_batch(
-    uow: UnitOfWork, clock: Clock, owner: str, confidences: list[float | None]
+    use_cases: UseCases, owner: str, confidences: list[float | None]
 ) -> Batch:
     """One essay per confidence; None means no suggestion at all."""
-    class_id, students = await class_with_roster(uow, clock, owner, size=len(confidences))
+    class_id, students = await class_with_roster(use_cases, owner, size=len(confidences))
     batch_id = uuid4()
     essays = [uuid4() for _ in confidences]
     rows = [
@@ -79,5 +73,5 @@ async def suggested_batch(
         for essay, student, confidence in zip(essays, students, confidences, strict=True)
     ]
     event = suggestions_event(batch_id, class_id, rows)
-    await SuggestionHandler(uow, clock).handle(uuid4(), event)
+    await use_cases.suggestions.handle(uuid4(), event)
     return Batch(class_id, students, batch_id, essays, event)

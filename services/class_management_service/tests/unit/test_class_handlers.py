@@ -22,20 +22,19 @@ from services.class_management_service.domain.errors import (
     MultipleCourseError,
 )
 from services.class_management_service.handlers.classes import ClassHandlers
-from services.class_management_service.handlers.students import StudentHandlers
 from services.class_management_service.tests.fakes import (
     FakeNotifier,
-    FakeUnitOfWork,
     InMemoryDatabase,
     ManualClock,
     pending_association,
 )
 from services.class_management_service.tests.unit.conftest import OTHER_TEACHER, TEACHER
+from services.class_management_service.tests.wiring import UseCases
 
 
 @pytest.fixture
-def classes(uow: FakeUnitOfWork, clock: ManualClock) -> ClassHandlers:
-    return ClassHandlers(uow, clock)
+def classes(use_cases: UseCases) -> ClassHandlers:
+    return use_cases.classes
 
 
 async def test_create_stores_the_class_and_its_event_together(
@@ -134,11 +133,11 @@ async def test_list_is_the_owners_classes_newest_first_filtered_by_course(
 
 
 async def test_delete_removes_memberships_and_announces_the_members_new_state(
-    classes: ClassHandlers, uow: FakeUnitOfWork, clock: ManualClock, db: InMemoryDatabase
+    classes: ClassHandlers, use_cases: UseCases, db: InMemoryDatabase
 ) -> None:
     keep = await classes.create(TEACHER, CreateClass("keep", ["ENG5"]))
     gone = await classes.create(TEACHER, CreateClass("gone", ["ENG5"]))
-    students = StudentHandlers(uow, clock)
+    students = use_cases.students
     both = [keep.school_class.id, gone.school_class.id]
     student = await students.create(TEACHER, CreateStudent("Ada", "L", "ada@x.se", both))
 

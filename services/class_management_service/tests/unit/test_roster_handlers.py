@@ -3,26 +3,24 @@ from uuid import UUID
 import pytest
 
 from common_core.events.class_management import StudentCreatedV1, StudentUpdatedV1
+from services.class_management_service.config import Settings
 from services.class_management_service.domain.commands import CreateClass, CreateStudent
 from services.class_management_service.domain.errors import (
     ClassNotFoundError,
     InvalidInputError,
     StudentNotFoundError,
 )
-from services.class_management_service.handlers.classes import ClassHandlers
-from services.class_management_service.handlers.roster import RosterHandlers
 from services.class_management_service.handlers.roster_import import (
     RosterImportHandler,
     RowStatus,
 )
-from services.class_management_service.handlers.students import StudentHandlers
 from services.class_management_service.tests.fakes import (
     FakeNotifier,
-    FakeUnitOfWork,
     InMemoryDatabase,
     ManualClock,
 )
 from services.class_management_service.tests.unit.conftest import OTHER_TEACHER, TEACHER
+from services.class_management_service.tests.wiring import UseCases, unit_settings
 
 CSV = (
     b"first_name,last_name,email\n"
@@ -33,24 +31,27 @@ CSV = (
 )
 
 
-async def _class_id(uow: FakeUnitOfWork, clock: ManualClock, owner: str = TEACHER) -> UUID:
-    created = await ClassHandlers(uow, clock).create(owner, CreateClass("9A", ["ENG5"]))
+async def _class_id(use_cases: UseCases, owner: str = TEACHER) -> UUID:
+    created = await use_cases.classes.create(owner, CreateClass("9A", ["ENG5"]))
     return created.school_class.id
 
 
 @pytest.fixture
-def importer(uow: FakeUnitOfWork, clock: ManualClock) -> RosterImportHandler:
-    return RosterImportHandler(uow, clock, max_rows=100)
+def settings() -> Settings:
+    return unit_settings(MAX_IMPORT_ROWS=100)
+
+
+@pytest.fixture
+def importer(use_cases: UseCases) -> RosterImportHandler:
+    return use_cases.importer
 
 
 async def test_add_and_remove_announce_the_students_classes(
-    uow: FakeUnitOfWork, clock: ManualClock, db: InMemoryDatabase
+    use_cases: UseCases, db: InMemoryDatabase
 ) -> None:
-    class_id = await _class_id(uow, clock)
-    ada = (
-        await StudentHandlers(uow, clock).create(TEACHER, CreateStudent("Ada", "L", "a@x.se"))
-    ).student
-    roster = RosterHandlers(uow, clock)
+    class_id = await _class_id(use_cases)
+    ada = (await use_cases.students.create(TEACHER, CreateStudent("Ada", "L", "a@x.se"))).student
+    roster = use_cases.roster
 
     assert await roster.add(TEACHER, class_id, ada.id) is True
     assert await roster.add(TEACHER, class_id, ada.id) is False
@@ -64,16 +65,16 @@ async def test_add_and_remove_announce_the_students_classes(
 
 
 async def test_roster_changes_need_the_owners_class_and_student(
-    uow: FakeUnitOfWork, clock: ManualClock
+    use_cases: UseCases,
 ) -> None:
-    mine = await _class_id(uow, clock)
-    theirs = await _class_id(uow, clock, OTHER_TEACHER)
-    students = StudentHandlers(uow, clock)
+    mine = await _class_id(use_cases)
+    theirs = await _class_id(use_cases, OTHER_TEACHER)
+    students = use_cases.students
     their_student = (
         await students.create(OTHER_TEACHER, CreateStudent("X", "Y", "x@x.se"))
     ).student
     my_student = (await students.create(TEACHER, CreateStudent("A", "B", "a@x.se"))).student
-    roster = RosterHandlers(uow, clock)
+    roster = use_cases.roster
 
     with pytest.raises(ClassNotFoundError):
         await roster.add(TEACHER, theirs, my_student.id)
@@ -85,14 +86,14 @@ async def test_roster_changes_need_the_owners_class_and_student(
 
 async def test_import_reports_each_row_and_emits_one_event_per_change(
     importer: RosterImportHandler,
-    uow: FakeUnitOfWork,
+    use_cases: UseCases,
     clock: ManualClock,
     db: InMemoryDatabase,
     notifier: FakeNotifier,
 ) -> None:
-    class_id = await _class_id(uow, clock)
-    other_class = await _class_id(uow, clock)
-    linus = await StudentHandlers(uow, clock).create(
+    class_id = await _class_id(use_cases)
+    other_class = await _class_id(use_cases)
+    linus = await use_cases.students.create(
         TEACHER, CreateStudent("Linus", "T", "linus@x.se", [other_class])
     )
     events_before = len(db.outbox)
@@ -111,14 +112,15 @@ async def test_import_reports_each_row_and_emits_one_event_per_change(
     new_events = [pending.envelope.data for pending in db.outbox[events_before:]]
     assert [type(event) for event in new_events] == [StudentCreatedV1] * 2 + [StudentUpdatedV1]
     assert new_events[2].class_ids == [other_class, class_id]
-    assert len(await uow.memberships.member_ids(class_id)) == 3
+    async with use_cases.uow.read_only() as uow:
+        assert len(await uow.memberships.member_ids(class_id)) == 3
     assert notifier.sent[-1].data["created"] == 2
 
 
 async def test_importing_the_same_file_twice_changes_nothing(
-    importer: RosterImportHandler, uow: FakeUnitOfWork, clock: ManualClock, db: InMemoryDatabase
+    importer: RosterImportHandler, use_cases: UseCases, db: InMemoryDatabase
 ) -> None:
-    class_id = await _class_id(uow, clock)
+    class_id = await _class_id(use_cases)
     await importer.import_csv(TEACHER, class_id, CSV)
     students, memberships, events = dict(db.students), dict(db.memberships), len(db.outbox)
 
@@ -134,10 +136,10 @@ async def test_importing_the_same_file_twice_changes_nothing(
 
 
 async def test_import_into_a_foreign_class_or_of_an_unreadable_file_changes_nothing(
-    importer: RosterImportHandler, uow: FakeUnitOfWork, clock: ManualClock, db: InMemoryDatabase
+    importer: RosterImportHandler, use_cases: UseCases, db: InMemoryDatabase
 ) -> None:
-    theirs = await _class_id(uow, clock, OTHER_TEACHER)
-    mine = await _class_id(uow, clock)
+    theirs = await _class_id(use_cases, OTHER_TEACHER)
+    mine = await _class_id(use_cases)
     with pytest.raises(ClassNotFoundError):
         await importer.import_csv(TEACHER, theirs, CSV)
     with pytest.raises(InvalidInputError):

@@ -23,25 +23,28 @@ from services.class_management_service.domain.errors import (
 from services.class_management_service.handlers.classes import ClassHandlers
 from services.class_management_service.handlers.students import StudentHandlers
 from services.class_management_service.tests.fakes import (
-    FakeUnitOfWork,
     InMemoryDatabase,
     ManualClock,
     pending_association,
 )
 from services.class_management_service.tests.unit.conftest import OTHER_TEACHER, TEACHER
+from services.class_management_service.tests.wiring import UseCases
 
 
 @pytest.fixture
-def students(uow: FakeUnitOfWork, clock: ManualClock) -> StudentHandlers:
-    return StudentHandlers(uow, clock)
+def students(use_cases: UseCases) -> StudentHandlers:
+    return use_cases.students
+
+
+@pytest.fixture
+def classes(use_cases: UseCases) -> ClassHandlers:
+    return use_cases.classes
 
 
 async def test_create_with_classes_stores_student_memberships_and_event(
-    students: StudentHandlers, uow: FakeUnitOfWork, clock: ManualClock, db: InMemoryDatabase
+    students: StudentHandlers, classes: ClassHandlers, db: InMemoryDatabase
 ) -> None:
-    class_id = (
-        await ClassHandlers(uow, clock).create(TEACHER, CreateClass("9A", ["ENG5"]))
-    ).school_class.id
+    class_id = (await classes.create(TEACHER, CreateClass("9A", ["ENG5"]))).school_class.id
 
     details = await students.create(
         TEACHER, CreateStudent("Ada", "Lovelace", " ADA@School.se ", [class_id, class_id])
@@ -73,11 +76,9 @@ async def test_duplicate_email_names_the_existing_student(
 
 
 async def test_a_foreign_class_id_stores_nothing(
-    students: StudentHandlers, uow: FakeUnitOfWork, clock: ManualClock, db: InMemoryDatabase
+    students: StudentHandlers, classes: ClassHandlers, db: InMemoryDatabase
 ) -> None:
-    theirs = (
-        await ClassHandlers(uow, clock).create(OTHER_TEACHER, CreateClass("x", ["SV1"]))
-    ).school_class.id
+    theirs = (await classes.create(OTHER_TEACHER, CreateClass("x", ["SV1"]))).school_class.id
     with pytest.raises(ClassNotFoundError):
         await students.create(TEACHER, CreateStudent("Ada", "L", "ada@x.se", [theirs]))
     with pytest.raises(ClassNotFoundError):
@@ -115,11 +116,12 @@ async def test_another_teachers_student_does_not_exist_for_you(students: Student
 
 
 async def test_delete_removes_memberships_but_never_a_student_linked_to_essays(
-    students: StudentHandlers, uow: FakeUnitOfWork, clock: ManualClock, db: InMemoryDatabase
+    students: StudentHandlers,
+    classes: ClassHandlers,
+    clock: ManualClock,
+    db: InMemoryDatabase,
 ) -> None:
-    class_id = (
-        await ClassHandlers(uow, clock).create(TEACHER, CreateClass("9A", ["ENG5"]))
-    ).school_class.id
+    class_id = (await classes.create(TEACHER, CreateClass("9A", ["ENG5"]))).school_class.id
     free = await students.create(TEACHER, CreateStudent("Ada", "L", "ada@x.se", [class_id]))
     linked = await students.create(TEACHER, CreateStudent("Bo", "L", "bo@x.se", [class_id]))
     association = pending_association(

@@ -14,12 +14,8 @@ from services.class_management_service.domain.errors import (
     StudentNotFoundError,
     UnknownClassError,
 )
-from services.class_management_service.handlers.review import ReviewHandlers
-from services.class_management_service.handlers.roster import RosterHandlers
-from services.class_management_service.handlers.suggestions import SuggestionHandler
 from services.class_management_service.tests.fakes import (
     FakeNotifier,
-    FakeUnitOfWork,
     InMemoryDatabase,
     ManualClock,
 )
@@ -30,16 +26,17 @@ from services.class_management_service.tests.unit.matching_setup import (
     suggested_batch,
     suggestions_event,
 )
+from services.class_management_service.tests.wiring import UseCases
 
 ACCEPT, CHOOSE, REJECT = ReviewAction.ACCEPT, ReviewAction.CHOOSE, ReviewAction.REJECT
 
 
 async def test_suggestions_are_stored_pending_with_their_confidence(
-    uow: FakeUnitOfWork, clock: ManualClock, notifier: FakeNotifier
+    use_cases: UseCases, notifier: FakeNotifier
 ) -> None:
-    batch = await suggested_batch(uow, clock, TEACHER, [0.92, None])
+    batch = await suggested_batch(use_cases, TEACHER, [0.92, None])
 
-    review = await ReviewHandlers(uow, clock).review(TEACHER, batch.batch_id)
+    review = await use_cases.reviews.review(TEACHER, batch.batch_id)
 
     by_essay = {association.essay_id: association for association in review.associations}
     first, second = by_essay[batch.essays[0]], by_essay[batch.essays[1]]
@@ -57,11 +54,11 @@ async def test_suggestions_are_stored_pending_with_their_confidence(
 
 
 async def test_a_redelivered_event_changes_nothing(
-    uow: FakeUnitOfWork, clock: ManualClock, db: InMemoryDatabase
+    use_cases: UseCases, db: InMemoryDatabase
 ) -> None:
-    class_id, students = await class_with_roster(uow, clock, TEACHER)
+    class_id, students = await class_with_roster(use_cases, TEACHER)
     event = suggestions_event(uuid4(), class_id, [(uuid4(), students[0], 0.8)])
-    handler = SuggestionHandler(uow, clock)
+    handler = use_cases.suggestions
     event_id = uuid4()
 
     assert await handler.handle(event_id, event) == 1
@@ -72,13 +69,13 @@ async def test_a_redelivered_event_changes_nothing(
 
 
 async def test_a_suggested_student_outside_the_class_is_not_kept(
-    uow: FakeUnitOfWork, clock: ManualClock, db: InMemoryDatabase
+    use_cases: UseCases, db: InMemoryDatabase
 ) -> None:
-    class_id, _ = await class_with_roster(uow, clock, TEACHER)
-    _, outsiders = await class_with_roster(uow, clock, TEACHER)
+    class_id, _ = await class_with_roster(use_cases, TEACHER)
+    _, outsiders = await class_with_roster(use_cases, TEACHER)
     event = suggestions_event(uuid4(), class_id, [(uuid4(), outsiders[0], 0.99)])
 
-    await SuggestionHandler(uow, clock).handle(uuid4(), event)
+    await use_cases.suggestions.handle(uuid4(), event)
 
     [association] = db.associations.values()
     assert (association.suggested_student_id, association.confidence_score) == (None, None)
@@ -86,19 +83,19 @@ async def test_a_suggested_student_outside_the_class_is_not_kept(
 
 
 async def test_an_unknown_class_is_refused_without_claiming_the_event(
-    uow: FakeUnitOfWork, clock: ManualClock, db: InMemoryDatabase
+    use_cases: UseCases, db: InMemoryDatabase
 ) -> None:
     event = suggestions_event(uuid4(), uuid4(), [(uuid4(), None, 0.0)])
     with pytest.raises(UnknownClassError):
-        await SuggestionHandler(uow, clock).handle(uuid4(), event)
+        await use_cases.suggestions.handle(uuid4(), event)
     assert (db.associations, db.processed) == ({}, set())
 
 
 async def test_confirming_every_essay_publishes_one_event(
-    uow: FakeUnitOfWork, clock: ManualClock, db: InMemoryDatabase
+    use_cases: UseCases, clock: ManualClock, db: InMemoryDatabase
 ) -> None:
-    batch = await suggested_batch(uow, clock, TEACHER, [0.9, 0.4, None])
-    reviews = ReviewHandlers(uow, clock)
+    batch = await suggested_batch(use_cases, TEACHER, [0.9, 0.4, None])
+    reviews = use_cases.reviews
     clock.advance(hours=1)
 
     partial = await reviews.confirm(
@@ -138,10 +135,10 @@ async def test_confirming_every_essay_publishes_one_event(
 
 
 async def test_confirming_twice_changes_and_publishes_nothing_new(
-    uow: FakeUnitOfWork, clock: ManualClock, db: InMemoryDatabase
+    use_cases: UseCases, clock: ManualClock, db: InMemoryDatabase
 ) -> None:
-    batch = await suggested_batch(uow, clock, TEACHER, [0.9])
-    reviews = ReviewHandlers(uow, clock)
+    batch = await suggested_batch(use_cases, TEACHER, [0.9])
+    reviews = use_cases.reviews
     decisions = [EssayDecision(batch.essays[0], ACCEPT)]
     await reviews.confirm(TEACHER, batch.batch_id, decisions)
     rows, events = dict(db.associations), len(db.outbox)
@@ -154,10 +151,10 @@ async def test_confirming_twice_changes_and_publishes_nothing_new(
 
 
 async def test_a_different_second_decision_is_refused(
-    uow: FakeUnitOfWork, clock: ManualClock, db: InMemoryDatabase
+    use_cases: UseCases, db: InMemoryDatabase
 ) -> None:
-    batch = await suggested_batch(uow, clock, TEACHER, [0.9, 0.9])
-    reviews = ReviewHandlers(uow, clock)
+    batch = await suggested_batch(use_cases, TEACHER, [0.9, 0.9])
+    reviews = use_cases.reviews
     await reviews.confirm(TEACHER, batch.batch_id, [EssayDecision(batch.essays[0], ACCEPT)])
     rows = dict(db.associations)
 
@@ -180,24 +177,21 @@ async def test_a_different_second_decision_is_refused(
     ],
 )
 async def test_impossible_decisions_are_refused(
-    uow: FakeUnitOfWork,
-    clock: ManualClock,
+    use_cases: UseCases,
     db: InMemoryDatabase,
     decision: Callable[[Batch], EssayDecision],
     error: type[Exception],
 ) -> None:
-    batch = await suggested_batch(uow, clock, TEACHER, [0.9, None])
+    batch = await suggested_batch(use_cases, TEACHER, [0.9, None])
     rows = dict(db.associations)
     with pytest.raises(error):
-        await ReviewHandlers(uow, clock).confirm(TEACHER, batch.batch_id, [decision(batch)])
+        await use_cases.reviews.confirm(TEACHER, batch.batch_id, [decision(batch)])
     assert db.associations == rows
 
 
-async def test_repeated_essays_and_empty_requests_are_refused(
-    uow: FakeUnitOfWork, clock: ManualClock
-) -> None:
-    batch = await suggested_batch(uow, clock, TEACHER, [0.9])
-    reviews = ReviewHandlers(uow, clock)
+async def test_repeated_essays_and_empty_requests_are_refused(use_cases: UseCases) -> None:
+    batch = await suggested_batch(use_cases, TEACHER, [0.9])
+    reviews = use_cases.reviews
     twice = [EssayDecision(batch.essays[0], ACCEPT), EssayDecision(batch.essays[0], REJECT)]
     with pytest.raises(InvalidInputError):
         await reviews.confirm(TEACHER, batch.batch_id, twice)
@@ -205,11 +199,9 @@ async def test_repeated_essays_and_empty_requests_are_refused(
         await reviews.confirm(TEACHER, batch.batch_id, [])
 
 
-async def test_another_teachers_batch_does_not_exist_for_you(
-    uow: FakeUnitOfWork, clock: ManualClock
-) -> None:
-    batch = await suggested_batch(uow, clock, TEACHER, [0.9])
-    reviews = ReviewHandlers(uow, clock)
+async def test_another_teachers_batch_does_not_exist_for_you(use_cases: UseCases) -> None:
+    batch = await suggested_batch(use_cases, TEACHER, [0.9])
+    reviews = use_cases.reviews
     with pytest.raises(BatchNotFoundError):
         await reviews.review(OTHER_TEACHER, batch.batch_id)
     with pytest.raises(BatchNotFoundError):
@@ -221,12 +213,12 @@ async def test_another_teachers_batch_does_not_exist_for_you(
 
 
 async def test_the_review_still_names_a_suggested_student_who_left_the_roster(
-    uow: FakeUnitOfWork, clock: ManualClock
+    use_cases: UseCases,
 ) -> None:
-    batch = await suggested_batch(uow, clock, TEACHER, [0.9, 0.8])
-    await RosterHandlers(uow, clock).remove(TEACHER, batch.class_id, batch.students[0])
+    batch = await suggested_batch(use_cases, TEACHER, [0.9, 0.8])
+    await use_cases.roster.remove(TEACHER, batch.class_id, batch.students[0])
 
-    review = await ReviewHandlers(uow, clock).review(TEACHER, batch.batch_id)
+    review = await use_cases.reviews.review(TEACHER, batch.batch_id)
 
     assert [student.id for student in review.former_members] == [batch.students[0]]
     assert batch.students[0] not in {student.id for student in review.roster}

@@ -1,4 +1,3 @@
-from datetime import timedelta
 from uuid import uuid4
 
 import pytest
@@ -8,16 +7,13 @@ from common_core.events.class_management import (
     StudentAssociationsConfirmedV1,
     StudentCreatedV1,
 )
+from services.class_management_service.config import Settings
 from services.class_management_service.domain.commands import EssayDecision, ReviewAction
-from services.class_management_service.domain.review import TimeoutPolicy
 from services.class_management_service.domain.rules import unknown_student_email
-from services.class_management_service.handlers.review import ReviewHandlers
-from services.class_management_service.handlers.suggestions import SuggestionHandler
 from services.class_management_service.handlers.timeout_monitor import (
     AssociationTimeoutMonitor,
 )
 from services.class_management_service.tests.fakes import (
-    FakeUnitOfWork,
     InMemoryDatabase,
     ManualClock,
 )
@@ -26,42 +22,52 @@ from services.class_management_service.tests.unit.matching_setup import (
     suggested_batch,
     suggestions_event,
 )
-
-POLICY = TimeoutPolicy(timeout=timedelta(hours=24), confidence_threshold=0.7)
+from services.class_management_service.tests.wiring import UseCases, unit_settings
 
 
 @pytest.fixture
-def monitor(uow: FakeUnitOfWork, clock: ManualClock) -> AssociationTimeoutMonitor:
-    return AssociationTimeoutMonitor(uow, clock, POLICY, batch_limit=2)
+def settings() -> Settings:
+    return unit_settings(
+        ASSOCIATION_TIMEOUT_HOURS=24,
+        ASSOCIATION_CONFIDENCE_THRESHOLD=0.7,
+        ASSOCIATION_MONITOR_BATCH_LIMIT=2,
+    )
+
+
+@pytest.fixture
+def monitor(use_cases: UseCases) -> AssociationTimeoutMonitor:
+    return use_cases.monitor
 
 
 async def test_nothing_is_decided_before_the_timeout(
-    monitor: AssociationTimeoutMonitor, uow: FakeUnitOfWork, clock: ManualClock
+    monitor: AssociationTimeoutMonitor, use_cases: UseCases, clock: ManualClock
 ) -> None:
-    batch = await suggested_batch(uow, clock, TEACHER, [0.9])
+    batch = await suggested_batch(use_cases, TEACHER, [0.9])
     clock.advance(hours=23, minutes=59)
 
     result = await monitor.sweep()
 
     assert (result.batches_completed, result.associations_resolved) == (0, 0)
-    assert (await uow.associations.for_batch(batch.batch_id))[0].is_pending
+    async with use_cases.uow.read_only() as uow:
+        assert (await uow.associations.for_batch(batch.batch_id))[0].is_pending
 
 
 async def test_after_the_timeout_confidence_decides_between_suggestion_and_unknown(
     monitor: AssociationTimeoutMonitor,
-    uow: FakeUnitOfWork,
+    use_cases: UseCases,
     clock: ManualClock,
     db: InMemoryDatabase,
 ) -> None:
-    batch = await suggested_batch(uow, clock, TEACHER, [0.7, 0.69, None])
+    batch = await suggested_batch(use_cases, TEACHER, [0.7, 0.69, None])
     clock.advance(hours=24)
 
     result = await monitor.sweep()
 
-    unknown = await uow.students.find_by_email(TEACHER, unknown_student_email(batch.class_id))
-    assert unknown is not None
-    assert (unknown.first_name, unknown.last_name) == ("Unknown", "Student")
-    assert unknown.id in await uow.memberships.member_ids(batch.class_id)
+    async with use_cases.uow.read_only() as uow:
+        unknown = await uow.students.find_by_email(TEACHER, unknown_student_email(batch.class_id))
+        assert unknown is not None
+        assert (unknown.first_name, unknown.last_name) == ("Unknown", "Student")
+        assert unknown.id in await uow.memberships.member_ids(batch.class_id)
     [event] = db.payloads(StudentAssociationsConfirmedV1)
     assert event.timeout_triggered is True
     decided = {a.essay_id: a.student_id for a in event.associations}
@@ -78,12 +84,12 @@ async def test_after_the_timeout_confidence_decides_between_suggestion_and_unkno
 
 async def test_the_unknown_student_is_created_once_per_class(
     monitor: AssociationTimeoutMonitor,
-    uow: FakeUnitOfWork,
+    use_cases: UseCases,
     clock: ManualClock,
     db: InMemoryDatabase,
 ) -> None:
-    batch = await suggested_batch(uow, clock, TEACHER, [None, 0.1])
-    suggestions = SuggestionHandler(uow, clock)
+    batch = await suggested_batch(use_cases, TEACHER, [None, 0.1])
+    suggestions = use_cases.suggestions
     for _ in range(2):  # two more batches of the same class, decided in two sweeps
         event = suggestions_event(uuid4(), batch.class_id, [(uuid4(), None, 0.0)])
         await suggestions.handle(uuid4(), event)
@@ -105,12 +111,12 @@ async def test_the_unknown_student_is_created_once_per_class(
 
 async def test_a_teachers_decision_is_never_replaced(
     monitor: AssociationTimeoutMonitor,
-    uow: FakeUnitOfWork,
+    use_cases: UseCases,
     clock: ManualClock,
     db: InMemoryDatabase,
 ) -> None:
-    batch = await suggested_batch(uow, clock, TEACHER, [0.95, 0.2])
-    await ReviewHandlers(uow, clock).confirm(
+    batch = await suggested_batch(use_cases, TEACHER, [0.95, 0.2])
+    await use_cases.reviews.confirm(
         TEACHER, batch.batch_id, [EssayDecision(batch.essays[0], ReviewAction.REJECT)]
     )
     clock.advance(hours=30)
@@ -129,11 +135,11 @@ async def test_a_teachers_decision_is_never_replaced(
 
 async def test_a_second_sweep_decides_and_publishes_nothing_more(
     monitor: AssociationTimeoutMonitor,
-    uow: FakeUnitOfWork,
+    use_cases: UseCases,
     clock: ManualClock,
     db: InMemoryDatabase,
 ) -> None:
-    await suggested_batch(uow, clock, TEACHER, [0.9, None])
+    await suggested_batch(use_cases, TEACHER, [0.9, None])
     clock.advance(hours=24)
     await monitor.sweep()
     rows, events = dict(db.associations), len(db.outbox)
@@ -147,12 +153,12 @@ async def test_a_second_sweep_decides_and_publishes_nothing_more(
 
 async def test_a_batch_held_elsewhere_is_left_for_the_next_sweep(
     monitor: AssociationTimeoutMonitor,
-    uow: FakeUnitOfWork,
+    use_cases: UseCases,
     clock: ManualClock,
     db: InMemoryDatabase,
 ) -> None:
-    held = await suggested_batch(uow, clock, TEACHER, [0.9])
-    free = await suggested_batch(uow, clock, TEACHER, [0.9])
+    held = await suggested_batch(use_cases, TEACHER, [0.9])
+    free = await suggested_batch(use_cases, TEACHER, [0.9])
     db.locks_held_elsewhere.add(held.batch_id)
     clock.advance(hours=24)
 
@@ -166,10 +172,10 @@ async def test_a_batch_held_elsewhere_is_left_for_the_next_sweep(
 
 
 async def test_more_due_batches_than_one_page_are_all_decided_in_one_sweep(
-    monitor: AssociationTimeoutMonitor, uow: FakeUnitOfWork, clock: ManualClock
+    monitor: AssociationTimeoutMonitor, use_cases: UseCases, clock: ManualClock
 ) -> None:
     for _ in range(5):
-        await suggested_batch(uow, clock, TEACHER, [0.9])
+        await suggested_batch(use_cases, TEACHER, [0.9])
     clock.advance(hours=24)
 
     result = await monitor.sweep()
