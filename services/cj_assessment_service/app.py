@@ -10,7 +10,7 @@ from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.logging_utils import configure_logging
 from services.cj_assessment_service.api.anchor_routes import anchor_blueprint
 from services.cj_assessment_service.api.assessment_routes import assessment_blueprint
-from services.cj_assessment_service.api.errors import register_domain_error_handlers
+from services.cj_assessment_service.api.errors import register_conflict_handler
 from services.cj_assessment_service.config import SERVICE_NAME, Settings
 from services.cj_assessment_service.startup_setup import build_container
 
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> HuleEduApp:
         health_check_timeout_seconds=settings.HEALTH_CHECK_TIMEOUT_SECONDS,
         max_content_length=settings.MAX_REQUEST_BYTES,
     )
-    register_domain_error_handlers(app)
+    register_conflict_handler(app)
     return app
 
 

@@ -1,17 +1,12 @@
-"""Refusals the use cases raise; the API turns each into an ErrorDetail with its code."""
+"""Refusals the use cases raise, each with its ErrorCode; the library's handlers build the
+ErrorDetail (and consumers the failure event) from it."""
 
-from typing import Any
+from common_core.error_enums import CJAssessmentErrorCode, ErrorCode
+from huleedu_service_libs.error_handling import DomainError
 
-from common_core.error_enums import AnyErrorCode, CJAssessmentErrorCode, ErrorCode
 
-
-class CJError(Exception):
-    code: AnyErrorCode = ErrorCode.PROCESSING_ERROR
-
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
+class CJError(DomainError):
+    """Any refusal of CJ (a PROCESSING_ERROR unless a subclass says otherwise)."""
 
 
 class NotFound(CJError):
