@@ -7,9 +7,11 @@ from huleedu_service_libs.outbox.model import EventOutbox, OutboxBase, with_even
 from huleedu_service_libs.outbox.provider import OutboxProvider
 from huleedu_service_libs.outbox.publishing import Publisher
 from huleedu_service_libs.outbox.relay import BatchReport, EventRelayWorker
+from huleedu_service_libs.outbox.repository import OutboxRepositoryProtocol, SqlOutboxRepository
 from huleedu_service_libs.outbox.settings import OutboxSettings, outbox_settings_for
 from huleedu_service_libs.outbox.wakeup import RelayWakeup, wake_key
 from huleedu_service_libs.outbox.writer import (
+    EnvelopeMismatchError,
     NotInTransactionError,
     OutboxEvent,
     OutboxManager,
@@ -19,6 +21,7 @@ from huleedu_service_libs.outbox.writer import (
 
 __all__ = [
     "BatchReport",
+    "EnvelopeMismatchError",
     "EventOutbox",
     "EventRelayWorker",
     "NotInTransactionError",
@@ -26,9 +29,11 @@ __all__ = [
     "OutboxEvent",
     "OutboxManager",
     "OutboxProvider",
+    "OutboxRepositoryProtocol",
     "OutboxSettings",
     "Publisher",
     "RelayWakeup",
+    "SqlOutboxRepository",
     "insert_outbox_rows",
     "outbox_row_values",
     "outbox_settings_for",
