@@ -14,7 +14,6 @@ from huleedu_service_libs.error_handling.factories import (
 from huleedu_service_libs.error_handling.quart_handlers import (
     INTERNAL_ERROR_MESSAGE,
     domain_error_response,
-    error_response,
     register_error_handlers,
 )
 
@@ -24,7 +23,6 @@ __all__ = [
     "DomainError",
     "HuleEduError",
     "domain_error_response",
-    "error_response",
     "raise_authentication_error",
     "raise_error",
     "raise_unsupported_media_type",

@@ -17,10 +17,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from huleedu_service_libs.database import DatabaseConnectionLost
 
-DATABASE = "The database"
-REDIS = "Redis"
-KAFKA = "Kafka"
-SOME_DEPENDENCY = "A dependency"
+_DATABASE = "The database"
+_REDIS = "Redis"
+_KAFKA = "Kafka"
+_SOME_DEPENDENCY = "A dependency"
 
 # Server-side errors that mean "cannot serve connections now", not "your statement is wrong".
 _ASYNCPG_CONNECTION_ERRORS = (
@@ -32,10 +32,10 @@ _REDIS_CONNECTION_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.T
 _KAFKA_CONNECTION_ERRORS = (KafkaConnectionError, KafkaTimeoutError)
 # Where an OSError was raised tells whose connection it was.
 _DEPENDENCY_OF_PACKAGE = {
-    "asyncpg": DATABASE,
-    "sqlalchemy": DATABASE,
-    "redis": REDIS,
-    "aiokafka": KAFKA,
+    "asyncpg": _DATABASE,
+    "sqlalchemy": _DATABASE,
+    "redis": _REDIS,
+    "aiokafka": _KAFKA,
 }
 
 
@@ -43,15 +43,15 @@ def unavailable_dependency(error: BaseException) -> str | None:
     """The name of the dependency `error` says is unreachable ("The database", "Redis", "Kafka",
     "A dependency"), or None when the error is not about reaching a dependency."""
     if isinstance(error, PoolTimeoutError | DatabaseConnectionLost):
-        return DATABASE
+        return _DATABASE
     if isinstance(error, DBAPIError):
-        return DATABASE if _connection_lost(error) else None
+        return _DATABASE if _connection_lost(error) else None
     if isinstance(error, _ASYNCPG_CONNECTION_ERRORS):
-        return DATABASE
+        return _DATABASE
     if isinstance(error, _REDIS_CONNECTION_ERRORS):
-        return REDIS
+        return _REDIS
     if isinstance(error, _KAFKA_CONNECTION_ERRORS):
-        return KAFKA
+        return _KAFKA
     if isinstance(error, OSError):
         return _dependency_raising(error)
     return None
@@ -88,4 +88,4 @@ def _dependency_raising(error: OSError) -> str | None:
     named = [_DEPENDENCY_OF_PACKAGE[p] for p in packages if p in _DEPENDENCY_OF_PACKAGE]
     if named:
         return named[-1]
-    return SOME_DEPENDENCY if isinstance(error, ConnectionError) else None
+    return _SOME_DEPENDENCY if isinstance(error, ConnectionError) else None

@@ -54,7 +54,7 @@ def register_error_handlers(app: Quart, service_name: str) -> None:
     app.register_error_handler(Exception, responder.on_unexpected_error)
 
 
-def error_response(detail: ErrorDetail, status: int | None = None, **headers: str) -> Response:
+def _error_response(detail: ErrorDetail, status: int | None = None, **headers: str) -> Response:
     status = status or detail.http_status
     return Response(
         detail.model_dump_json(),
@@ -75,7 +75,7 @@ async def domain_error_response(error: DomainError) -> Response:
         operation=_operation(),
     )
     _log_refusal(detail, error)
-    return error_response(detail)
+    return _error_response(detail)
 
 
 class _ErrorResponder:
@@ -85,12 +85,12 @@ class _ErrorResponder:
     async def on_huleedu_error(self, error: HuleEduError) -> Response:
         detail = error.detail_for(self.service_name, _operation())
         _log_refusal(detail, error)
-        return error_response(detail)
+        return _error_response(detail)
 
     async def on_schema_error(self, error: RequestSchemaValidationError) -> Response:
         message = "Request does not match the schema"
         details = {"errors": _validation_errors(error.validation_error)}
-        return error_response(self._detail(ErrorCode.SCHEMA_VALIDATION_ERROR, message, details))
+        return _error_response(self._detail(ErrorCode.SCHEMA_VALIDATION_ERROR, message, details))
 
     async def on_http_exception(self, error: HTTPException) -> Response:
         status = error.code or HTTPStatus.INTERNAL_SERVER_ERROR
@@ -99,7 +99,7 @@ class _ErrorResponder:
         code = _CODE_FOR_STATUS.get(status, ErrorCode.VALIDATION_ERROR)
         details = {"method": request.method, "path": request.path}
         detail = self._detail(code, error.description or error.name, details)
-        return error_response(detail, status, **_allow_header(error))
+        return _error_response(detail, status, **_allow_header(error))
 
     async def on_unexpected_error(self, error: Exception) -> Response:
         dependency = unavailable_dependency(error)
@@ -109,7 +109,7 @@ class _ErrorResponder:
         # as much, and rendering one per request while the dependency is down floods the logs.
         logger.error("dependency unavailable", dependency=dependency, error=repr(error))
         code = ErrorCode.SERVICE_UNAVAILABLE
-        return error_response(self._detail(code, unavailable_message(dependency), {}))
+        return _error_response(self._detail(code, unavailable_message(dependency), {}))
 
     def _server_error_response(self, error: Exception, status: int) -> Response:
         # The body says nothing about the cause; the log has the whole stack.
@@ -118,7 +118,7 @@ class _ErrorResponder:
         message = (
             INTERNAL_ERROR_MESSAGE if code is ErrorCode.UNKNOWN_ERROR else HTTPStatus(status).phrase
         )
-        return error_response(self._detail(code, message, {}), status)
+        return _error_response(self._detail(code, message, {}), status)
 
     def _detail(self, code: AnyErrorCode, message: str, details: dict[str, Any]) -> ErrorDetail:
         correlation = request_correlation()

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from huleedu_service_libs.testing.processes import free_port
 
-HOST = "127.0.0.1"
+_HOST = "127.0.0.1"
 _CHUNK = 65536
 _Connection = tuple[asyncio.StreamWriter, asyncio.StreamWriter]
 
@@ -41,7 +41,7 @@ class TcpProxy:
 
     @property
     def address(self) -> str:
-        return f"{HOST}:{self.port}"
+        return f"{_HOST}:{self.port}"
 
     @property
     def open_connections(self) -> int:
@@ -55,7 +55,7 @@ class TcpProxy:
 
     async def start(self) -> None:
         if self._server is None:
-            self._server = await asyncio.start_server(self._forward, HOST, self.port)
+            self._server = await asyncio.start_server(self._forward, _HOST, self.port)
 
     async def stop(self) -> None:
         """Refuse new connections and reset the open ones."""

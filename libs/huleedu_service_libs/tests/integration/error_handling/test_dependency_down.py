@@ -9,7 +9,6 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from uuid import uuid5
 
 import pytest
 import redis.asyncio as redis_asyncio
@@ -18,17 +17,15 @@ from pydantic import SecretStr
 from quart import Quart
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from werkzeug.datastructures import Headers
 
-from huleedu_service_libs.correlation import (
-    CORRELATION_HEADER,
-    CORRELATION_NAMESPACE,
-    setup_correlation_middleware,
-)
+from huleedu_service_libs.correlation import CORRELATION_HEADER, setup_correlation_middleware
 from huleedu_service_libs.database import asyncpg_connection
 from huleedu_service_libs.error_handling import register_error_handlers
 from huleedu_service_libs.http_client import ServiceClient
 from huleedu_service_libs.resilience import CircuitBreaker
 from huleedu_service_libs.testing.proxy import TcpProxy
+from huleedu_service_libs.testing.unavailable import assert_unavailable
 
 pytestmark = pytest.mark.integration
 SERVICE = "demo_service"
@@ -39,6 +36,7 @@ Route = Callable[[], Awaitable[None]]
 class Answer:
     status: int
     body: dict[str, object]
+    headers: Headers
 
 
 def app_calling(route: Route) -> Quart:
@@ -56,16 +54,18 @@ def app_calling(route: Route) -> Quart:
 
 async def ask(app: Quart) -> Answer:
     response = await app.test_client().get("/work", headers={CORRELATION_HEADER: "teacher-req-1"})
-    return Answer(response.status_code, await response.get_json())
+    return Answer(response.status_code, await response.get_json(), response.headers)
 
 
-def assert_unavailable(answer: Answer, message: str) -> None:
-    assert answer.status == 503, answer.body
-    assert answer.body["error_code"] == "SERVICE_UNAVAILABLE"
-    assert answer.body["message"] == message
-    assert answer.body["correlation_id"] == str(uuid5(CORRELATION_NAMESPACE, "teacher-req-1"))
-    assert answer.body["original_correlation_id"] == "teacher-req-1"
-    assert answer.body["service"] == SERVICE
+def assert_down(answer: Answer, message: str) -> None:
+    assert_unavailable(
+        answer.status,
+        answer.body,
+        answer.headers,
+        message=message,
+        service=SERVICE,
+        correlation="teacher-req-1",
+    )
 
 
 @pytest.fixture
@@ -88,9 +88,9 @@ async def test_postgres_stopped_or_cut_is_a_503_through_sqlalchemy(
     app = app_calling(select_one)
     assert (await ask(app)).status == 200
     await proxy.cut()  # the pooled connection dies under the next statement
-    assert_unavailable(await ask(app), "The database is unavailable")
+    assert_down(await ask(app), "The database is unavailable")
     await proxy.stop()  # and now no new connection can be made
-    assert_unavailable(await ask(app), "The database is unavailable")
+    assert_down(await ask(app), "The database is unavailable")
     await proxy.start()
     assert (await ask(app)).status == 200
 
@@ -107,7 +107,7 @@ async def test_postgres_cut_under_raw_asyncpg_is_a_503(
     app = app_calling(fetch_one)
     assert (await ask(app)).status == 200
     await proxy.cut()
-    assert_unavailable(await ask(app), "The database is unavailable")
+    assert_down(await ask(app), "The database is unavailable")
     assert (await ask(app)).status == 200
 
 
@@ -117,7 +117,7 @@ async def test_redis_stopped_is_a_503(redis_url: str) -> None:
         app = app_calling(lambda: _ignore(client.get("some-key")))
         assert (await ask(app)).status == 200
         await proxy.stop()
-        assert_unavailable(await ask(app), "Redis is unavailable")
+        assert_down(await ask(app), "Redis is unavailable")
         await proxy.start()
         assert (await ask(app)).status == 200
         await client.aclose()
@@ -136,7 +136,7 @@ async def test_kafka_unreachable_is_a_503(kafka_bootstrap: str) -> None:
         app = app_calling(connect_producer)
         assert (await ask(app)).status == 200
         await proxy.stop()
-        assert_unavailable(await ask(app), "Kafka is unavailable")
+        assert_down(await ask(app), "Kafka is unavailable")
 
 
 async def test_another_service_unreachable_is_a_503_naming_it() -> None:
@@ -152,7 +152,7 @@ async def test_another_service_unreachable_is_a_503_naming_it() -> None:
             app = app_calling(lambda: _ignore(client.get("/internal/v1/content/x")))
             assert (await ask(app)).status == 200
             await proxy.stop()
-            assert_unavailable(await ask(app), "file_service is unavailable (not reached)")
+            assert_down(await ask(app), "file_service is unavailable (not reached)")
 
 
 async def _ignore(result: Awaitable[object]) -> None:
