@@ -4,10 +4,11 @@ processes); `production_app` is the factory each server process calls."""
 from __future__ import annotations
 
 from dishka import Provider
-from prometheus_client import CollectorRegistry
 
 from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check, serve_http
 from huleedu_service_libs.config import load_settings
+from huleedu_service_libs.di import new_registry
+from huleedu_service_libs.engines import build_engine
 from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.logging_utils import configure_logging
 from services.entitlements_service.api.admin_routes import admin_blueprint
@@ -16,11 +17,7 @@ from services.entitlements_service.api.internal_routes import internal_blueprint
 from services.entitlements_service.api.teacher_routes import teacher_blueprint
 from services.entitlements_service.config import SERVICE_NAME, Settings
 from services.entitlements_service.metrics import EXTENSION, EntitlementsMetrics
-from services.entitlements_service.startup_setup import (
-    build_container,
-    build_engine,
-    load_policies,
-)
+from services.entitlements_service.startup_setup import build_container, load_policies
 
 
 def create_app(settings: Settings | None = None, *overrides: Provider) -> HuleEduApp:
@@ -28,10 +25,10 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> HuleEd
     settings = settings or load_settings(Settings)
     policies = load_policies(settings)
     engine = build_engine(settings)
-    registry = CollectorRegistry()
+    registry = new_registry()
     app = create_service_app(
         service_name=SERVICE_NAME,
-        container=build_container(settings, engine, policies, *overrides),
+        container=build_container(settings, engine, policies, *overrides, registry=registry),
         database_engine=engine,
         blueprints=[internal_blueprint(), teacher_blueprint(), admin_blueprint()],
         health_checks=[redis_check(settings.REDIS_URL)],

@@ -1,17 +1,17 @@
-"""Ports at the real seams: storage (PostgreSQL or in memory), the rate-limit store, the clock."""
+"""Ports at the real seams: storage (PostgreSQL or in memory) and the rate-limit store."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, TypeVar
 from uuid import UUID
 
-from common_core.events.entitlements import CreditBalanceChangedV1
+from common_core.events.base import EventPayload
 from common_core.events.envelope import EventEnvelope
-from huleedu_service_libs.outbox import OutboxEvent
+from huleedu_service_libs.unit_of_work import UnitOfWorkFactory as Factory
+from huleedu_service_libs.unit_of_work.base import AfterCommit
 from services.entitlements_service.domain.accounts import Balance, Subject
 from services.entitlements_service.domain.holds import Hold
 from services.entitlements_service.domain.ledger import LedgerEntry
@@ -57,14 +57,22 @@ class KeyTakenError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedEvent:
+    """An event before its envelope: the store wraps it with the entry's correlation id."""
+
+    payload: EventPayload
+    event_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
 class PlannedCharge:
     """A movement of one account with its ledger entry and events, made all at once or not at
     all. The balance figures of `entry` and of `balance_event` are placeholders: the store fills
     them in from the account as the movement leaves it."""
 
     entry: LedgerEntry
-    balance_event: EventEnvelope[CreditBalanceChangedV1]
-    other_events: tuple[OutboxEvent, ...]
+    balance_event: PlannedEvent
+    other_events: tuple[PlannedEvent, ...]
     aggregate_type: str
 
 
@@ -88,44 +96,43 @@ class AuthorizationRepository(Protocol):
     async def active_for(self, subjects: Sequence[Subject]) -> list[Hold]: ...
 
 
-class InboxRepository(Protocol):
-    async def claim(self, handler: str, event_id: UUID) -> bool: ...
-
-
 class AuditRepository(Protocol):
     async def record(
         self, action: str, actor: str, correlation_id: UUID, details: dict[str, Any]
     ) -> None: ...
 
 
+P = TypeVar("P", bound=EventPayload)
+
+
 class UnitOfWork(Protocol):
-    """One transaction: repositories never commit; events commit with the state they announce."""
+    """One transaction (SqlUnitOfWork or its in-memory twin) with this service's repositories."""
 
     accounts: AccountRepository
     ledger: LedgerRepository
     charges: ChargeRepository
     authorizations: AuthorizationRepository
-    inbox: InboxRepository
     audit: AuditRepository
 
     async def __aenter__(self) -> Self: ...
-    async def __aexit__(
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None: ...
+    def emit(
         self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None: ...
-
-    def emit(self, envelope: EventEnvelope[Any], aggregate_type: str, aggregate_id: str) -> None:
-        """Queue an event; it is written to the outbox by commit(), in this transaction."""
-        ...
-
+        payload: P,
+        *,
+        aggregate_type: str,
+        aggregate_id: str | UUID,
+        event_id: UUID | None = None,
+        event_key: str | None = None,
+        correlation_id: UUID | None = None,
+    ) -> EventEnvelope[P]: ...
+    def after_commit(self, callback: AfterCommit) -> None: ...
+    async def claim_event(self, handler: str, event_id: UUID) -> bool: ...
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...
 
 
-class UnitOfWorkFactory(Protocol):
-    def __call__(self) -> UnitOfWork: ...
+UnitOfWorkFactory = Factory[UnitOfWork]
 
 
 class RateLimitStore(Protocol):
@@ -147,7 +154,3 @@ class RateLimitStore(Protocol):
     ) -> None:
         """Takes back what `acquire` recorded under `token` with these limits and quantity."""
         ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...

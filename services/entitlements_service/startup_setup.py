@@ -1,25 +1,17 @@
-"""Building the process's pieces from settings: engine, policy, DI container."""
+"""Building the process's container from settings: the policy, then the library's service
+container with this service's providers (the engine is the library's `build_engine`)."""
 
 from __future__ import annotations
 
-from dishka import AsyncContainer, Provider, make_async_container
-from quart_dishka import QuartProvider
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from dishka import AsyncContainer, Provider
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from huleedu_service_libs.correlation import CorrelationProvider
-from services.entitlements_service.config import Settings
+from huleedu_service_libs.di import make_service_container
+from huleedu_service_libs.identity import IdentityProvider
+from services.entitlements_service.config import SERVICE_NAME, Settings
 from services.entitlements_service.di import service_providers
 from services.entitlements_service.implementations.policy_store import PolicyStore
-
-
-def build_engine(settings: Settings) -> AsyncEngine:
-    return create_async_engine(
-        settings.DATABASE_URL,
-        pool_size=settings.DATABASE_POOL_SIZE,
-        max_overflow=settings.DATABASE_MAX_OVERFLOW,
-        pool_pre_ping=settings.DATABASE_POOL_PRE_PING,
-        pool_recycle=settings.DATABASE_POOL_RECYCLE_SECONDS,
-    )
 
 
 def load_policies(settings: Settings) -> PolicyStore:
@@ -32,10 +24,19 @@ def build_container(
     engine: AsyncEngine,
     policies: PolicyStore,
     *extra: Provider,
+    registry: CollectorRegistry | None = None,
     http: bool = True,
 ) -> AsyncContainer:
-    providers: list[Provider] = [*service_providers(), CorrelationProvider(), *extra]
-    if http:
-        providers.append(QuartProvider())
-    context = {Settings: settings, AsyncEngine: engine, PolicyStore: policies}
-    return make_async_container(*providers, context=context)
+    """`extra` come last, so they may override (tests swap storage and the clock this way)."""
+    web = [IdentityProvider(settings)] if http else []
+    return make_service_container(
+        SERVICE_NAME,
+        settings,
+        engine,
+        *service_providers(),
+        *web,
+        *extra,
+        registry=registry,
+        http=http,
+        context={PolicyStore: policies},
+    )

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from common_core.domain_enums import CreditMovementReason
 from common_core.models.entitlements_api import ConsumeCreditsRequest, ConsumeCreditsResponse
-from huleedu_service_libs.outbox import OutboxEvent
+from huleedu_service_libs.clock import Clock
 from services.entitlements_service.domain.accounts import Actor, Balance, Subject
 from services.entitlements_service.domain.errors import (
     IdempotencyConflictError,
@@ -33,7 +33,6 @@ from services.entitlements_service.handlers.support import RateUsage, rate_check
 from services.entitlements_service.implementations.policy_store import PolicyStore
 from services.entitlements_service.protocols import (
     ChargeRepository,
-    Clock,
     KeyTakenError,
     PlannedCharge,
     UnitOfWork,
@@ -97,11 +96,10 @@ def planned_charge(
     placeholder = Balance(subject, balance=0)  # the store fills in the balance after the charge
     movement = consumption_movement(request)
     entry = LedgerEntry.record(placeholder, -cost, 0, movement, correlation_id, key)
-    usage = usage_recorded(entry, cost, request.idempotency_key)
     return PlannedCharge(
         entry=entry,
         balance_event=balance_changed(entry, request.idempotency_key),
-        other_events=(OutboxEvent(ACCOUNT_AGGREGATE, subject.key, usage),),
+        other_events=(usage_recorded(entry, cost, request.idempotency_key),),
         aggregate_type=ACCOUNT_AGGREGATE,
     )
 

@@ -1,36 +1,32 @@
-"""The events each state change announces; ids derive from the ledger entry, so they are stable."""
+"""The events each state change announces; ids derive from the ledger entry, so they are stable,
+and the correlation id is the one the entry (or the hold, or the refusal) was made under."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypeVar
 from uuid import UUID
 
-from common_core.events.codec import new_envelope
 from common_core.events.entitlements import (
     CreditBalanceChangedV1,
     RateLimitExceededV1,
     UsageAuthorizedV1,
     UsageRecordedV1,
 )
-from common_core.events.envelope import EventEnvelope, deterministic_event_id
-from services.entitlements_service.config import SERVICE_NAME
+from common_core.events.envelope import deterministic_event_id
 from services.entitlements_service.domain.accounts import Subject
 from services.entitlements_service.domain.holds import Hold
 from services.entitlements_service.domain.ledger import LedgerEntry
 from services.entitlements_service.domain.rate_limits import WindowState
-from services.entitlements_service.protocols import UnitOfWork
+from services.entitlements_service.protocols import PlannedEvent, UnitOfWork
 
 ACCOUNT_AGGREGATE = "credit_account"
 
 
 def emit_balance_changed(uow: UnitOfWork, entry: LedgerEntry, request_key: str | None) -> None:
-    uow.emit(balance_changed(entry, request_key), ACCOUNT_AGGREGATE, entry.subject.key)
+    _emit(uow, entry.subject, balance_changed(entry, request_key), entry.correlation_id)
 
 
-def balance_changed(
-    entry: LedgerEntry, request_key: str | None
-) -> EventEnvelope[CreditBalanceChangedV1]:
+def balance_changed(entry: LedgerEntry, request_key: str | None) -> PlannedEvent:
     payload = CreditBalanceChangedV1(
         subject_type=entry.subject.type,
         subject_id=entry.subject.id,
@@ -42,18 +38,17 @@ def balance_changed(
         idempotency_key=request_key,
     )
     event_id = deterministic_event_id("entitlements.balance_changed", str(entry.entry_id))
-    return _envelope(payload, entry.correlation_id, event_id)
+    return PlannedEvent(payload, event_id)
 
 
 def emit_usage_recorded(
     uow: UnitOfWork, entry: LedgerEntry, credits: int, request_key: str
 ) -> None:
-    uow.emit(usage_recorded(entry, credits, request_key), ACCOUNT_AGGREGATE, entry.subject.key)
+    event = usage_recorded(entry, credits, request_key)
+    _emit(uow, entry.subject, event, entry.correlation_id)
 
 
-def usage_recorded(
-    entry: LedgerEntry, credits: int, request_key: str
-) -> EventEnvelope[UsageRecordedV1]:
+def usage_recorded(entry: LedgerEntry, credits: int, request_key: str) -> PlannedEvent:
     movement = entry.movement
     if movement.user_id is None or movement.metric is None or movement.quantity is None:
         raise ValueError("a usage entry names its user, metric and quantity")
@@ -71,7 +66,7 @@ def usage_recorded(
         resource_id=movement.resource_id,
     )
     event_id = deterministic_event_id("entitlements.usage_recorded", str(entry.entry_id))
-    return _envelope(payload, entry.correlation_id, event_id)
+    return PlannedEvent(payload, event_id)
 
 
 def emit_usage_authorized(uow: UnitOfWork, hold: Hold, correlation_id: UUID) -> None:
@@ -88,7 +83,7 @@ def emit_usage_authorized(uow: UnitOfWork, hold: Hold, correlation_id: UUID) -> 
         resource_id=hold.resource_id,
     )
     event_id = deterministic_event_id("entitlements.usage_authorized", str(hold.authorization_id))
-    uow.emit(_envelope(payload, correlation_id, event_id), ACCOUNT_AGGREGATE, hold.payer.key)
+    _emit(uow, hold.payer, PlannedEvent(payload, event_id), correlation_id)
 
 
 def emit_rate_limit_exceeded(
@@ -110,15 +105,14 @@ def emit_rate_limit_exceeded(
     )
     business_key = f"{subject.key}:{metric}:{correlation_id}:{at.isoformat()}"
     event_id = deterministic_event_id("entitlements.rate_limit_exceeded", business_key)
-    uow.emit(_envelope(payload, correlation_id, event_id), ACCOUNT_AGGREGATE, subject.key)
+    _emit(uow, subject, PlannedEvent(payload, event_id), correlation_id)
 
 
-Payload = TypeVar(
-    "Payload", CreditBalanceChangedV1, UsageRecordedV1, UsageAuthorizedV1, RateLimitExceededV1
-)
-
-
-def _envelope(payload: Payload, correlation_id: UUID, event_id: UUID) -> EventEnvelope[Payload]:
-    return new_envelope(
-        payload, source_service=SERVICE_NAME, correlation_id=correlation_id, event_id=event_id
+def _emit(uow: UnitOfWork, subject: Subject, event: PlannedEvent, correlation_id: UUID) -> None:
+    uow.emit(
+        event.payload,
+        aggregate_type=ACCOUNT_AGGREGATE,
+        aggregate_id=subject.key,
+        event_id=event.event_id,
+        correlation_id=correlation_id,
     )

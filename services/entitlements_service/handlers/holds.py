@@ -16,6 +16,7 @@ from common_core.models.entitlements_api import (
     ConsumeAuthorizationRequest,
     CreateAuthorizationRequest,
 )
+from huleedu_service_libs.clock import Clock
 from services.entitlements_service.domain.accounts import Actor, Subject
 from services.entitlements_service.domain.errors import (
     AuthorizationNotFoundError,
@@ -45,7 +46,6 @@ from services.entitlements_service.handlers.support import (
 )
 from services.entitlements_service.implementations.policy_store import PolicyStore
 from services.entitlements_service.protocols import (
-    Clock,
     KeyTakenError,
     UnitOfWork,
     UnitOfWorkFactory,

@@ -13,6 +13,7 @@ from common_core.models.entitlements_api import (
     MetricQuantity,
     RateLimitVerdict,
 )
+from huleedu_service_libs.clock import Clock
 from services.entitlements_service.domain.accounts import Actor, Balance, Subject, choose_payer
 from services.entitlements_service.domain.errors import InvalidRequestError
 from services.entitlements_service.domain.policy import CreditPolicy
@@ -21,7 +22,7 @@ from services.entitlements_service.handlers.accounts import available_balances
 from services.entitlements_service.handlers.consumption import checked_quantity
 from services.entitlements_service.handlers.rate_limiting import RateLimiter
 from services.entitlements_service.implementations.policy_store import PolicyStore
-from services.entitlements_service.protocols import Clock, UnitOfWorkFactory
+from services.entitlements_service.protocols import UnitOfWorkFactory
 
 
 def verdict_model(verdict: RateVerdict) -> RateLimitVerdict:

@@ -9,8 +9,6 @@ retries it and then dead-letters it, visible and re-drivable after a top-up.
 
 from __future__ import annotations
 
-from typing import Any
-
 from common_core.events.entitlements import ResourceConsumptionV1
 from common_core.events.envelope import EventEnvelope
 from common_core.models.entitlements_api import ConsumeAuthorizationRequest, ConsumeCreditsRequest
@@ -37,23 +35,21 @@ class ChargeReportedUsage:
         self.policies = policies
         self.holds = holds
 
-    async def __call__(self, envelope: EventEnvelope[Any]) -> None:
-        event = envelope.data
-        if not isinstance(event, ResourceConsumptionV1):
-            raise TypeError(f"expected ResourceConsumptionV1, got {type(event).__name__}")
+    async def __call__(self, envelope: EventEnvelope[ResourceConsumptionV1]) -> None:
         async with self.uows() as uow:
-            if not await uow.inbox.claim(INBOX_HANDLER, envelope.event_id):
+            if not await uow.claim_event(INBOX_HANDLER, envelope.event_id):
                 logger.info("duplicate delivery skipped", event_id=str(envelope.event_id))
                 return
-            if event.authorization_id is None:
-                await self._charge_balance(uow, event, envelope)
+            if envelope.data.authorization_id is None:
+                await self._charge_balance(uow, envelope)
             else:
-                await self._charge_hold(uow, event, envelope)
+                await self._charge_hold(uow, envelope)
             await uow.commit()
 
     async def _charge_balance(
-        self, uow: UnitOfWork, event: ResourceConsumptionV1, envelope: EventEnvelope[Any]
+        self, uow: UnitOfWork, envelope: EventEnvelope[ResourceConsumptionV1]
     ) -> None:
+        event = envelope.data
         request = ConsumeCreditsRequest(
             user_id=event.user_id,
             org_id=event.org_id,
@@ -69,8 +65,9 @@ class ChargeReportedUsage:
             )
 
     async def _charge_hold(
-        self, uow: UnitOfWork, event: ResourceConsumptionV1, envelope: EventEnvelope[Any]
+        self, uow: UnitOfWork, envelope: EventEnvelope[ResourceConsumptionV1]
     ) -> None:
+        event = envelope.data
         assert event.authorization_id is not None
         request = ConsumeAuthorizationRequest(
             quantity=event.quantity, idempotency_key=event.idempotency_key

@@ -9,13 +9,14 @@ from datetime import timedelta
 from uuid import UUID
 
 from common_core.models.entitlements_api import AuthorizationResponse
+from huleedu_service_libs.clock import Clock
 from services.entitlements_service.domain.accounts import Balance, Subject
 from services.entitlements_service.domain.errors import InvalidRequestError, RateLimitedError
 from services.entitlements_service.domain.holds import Hold
 from services.entitlements_service.domain.policy import MetricPolicy
 from services.entitlements_service.handlers.events import emit_rate_limit_exceeded
 from services.entitlements_service.handlers.rate_limiting import RateLimiter
-from services.entitlements_service.protocols import Clock, UnitOfWork, UnitOfWorkFactory
+from services.entitlements_service.protocols import UnitOfWork, UnitOfWorkFactory
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ transaction (`SessionCharges`, the Kafka path with its inbox row). The move is t
 conditional update as `SqlAccountRepository.move`, so no charge overdraws, and a taken
 idempotency key fails the whole statement on the ledger's unique constraint, so nothing of a
 repeat is written. The balance event's figures are known only inside the statement, so they are
-set there in the envelope the writer built (`jsonb_set`).
+set there (`jsonb_set`) in the envelope built here from the planned payload.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from huleedu_service_libs.database import asyncpg_connection, driver_of
+from huleedu_service_libs.events import EnvelopeFactory
 from huleedu_service_libs.outbox import OutboxEvent, OutboxManager, RelayWakeup, outbox_row_values
 from huleedu_service_libs.outbox.model import TABLE_NAME as OUTBOX_TABLE
 from services.entitlements_service.domain.ledger import LedgerEntry
@@ -29,7 +30,7 @@ from services.entitlements_service.implementations.row_mapping import (
     ledger_values,
 )
 from services.entitlements_service.models_db import Base, CreditAccountRow, LedgerEntryRow
-from services.entitlements_service.protocols import KeyTakenError, PlannedCharge
+from services.entitlements_service.protocols import KeyTakenError, PlannedCharge, PlannedEvent
 
 _LEDGER = Base.metadata.tables[LedgerEntryRow.__tablename__]
 _KEY_CONSTRAINT = "uq_credit_ledger_idempotency_key"
@@ -79,26 +80,35 @@ SELECT balance_after, held_after, created_at, seq FROM entry
 _CHARGE = _charge_sql()
 
 
-def _arguments(planned: PlannedCharge) -> list[Any]:
+def _arguments(planned: PlannedCharge, envelopes: EnvelopeFactory) -> list[Any]:
     entry = planned.entry
     values = ledger_values(entry)
-    balance_event = OutboxEvent(planned.aggregate_type, entry.subject.key, planned.balance_event)
-    events = [balance_event, *planned.other_events]
-    rows = [outbox_row_values(event) for event in events]
+    events = [planned.balance_event, *planned.other_events]
+    rows = [outbox_row_values(_outbox_event(planned, event, envelopes)) for event in events]
     columns = [[row[name] for row in rows] for name in (*_OUTBOX_INPUTS, "envelope_json")]
     return [
         *(values[name] for name in _LEDGER_INPUTS),
         *(entry.delta, entry.held_delta, entry.subject.type.value, entry.subject.id),
         *columns,
-        [event is balance_event for event in events],
+        [event is planned.balance_event for event in events],
     ]
 
 
+def _outbox_event(
+    planned: PlannedCharge, event: PlannedEvent, envelopes: EnvelopeFactory
+) -> OutboxEvent:
+    entry = planned.entry
+    envelope = envelopes.envelope(
+        event.payload, correlation_id=entry.correlation_id, event_id=event.event_id
+    )
+    return OutboxEvent(planned.aggregate_type, entry.subject.key, envelope)
+
+
 async def apply_charge(
-    connection: asyncpg.Connection, planned: PlannedCharge
+    connection: asyncpg.Connection, planned: PlannedCharge, envelopes: EnvelopeFactory
 ) -> LedgerEntry | None:
     try:
-        record = await connection.fetchrow(_CHARGE, *_arguments(planned))
+        record = await connection.fetchrow(_CHARGE, *_arguments(planned, envelopes))
     except asyncpg.UniqueViolationError as error:
         if error.constraint_name == _KEY_CONSTRAINT:
             raise KeyTakenError(planned.entry.idempotency_key) from error
@@ -121,13 +131,16 @@ def _written(entry: LedgerEntry, record: asyncpg.Record) -> LedgerEntry:
 class AutocommitCharges:
     """Each charge on a pooled connection as its own transaction, then the relay's wake-up."""
 
-    def __init__(self, engine: AsyncEngine, wakeup: RelayWakeup | None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, wakeup: RelayWakeup | None, envelopes: EnvelopeFactory
+    ) -> None:
         self._engine = engine
         self._wakeup = wakeup
+        self._envelopes = envelopes
 
     async def charge(self, planned: PlannedCharge) -> LedgerEntry | None:
         async with asyncpg_connection(self._engine) as connection:
-            written = await apply_charge(connection, planned)
+            written = await apply_charge(connection, planned, self._envelopes)
         if written is not None and self._wakeup is not None:
             self._wakeup.committed()
         return written
@@ -136,12 +149,16 @@ class AutocommitCharges:
 class SessionCharges:
     """Charges inside the unit of work's transaction; the relay is woken after its commit."""
 
-    def __init__(self, session: AsyncSession, outbox: OutboxManager) -> None:
+    def __init__(
+        self, session: AsyncSession, outbox: OutboxManager, envelopes: EnvelopeFactory
+    ) -> None:
         self._session = session
         self._outbox = outbox
+        self._envelopes = envelopes
 
     async def charge(self, planned: PlannedCharge) -> LedgerEntry | None:
-        written = await apply_charge(await driver_of(self._session), planned)
+        connection = await driver_of(self._session)
+        written = await apply_charge(connection, planned, self._envelopes)
         if written is not None and self._outbox.wakeup is not None:
             self._outbox.wakeup.notify_after_commit(self._session)
         return written

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from common_core.domain_enums import AuthorizationStatus
 from huleedu_service_libs.database import AsyncpgStatement, fetch_one
-from huleedu_service_libs.idempotency import claim_event
 from services.entitlements_service.domain.accounts import Balance, Subject
 from services.entitlements_service.domain.holds import Hold
 from services.entitlements_service.domain.ledger import LedgerEntry
@@ -200,14 +199,6 @@ class SqlAuthorizationRepository:
             .order_by(_HOLDS.c.expires_at)
         )
         return [hold_from_row(row._mapping) for row in await self.session.execute(statement)]
-
-
-class SqlInboxRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def claim(self, handler: str, event_id: UUID) -> bool:
-        return await claim_event(self.session, handler, event_id)
 
 
 class SqlAuditRepository:

@@ -16,14 +16,14 @@ from common_core.service_names import ServiceName
 from services.entitlements_service.config import Settings
 from services.entitlements_service.domain.accounts import Subject
 from services.entitlements_service.domain.errors import RateLimitedError
-from services.entitlements_service.tests.support.wiring import FakeService
+from services.entitlements_service.tests.support.wiring import FakeService, fake_service
 from services.entitlements_service.tests.unit.test_consumption import grant
 
 pytestmark = pytest.mark.contract
 
 
 async def _every_event_kind() -> FakeService:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.user("u1"), 100)
     hold = await service.holds.create(
         CreateAuthorizationRequest(
@@ -45,8 +45,8 @@ async def _every_event_kind() -> FakeService:
 
 async def test_every_published_event_decodes_through_the_registry() -> None:
     service = await _every_event_kind()
-    published = {envelope.event_type for envelope, _, _ in service.books.outbox}
-    for envelope, _, _ in service.books.outbox:
+    published = {envelope.event_type for envelope in service.state.envelopes()}
+    for envelope in service.state.envelopes():
         decoded = decode_envelope(envelope.event_type, encode_envelope(envelope))
         assert decoded == envelope
     assert published == set(topics_produced_by(ServiceName.ENTITLEMENTS))

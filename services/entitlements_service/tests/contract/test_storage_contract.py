@@ -12,19 +12,21 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from common_core.domain_enums import AuthorizationStatus, CreditMovementReason
 from common_core.models.entitlements_api import ConsumeCreditsRequest
+from huleedu_service_libs.events import EnvelopeFactory
 from huleedu_service_libs.outbox import OutboxManager
+from services.entitlements_service.config import SERVICE_NAME
 from services.entitlements_service.domain.accounts import Balance, Subject
 from services.entitlements_service.domain.holds import Hold
 from services.entitlements_service.domain.ledger import LedgerEntry, Movement
 from services.entitlements_service.handlers.consumption import planned_charge
-from services.entitlements_service.implementations.unit_of_work import SqlUnitOfWorkFactory
+from services.entitlements_service.implementations.unit_of_work import EntitlementsUnitOfWork
 from services.entitlements_service.protocols import (
     KeyTakenError,
     LedgerQuery,
     PlannedCharge,
     UnitOfWorkFactory,
 )
-from services.entitlements_service.tests.support.fakes import Books, FakeUnitOfWork
+from services.entitlements_service.tests.support.fakes import FakeUnitOfWork, fresh_state
 from services.entitlements_service.tests.support.paths import SERVICE_DIR
 
 pytestmark = pytest.mark.contract
@@ -36,14 +38,14 @@ NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 async def uows(
     request: pytest.FixtureRequest, migrated_database: Callable[[Path], Awaitable[str]]
 ) -> AsyncIterator[UnitOfWorkFactory]:
+    envelopes = EnvelopeFactory(SERVICE_NAME)
     if request.param == "memory":
-        books = Books()
-        yield lambda: FakeUnitOfWork(books)
+        state = fresh_state()
+        yield lambda: FakeUnitOfWork(state, envelopes)
         return
     engine = create_async_engine(await migrated_database(SERVICE_DIR))
-    yield SqlUnitOfWorkFactory(
-        async_sessionmaker(engine, expire_on_commit=False), OutboxManager(None)
-    )
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    yield lambda: EntitlementsUnitOfWork(sessions, OutboxManager(None), envelopes)
     await engine.dispose()
 
 
@@ -123,11 +125,11 @@ async def test_holds_by_key_expiry_and_activity(uows: UnitOfWorkFactory) -> None
 async def test_an_event_is_claimed_once(uows: UnitOfWorkFactory) -> None:
     event_id = uuid4()
     async with uows() as uow:
-        assert await uow.inbox.claim("handler", event_id)
+        assert await uow.claim_event("handler", event_id)
         await uow.commit()
     async with uows() as uow:
-        assert not await uow.inbox.claim("handler", event_id)
-        assert await uow.inbox.claim("other-handler", event_id)
+        assert not await uow.claim_event("handler", event_id)
+        assert await uow.claim_event("other-handler", event_id)
 
 
 def _planned(cost: int, key: str) -> PlannedCharge:

@@ -14,26 +14,20 @@ from uuid import uuid4, uuid5
 import asyncpg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from common_core.events.codec import decode_envelope
 from common_core.events.entitlements import CreditBalanceChangedV1, UsageRecordedV1
 from common_core.models.entitlements_api import ConsumeCreditsRequest
 from huleedu_service_libs.correlation import CORRELATION_NAMESPACE
-from huleedu_service_libs.outbox import OutboxManager
-from services.entitlements_service.config import DEFAULT_POLICY_PATH
-from services.entitlements_service.di import SystemClock
-from services.entitlements_service.domain.policy import load_policy
+from huleedu_service_libs.engines import build_engine
 from services.entitlements_service.handlers.consumption import ConsumeCredits
-from services.entitlements_service.handlers.rate_limiting import RateLimiter
-from services.entitlements_service.implementations.policy_store import PolicyStore
-from services.entitlements_service.implementations.sql_charges import AutocommitCharges
-from services.entitlements_service.implementations.unit_of_work import SqlUnitOfWorkFactory
-from services.entitlements_service.tests.support.fakes import InMemoryRateLimitStore
+from services.entitlements_service.startup_setup import build_container, load_policies
 from services.entitlements_service.tests.support.fixtures import (  # noqa: F401
     INTERNAL,
     ServiceFactory,
     running_service_fixture,
+    settings_for,
 )
 from services.entitlements_service.tests.support.paths import SERVICE_DIR
 
@@ -54,20 +48,14 @@ STATE = (
 
 
 async def test_a_failed_outbox_write_rolls_back_balance_ledger_and_events(
-    migrated_database: Callable[[Path], Awaitable[str]],
+    migrated_database: Callable[[Path], Awaitable[str]], redis_url: str
 ) -> None:
     """The last row the charge writes is refused: the move, the ledger row and the first event
     written before it must go with it."""
-    engine = create_async_engine(await migrated_database(SERVICE_DIR))
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
-    policies = PolicyStore(DEFAULT_POLICY_PATH, load_policy(DEFAULT_POLICY_PATH))
-    consume = ConsumeCredits(
-        SqlUnitOfWorkFactory(sessions, OutboxManager(wakeup=None)),
-        AutocommitCharges(engine, wakeup=None),
-        policies,
-        RateLimiter(InMemoryRateLimitStore()),
-        SystemClock(),
-    )
+    settings = settings_for(await migrated_database(SERVICE_DIR), redis_url)
+    engine = build_engine(settings)
+    container = build_container(settings, engine, load_policies(settings), http=False)
+    consume = await container.get(ConsumeCredits)
 
     def request(key: str) -> ConsumeCreditsRequest:
         return ConsumeCreditsRequest(
@@ -91,6 +79,7 @@ async def test_a_failed_outbox_write_rolls_back_balance_ledger_and_events(
         async with engine.connect() as connection:
             after_retry = (await connection.execute(text(STATE))).one()
     finally:
+        await container.close()
         await engine.dispose()
     assert tuple(before) == (49, 2, 3)  # the bonus (one event) and the first charge (two)
     assert tuple(after_failure) == tuple(before)

@@ -1,18 +1,24 @@
-"""In-memory adapters with the same semantics as the PostgreSQL ones, for handler unit tests."""
+"""In-memory adapters with the same semantics as the PostgreSQL ones, for handler unit tests:
+repositories over the tables of the library's in-memory unit of work, which rolls back what is
+not committed and refuses a taken unique key as PostgreSQL does."""
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from uuid import UUID
 
 from common_core.domain_enums import AuthorizationStatus
 from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.unit_of_work import (
+    InMemoryState,
+    InMemoryUnitOfWork,
+    MemoryTable,
+    UniqueViolation,
+)
 from services.entitlements_service.domain.accounts import Balance, Subject
 from services.entitlements_service.domain.holds import Hold
 from services.entitlements_service.domain.ledger import LedgerEntry
@@ -22,72 +28,111 @@ from services.entitlements_service.protocols import (
     AuditRepository,
     AuthorizationRepository,
     ChargeRepository,
-    InboxRepository,
     KeyTakenError,
     LedgerQuery,
     LedgerRepository,
     PlannedCharge,
+    UnitOfWorkFactory,
 )
 
+Accounts = MemoryTable[Subject, Balance]
+Ledger = MemoryTable[UUID, LedgerEntry]
+Holds = MemoryTable[UUID, Hold]
+Audit = list[tuple[str, str, dict[str, Any]]]
 
-@dataclass
+
+def fresh_state() -> InMemoryState:
+    """The empty database: the tables with the unique keys of the migrations."""
+    tables: dict[str, Any] = {
+        "accounts": Accounts(),
+        # Entries without a key never conflict (NULLs are distinct): they stand for their id.
+        "ledger": Ledger(
+            {"uq_credit_ledger_idempotency_key": lambda e: e.idempotency_key or e.entry_id}
+        ),
+        "holds": Holds({"uq_credit_authorizations_idempotency_key": lambda h: h.idempotency_key}),
+        "audit": [],
+    }
+    return InMemoryState(tables=tables)
+
+
+@dataclass(frozen=True)
 class Books:
-    """The committed state: what a database would hold."""
+    """What the committed state holds, read as the tests ask for it."""
 
-    accounts: dict[Subject, Balance] = field(default_factory=dict)
-    ledger: list[LedgerEntry] = field(default_factory=list)
-    holds: dict[UUID, Hold] = field(default_factory=dict)
-    inbox: set[tuple[str, UUID]] = field(default_factory=set)
-    audit: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
-    outbox: list[tuple[EventEnvelope[Any], str, str]] = field(default_factory=list)
+    state: InMemoryState
+
+    @property
+    def accounts(self) -> dict[Subject, Balance]:
+        return dict(self.state.tables["accounts"].rows)
+
+    @property
+    def ledger(self) -> list[LedgerEntry]:
+        return list(self.state.tables["ledger"])
+
+    @property
+    def holds(self) -> dict[UUID, Hold]:
+        return dict(self.state.tables["holds"].rows)
+
+    @property
+    def audit(self) -> Audit:
+        return list(self.state.tables["audit"])
+
+    @property
+    def inbox(self) -> set[tuple[str, UUID]]:
+        return set(self.state.processed)
 
     def events(self, event_type_suffix: str = "") -> list[EventEnvelope[Any]]:
-        return [e for e, _, _ in self.outbox if e.event_type.endswith(event_type_suffix)]
+        return [e for e in self.state.envelopes() if e.event_type.endswith(event_type_suffix)]
 
 
 class FakeAccounts:
-    def __init__(self, books: Books) -> None:
-        self.books = books
+    def __init__(self, table: Accounts) -> None:
+        self.table = table
 
     async def get(self, subject: Subject) -> Balance | None:
-        return self.books.accounts.get(subject)
+        return self.table.get(subject)
 
     async def get_for_update(self, subject: Subject) -> Balance | None:
-        return self.books.accounts.get(subject)
+        return self.table.get(subject)
 
     async def create_if_absent(self, subject: Subject, opening_balance: int) -> Balance | None:
-        if subject in self.books.accounts:
+        if self.table.get(subject) is not None:
             return None
-        self.books.accounts[subject] = Balance(subject, opening_balance)
-        return self.books.accounts[subject]
+        self.table.insert(subject, Balance(subject, opening_balance))
+        return self.table.get(subject)
 
     async def move(self, subject: Subject, delta: int, held_delta: int) -> Balance | None:
-        current = self.books.accounts.get(subject)
+        current = self.table.get(subject)
         if current is None:
             return None
         balance, held = current.balance + delta, current.held + held_delta
         if not 0 <= held <= balance:
             return None
-        self.books.accounts[subject] = Balance(subject, balance, held)
-        return self.books.accounts[subject]
+        self.table.put(subject, Balance(subject, balance, held))
+        return self.table.get(subject)
 
 
 class FakeLedger:
-    def __init__(self, books: Books) -> None:
-        self.books = books
+    def __init__(self, table: Ledger) -> None:
+        self.table = table
 
     async def add(self, entry: LedgerEntry) -> bool:
-        if entry.idempotency_key and await self.by_idempotency_key(entry.idempotency_key):
-            return False
-        seq = len(self.books.ledger) + 1
-        self.books.ledger.append(replace(entry, seq=seq, created_at=datetime.now(UTC)))
-        return True
+        return self.write(entry) is not None
+
+    def write(self, entry: LedgerEntry) -> LedgerEntry | None:
+        """The entry as stored (numbered and dated), or None when its key is taken."""
+        written = replace(entry, seq=len(self.table) + 1, created_at=datetime.now(UTC))
+        try:
+            self.table.insert(entry.entry_id, written)
+        except UniqueViolation:
+            return None
+        return written
 
     async def by_idempotency_key(self, key: str) -> LedgerEntry | None:
-        return next((e for e in self.books.ledger if e.idempotency_key == key), None)
+        return next((e for e in self.table if e.idempotency_key == key), None)
 
     async def search(self, query: LedgerQuery) -> list[LedgerEntry]:
-        found = [e for e in reversed(self.books.ledger) if _matches(e, query)]
+        found = [e for e in reversed(list(self.table)) if _matches(e, query)]
         return found[: query.limit]
 
 
@@ -101,141 +146,109 @@ def _matches(entry: LedgerEntry, query: LedgerQuery) -> bool:
 
 
 class FakeCharges:
-    """The charge statement on the books: the move, the entry and the events, or nothing."""
+    """The charge statement in the transaction: the move, the entry and the events, or nothing."""
 
-    def __init__(self, books: Books) -> None:
-        self.books = books
+    def __init__(self, accounts: FakeAccounts, ledger: FakeLedger, uow: InMemoryUnitOfWork) -> None:
+        self.accounts = accounts
+        self.ledger = ledger
+        self.uow = uow
 
     async def charge(self, planned: PlannedCharge) -> LedgerEntry | None:
         entry = planned.entry
-        ledger = FakeLedger(self.books)
-        if entry.idempotency_key and await ledger.by_idempotency_key(entry.idempotency_key):
+        if entry.idempotency_key and await self.ledger.by_idempotency_key(entry.idempotency_key):
             raise KeyTakenError(entry.idempotency_key)
-        after = await FakeAccounts(self.books).move(entry.subject, entry.delta, entry.held_delta)
+        after = await self.accounts.move(entry.subject, entry.delta, entry.held_delta)
         if after is None:
             return None
-        await ledger.add(replace(entry, balance_after=after.balance, held_after=after.held))
-        written = self.books.ledger[-1]
+        written = self.ledger.write(
+            replace(entry, balance_after=after.balance, held_after=after.held)
+        )
+        self._emit(planned, after)
+        return written
+
+    def _emit(self, planned: PlannedCharge, after: Balance) -> None:
         figures = {"balance_after": after.balance, "available_after": after.available}
-        event = planned.balance_event
-        filled = event.model_copy(update={"data": event.data.model_copy(update=figures)})
-        self.books.outbox.append((filled, planned.aggregate_type, entry.subject.key))
-        for other in planned.other_events:
-            self.books.outbox.append((other.envelope, other.aggregate_type, other.aggregate_id))
+        balance = planned.balance_event
+        filled = replace(balance, payload=balance.payload.model_copy(update=figures))
+        for event in (filled, *planned.other_events):
+            self.uow.emit(
+                event.payload,
+                aggregate_type=planned.aggregate_type,
+                aggregate_id=planned.entry.subject.key,
+                event_id=event.event_id,
+                correlation_id=planned.entry.correlation_id,
+            )
+
+
+class AutocommitFakeCharges:
+    """The HTTP path's charges: each one a transaction of its own."""
+
+    def __init__(self, uows: UnitOfWorkFactory) -> None:
+        self.uows = uows
+
+    async def charge(self, planned: PlannedCharge) -> LedgerEntry | None:
+        async with self.uows() as uow:
+            written = await uow.charges.charge(planned)
+            if written is not None:
+                await uow.commit()
         return written
 
 
 class FakeAuthorizations:
-    def __init__(self, books: Books) -> None:
-        self.books = books
+    def __init__(self, table: Holds) -> None:
+        self.table = table
 
     async def add(self, hold: Hold) -> bool:
-        if await self.by_idempotency_key(hold.idempotency_key):
+        try:
+            self.table.insert(hold.authorization_id, hold)
+        except UniqueViolation:
             return False
-        self.books.holds[hold.authorization_id] = hold
         return True
 
     async def by_idempotency_key(self, key: str) -> Hold | None:
-        return next((h for h in self.books.holds.values() if h.idempotency_key == key), None)
+        return next((h for h in self.table if h.idempotency_key == key), None)
 
     async def get_for_update(self, authorization_id: UUID) -> Hold | None:
-        return self.books.holds.get(authorization_id)
+        return self.table.get(authorization_id)
 
     async def save(self, hold: Hold) -> None:
-        self.books.holds[hold.authorization_id] = hold
+        self.table.put(hold.authorization_id, hold)
 
     async def due_for_expiry(self, now: datetime, limit: int) -> list[Hold]:
         due = [
-            h
-            for h in self.books.holds.values()
-            if h.status is AuthorizationStatus.ACTIVE and h.expires_at <= now
+            h for h in self.table if h.status is AuthorizationStatus.ACTIVE and h.expires_at <= now
         ]
         return sorted(due, key=lambda h: h.expires_at)[:limit]
 
     async def active_for(self, subjects: Sequence[Subject]) -> list[Hold]:
         return [
-            h
-            for h in self.books.holds.values()
-            if h.status is AuthorizationStatus.ACTIVE and h.payer in subjects
+            h for h in self.table if h.status is AuthorizationStatus.ACTIVE and h.payer in subjects
         ]
 
 
-class FakeInbox:
-    def __init__(self, books: Books) -> None:
-        self.books = books
-
-    async def claim(self, handler: str, event_id: UUID) -> bool:
-        if (handler, event_id) in self.books.inbox:
-            return False
-        self.books.inbox.add((handler, event_id))
-        return True
-
-
 class FakeAudit:
-    def __init__(self, books: Books) -> None:
-        self.books = books
+    def __init__(self, rows: Audit) -> None:
+        self.rows = rows
 
     async def record(
         self, action: str, actor: str, correlation_id: UUID, details: dict[str, Any]
     ) -> None:
-        self.books.audit.append((action, actor, details))
+        self.rows.append((action, actor, details))
 
 
-class FakeUnitOfWork:
-    """Works on a copy of the books; commit publishes the copy, anything else discards it."""
-
+class FakeUnitOfWork(InMemoryUnitOfWork):
     accounts: AccountRepository
     ledger: LedgerRepository
     charges: ChargeRepository
     authorizations: AuthorizationRepository
-    inbox: InboxRepository
     audit: AuditRepository
 
-    def __init__(self, committed: Books) -> None:
-        self.committed = committed
-
-    async def __aenter__(self) -> Self:
-        self.working = copy.deepcopy(self.committed)
-        self.pending: list[tuple[EventEnvelope[Any], str, str]] = []
-        self.accounts = FakeAccounts(self.working)
-        self.ledger = FakeLedger(self.working)
-        self.charges = FakeCharges(self.working)
-        self.authorizations = FakeAuthorizations(self.working)
-        self.inbox = FakeInbox(self.working)
-        self.audit = FakeAudit(self.working)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.pending = []
-
-    def emit(self, envelope: EventEnvelope[Any], aggregate_type: str, aggregate_id: str) -> None:
-        self.pending.append((envelope, aggregate_type, aggregate_id))
-
-    async def commit(self) -> None:
-        self.working.outbox.extend(self.pending)
-        self.pending = []
-        for name in ("accounts", "ledger", "holds", "inbox", "audit", "outbox"):
-            setattr(self.committed, name, getattr(self.working, name))
-        self.working = copy.deepcopy(self.committed)
-        self.__init_repositories()
-
-    def __init_repositories(self) -> None:
-        self.accounts = FakeAccounts(self.working)
-        self.ledger = FakeLedger(self.working)
-        self.charges = FakeCharges(self.working)
-        self.authorizations = FakeAuthorizations(self.working)
-        self.inbox = FakeInbox(self.working)
-        self.audit = FakeAudit(self.working)
-
-    async def rollback(self) -> None:
-        self.pending = []
-        self.working = copy.deepcopy(self.committed)
-        self.__init_repositories()
+    def attach(self, tables: dict[str, Any]) -> None:
+        accounts, ledger = FakeAccounts(tables["accounts"]), FakeLedger(tables["ledger"])
+        self.accounts, self.ledger = accounts, ledger
+        self.charges = FakeCharges(accounts, ledger, self)
+        self.authorizations = FakeAuthorizations(tables["holds"])
+        self.audit = FakeAudit(tables["audit"])
 
 
 class FakeClock:

@@ -14,9 +14,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from huleedu_service_libs.app import HuleEduApp
+from huleedu_service_libs.clock import Clock
 from services.entitlements_service.app import create_app
 from services.entitlements_service.config import Settings
-from services.entitlements_service.protocols import Clock
 from services.entitlements_service.tests.support.fakes import FakeClock
 from services.entitlements_service.tests.support.paths import SERVICE_DIR
 

@@ -12,7 +12,11 @@ from services.entitlements_service.domain.errors import (
     UnknownMetricError,
 )
 from services.entitlements_service.handlers.admin import Adjustment
-from services.entitlements_service.tests.support.wiring import FakeService, make_policy
+from services.entitlements_service.tests.support.wiring import (
+    FakeService,
+    fake_service,
+    make_policy,
+)
 
 
 def consume(
@@ -35,7 +39,7 @@ async def grant(service: FakeService, subject: Subject, credits: int) -> None:
 
 
 async def test_cost_is_quantity_times_unit_cost_and_the_ledger_sums_to_the_balance() -> None:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.user("u1"), 20)
     correlation = uuid4()
 
@@ -53,7 +57,7 @@ async def test_cost_is_quantity_times_unit_cost_and_the_ledger_sums_to_the_balan
 
 
 async def test_the_org_pays_when_it_covers_the_whole_amount() -> None:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.org("o1"), 10)
     await grant(service, Subject.user("u1"), 10)
 
@@ -65,7 +69,7 @@ async def test_the_org_pays_when_it_covers_the_whole_amount() -> None:
 
 
 async def test_the_user_pays_when_the_org_cannot_cover_all_and_a_charge_is_never_split() -> None:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.org("o1"), 3)
     await grant(service, Subject.user("u1"), 10)
 
@@ -77,23 +81,23 @@ async def test_the_user_pays_when_the_org_cannot_cover_all_and_a_charge_is_never
 
 
 async def test_insufficient_credits_is_refused_with_amounts_and_changes_nothing() -> None:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.org("o1"), 3)
     await grant(service, Subject.user("u1"), 2)
-    before = (list(service.books.ledger), list(service.books.outbox))
+    before = (list(service.books.ledger), list(service.state.outbox))
 
     with pytest.raises(InsufficientCreditsError) as refused:
         await service.consume(consume(4, org_id="o1"), uuid4())
 
     assert (refused.value.required, refused.value.available) == (4, 3)
     assert refused.value.details["user_available"] == 2
-    assert (service.books.ledger, service.books.outbox) == before
+    assert (service.books.ledger, service.state.outbox) == before
     assert service.balance("org:o1") == (3, 0)
     assert service.balance("user:u1") == (2, 0)
 
 
 async def test_a_repeated_key_returns_the_original_result_and_charges_nothing() -> None:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.user("u1"), 10)
     request = consume(2, key="job-1")
 
@@ -112,7 +116,7 @@ async def test_a_repeated_key_returns_the_original_result_and_charges_nothing() 
 
 
 async def test_a_repeat_after_the_balance_ran_out_still_returns_the_original_result() -> None:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.user("u1"), 2)
     request = consume(2, key="job-1")
     first = await service.consume(request, uuid4())
@@ -126,7 +130,7 @@ async def test_a_repeat_after_the_balance_ran_out_still_returns_the_original_res
 
 
 async def test_a_repeat_over_the_rate_limit_returns_the_original_and_announces_nothing() -> None:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.user("u1"), 100)
     requests = [consume(1, "limited", key=f"job-{n}") for n in range(3)]
     originals = [await service.consume(request, uuid4()) for request in requests]
@@ -142,7 +146,7 @@ async def test_a_repeat_over_the_rate_limit_returns_the_original_and_announces_n
 
 
 async def test_a_different_payload_under_a_used_key_is_a_conflict_even_when_refused() -> None:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.user("u1"), 2)
     await service.consume(consume(2, key="job-1"), uuid4())
 
@@ -152,7 +156,7 @@ async def test_a_different_payload_under_a_used_key_is_a_conflict_even_when_refu
 
 
 async def test_the_same_key_with_a_different_payload_is_a_conflict() -> None:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.user("u1"), 10)
     await service.consume(consume(2, key="job-1"), uuid4())
 
@@ -162,7 +166,7 @@ async def test_the_same_key_with_a_different_payload_is_a_conflict() -> None:
 
 
 async def test_an_unknown_metric_is_refused_before_anything_is_written() -> None:
-    service = FakeService()
+    service = await fake_service()
     with pytest.raises(UnknownMetricError):
         await service.consume(consume(1, "telepathy"), uuid4())
     assert service.books.ledger == []
@@ -170,14 +174,14 @@ async def test_an_unknown_metric_is_refused_before_anything_is_written() -> None
 
 
 async def test_a_free_metric_is_recorded_without_charging() -> None:
-    service = FakeService()
+    service = await fake_service()
     result = await service.consume(consume(7, "essay_upload"), uuid4())
     assert (result.credits_charged, result.balance_after) == (0, 0)
     assert service.books.events("usage.recorded.v1")[0].data.quantity == 7
 
 
 async def test_signup_bonuses_are_granted_once_per_new_account() -> None:
-    service = FakeService(policy=make_policy(signup_bonus={"user": 10, "org": 100}))
+    service = await fake_service(policy=make_policy(signup_bonus={"user": 10, "org": 100}))
 
     await service.consume(consume(1), uuid4())
     await service.consume(consume(1), uuid4())
@@ -193,7 +197,7 @@ async def test_signup_bonuses_are_granted_once_per_new_account() -> None:
 
 
 async def test_exceeding_a_rate_limit_is_refused_announced_and_not_charged() -> None:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.user("u1"), 100)
     for _ in range(3):
         await service.consume(consume(1, "limited"), uuid4())
@@ -212,14 +216,14 @@ async def test_exceeding_a_rate_limit_is_refused_announced_and_not_charged() -> 
 
 
 async def test_a_refused_charge_gives_its_rate_limit_usage_back() -> None:
-    service = FakeService()
+    service = await fake_service()
     with pytest.raises(InsufficientCreditsError):
         await service.consume(consume(1, "limited"), uuid4())
     assert all(not log for log in service.rates.logs.values())
 
 
 async def test_rate_limits_let_charges_through_when_their_store_is_down() -> None:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.user("u1"), 10)
     service.rates.available = False
     assert (await service.consume(consume(1, "limited"), uuid4())).balance_after == 9

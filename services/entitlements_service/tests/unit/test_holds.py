@@ -16,7 +16,7 @@ from services.entitlements_service.domain.errors import (
     InsufficientCreditsError,
     InvalidRequestError,
 )
-from services.entitlements_service.tests.support.wiring import FakeService
+from services.entitlements_service.tests.support.wiring import FakeService, fake_service
 from services.entitlements_service.tests.unit.test_consumption import grant
 
 
@@ -39,7 +39,7 @@ def use(quantity: int, key: str | None = None) -> ConsumeAuthorizationRequest:
 
 
 async def funded(credits: int = 20) -> FakeService:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.user("u1"), credits)
     return service
 

@@ -14,7 +14,7 @@ from services.entitlements_service.domain.errors import (
     InvalidRequestError,
 )
 from services.entitlements_service.handlers.admin import Adjustment
-from services.entitlements_service.tests.support.wiring import FakeService, make_policy
+from services.entitlements_service.tests.support.wiring import fake_service, make_policy
 from services.entitlements_service.tests.unit.test_consumption import consume, grant
 
 
@@ -25,7 +25,7 @@ def check(quantity: int, metric: str = "cj_comparison", **extra: object) -> Cred
 
 
 async def test_preflight_answers_and_reserves_nothing() -> None:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.org("o1"), 5)
     await grant(service, Subject.user("u1"), 8)
     ledger_before = list(service.books.ledger)
@@ -45,7 +45,7 @@ async def test_preflight_answers_and_reserves_nothing() -> None:
 
 
 async def test_preflight_reports_unknown_metrics_and_rate_limits() -> None:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.user("u1"), 100)
     unknown = await service.check.single(check(1, "telepathy"))
     assert unknown.denial is CreditCheckDenial.UNKNOWN_METRIC
@@ -58,7 +58,7 @@ async def test_preflight_reports_unknown_metrics_and_rate_limits() -> None:
 
 
 async def test_bulk_preflight_needs_one_payer_for_the_total() -> None:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.user("u1"), 12)
     request = BulkCreditCheckRequest.model_validate(
         {
@@ -78,7 +78,7 @@ async def test_bulk_preflight_needs_one_payer_for_the_total() -> None:
 
 
 async def test_admin_adjustments_are_ledgered_audited_and_never_overdraw() -> None:
-    service = FakeService()
+    service = await fake_service()
     subject = Subject.user("u1")
     await service.admin.adjust(Adjustment(subject, "ops@x", "goodwill", delta=30), uuid4())
     entry = await service.admin.adjust(
@@ -99,7 +99,7 @@ async def test_admin_adjustments_are_ledgered_audited_and_never_overdraw() -> No
 
 
 async def test_teachers_see_their_own_balances_holds_and_bonus() -> None:
-    service = FakeService(policy=make_policy(signup_bonus={"user": 25, "org": 0}))
+    service = await fake_service(policy=make_policy(signup_bonus={"user": 25, "org": 0}))
     view = await service.queries.balances(Actor("u1"), uuid4())
     again = await service.queries.balances(Actor("u1"), uuid4())
     assert [b.balance for b in view.balances] == [25] == [b.balance for b in again.balances]

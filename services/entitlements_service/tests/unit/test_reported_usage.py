@@ -13,7 +13,7 @@ from services.entitlements_service.domain.errors import (
     InsufficientCreditsError,
 )
 from services.entitlements_service.handlers.reported_usage import ChargeReportedUsage
-from services.entitlements_service.tests.support.wiring import FakeService
+from services.entitlements_service.tests.support.wiring import FakeService, fake_service
 from services.entitlements_service.tests.unit.test_consumption import grant
 
 
@@ -34,9 +34,9 @@ def reported(
 
 
 async def funded() -> tuple[FakeService, ChargeReportedUsage]:
-    service = FakeService()
+    service = await fake_service()
     await grant(service, Subject.user("u1"), 20)
-    return service, ChargeReportedUsage(service.uow, service.policies, service.holds)
+    return service, service.reported_usage
 
 
 async def test_each_event_is_charged_once_however_often_it_arrives() -> None:

@@ -3,9 +3,9 @@
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.app import HuleEduApp
+from huleedu_service_libs.engines import build_engine
 from services.entitlements_service.app import create_app
 from services.entitlements_service.config import Settings
 from services.entitlements_service.domain.policy import PolicyError
@@ -30,9 +30,10 @@ async def test_the_http_container_resolves_every_handler() -> None:
 
 
 async def test_the_worker_container_resolves_its_handler() -> None:
-    container = build_worker_container(Settings(DATABASE_URL=URL))
+    settings = Settings(DATABASE_URL=URL)
+    engine = build_engine(settings)
+    container = build_worker_container(settings, engine)
     assert isinstance(await container.get(ChargeReportedUsage), ChargeReportedUsage)
-    engine = await container.get(AsyncEngine)
     await container.close()
     await engine.dispose()
 
