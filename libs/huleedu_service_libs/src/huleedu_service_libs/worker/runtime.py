@@ -41,7 +41,8 @@ async def supervise(
     if probe is not None:
         probe.set_jobs(list(tasks))
     done, _ = await asyncio.wait([stopping, *tasks], return_when=asyncio.FIRST_COMPLETED)
-    ended = [task for task in tasks if task in done]
+    # A job that ended because the stop was set is not one that ended unasked.
+    ended = [] if stop.is_set() else [task for task in tasks if task in done]
     if probe is not None:
         probe.set_stopping()
     await _drain(tasks, drain_seconds)

@@ -110,3 +110,17 @@ async def test_the_probe_serves_metrics_and_liveness_until_a_job_ends() -> None:
         assert (await _get(probe.port, "/nope"))[0] == 404
     finally:
         await probe.close()
+
+
+async def test_a_job_that_returns_because_the_stop_was_set_is_not_a_failure() -> None:
+    stop = asyncio.Event()
+
+    async def until_stopped() -> None:
+        while not stop.is_set():
+            await asyncio.sleep(0)
+
+    asyncio.get_running_loop().call_later(0.01, stop.set)
+    for _ in range(20):
+        await supervise([Job("consumer", until_stopped, stop.set)], stop)
+        stop.clear()
+        asyncio.get_running_loop().call_later(0.01, stop.set)
