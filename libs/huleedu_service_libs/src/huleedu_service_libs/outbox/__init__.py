@@ -4,7 +4,6 @@ See README.md beside this file for adopting it in a service, the guarantees and 
 """
 
 from huleedu_service_libs.outbox.model import EventOutbox, OutboxBase, with_event_outbox
-from huleedu_service_libs.outbox.provider import OutboxProvider
 from huleedu_service_libs.outbox.publishing import Publisher
 from huleedu_service_libs.outbox.relay import BatchReport, EventRelayWorker
 from huleedu_service_libs.outbox.repository import OutboxRepositoryProtocol, SqlOutboxRepository
@@ -28,7 +27,6 @@ __all__ = [
     "OutboxBase",
     "OutboxEvent",
     "OutboxManager",
-    "OutboxProvider",
     "OutboxRepositoryProtocol",
     "OutboxSettings",
     "Publisher",
