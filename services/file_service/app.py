@@ -3,15 +3,15 @@ the factory the server process calls."""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry
-
 from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check, serve_http
+from huleedu_service_libs.di import new_registry
+from huleedu_service_libs.engines import build_engine
 from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.logging_utils import configure_logging
 from services.file_service.api.batch_routes import batch_blueprint
 from services.file_service.api.content_routes import content_blueprint
 from services.file_service.config import SERVICE_NAME, Settings, load_file_settings
-from services.file_service.startup_setup import build_container, build_engine
+from services.file_service.startup_setup import build_container
 
 MULTIPART_OVERHEAD_PARTS = 50
 
@@ -19,10 +19,10 @@ MULTIPART_OVERHEAD_PARTS = 50
 def create_app(settings: Settings | None = None) -> HuleEduApp:
     settings = settings or load_file_settings()
     engine = build_engine(settings)
-    registry = CollectorRegistry()
+    registry = new_registry()
     app = create_service_app(
         service_name=SERVICE_NAME,
-        container=build_container(settings, engine, registry),
+        container=build_container(settings, engine, registry=registry),
         database_engine=engine,
         blueprints=[batch_blueprint(), content_blueprint()],
         health_checks=[redis_check(settings.REDIS_URL)],

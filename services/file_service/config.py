@@ -6,6 +6,8 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from common_core.events.cj import CJAssessmentStartedV1
+from common_core.events.registry import spec_for_payload
 from huleedu_service_libs.config import SecureServiceSettings, load_settings
 
 SERVICE_NAME = "file_service"
@@ -21,10 +23,11 @@ class Settings(SecureServiceSettings):
     model_config = SettingsConfigDict(env_prefix="FILE_SERVICE_", extra="ignore")
 
     DATABASE_URL: str = "postgresql+asyncpg://huleedu:huleedu@localhost:5439/huleedu_file_service"
-    DATABASE_POOL_SIZE: int = Field(default=10, ge=1)
+    # Checked before use: the worker's pooled connections outlive PostgreSQL restarts.
+    DATABASE_POOL_PRE_PING: bool = True
     HTTP_HOST: str = "0.0.0.0"
     HTTP_PORT: int = 7001
-    WORKER_METRICS_PORT: int = 7002
+    WORKER_METRICS_PORT: int = Field(default=7002, ge=0, le=65535)
 
     MAX_FILE_BYTES: int = Field(default=10 * MEGABYTE, ge=1)
     MAX_FILES_PER_REQUEST: int = Field(default=20, ge=1)
@@ -52,12 +55,23 @@ class Settings(SecureServiceSettings):
     WORK_WAKE_KEY: str = "file_service:work:wake"
 
     LOCK_CONSUMER_GROUP: str = "file_service.batch_lock"
+    ASSESSMENT_STARTED_TOPIC: str = spec_for_payload(CJAssessmentStartedV1).topic
 
     @model_validator(mode="after")
     def _lease_outlasts_an_extraction(self) -> Settings:
         # An expired lease is safe (the late outcome is dropped) but wastes the work done.
         if self.PROCESSING_LEASE_SECONDS <= self.EXTRACTION_TIMEOUT_SECONDS:
             raise ValueError("PROCESSING_LEASE_SECONDS must exceed EXTRACTION_TIMEOUT_SECONDS")
+        return self
+
+    @model_validator(mode="after")
+    def _wake_up_wait_within_the_redis_timeout(self) -> Settings:
+        # The idle worker waits for a wake-up in BLPOP on the shared Redis client; a wait longer
+        # than the client's socket timeout would fail every time and fall back to sleeping.
+        if self.WORKER_POLL_INTERVAL_SECONDS >= self.REDIS_SOCKET_TIMEOUT_SECONDS:
+            raise ValueError(
+                "WORKER_POLL_INTERVAL_SECONDS must be below REDIS_SOCKET_TIMEOUT_SECONDS"
+            )
         return self
 
 

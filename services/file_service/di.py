@@ -1,30 +1,27 @@
-"""Dishka providers, small and grouped by what they wire. Everything here lives for the process."""
+"""The file service's own Dishka providers (the library's give settings, the engine, sessions,
+Redis, the envelope factory, the outbox writer, the clock, Kafka and the relay). Everything here
+lives for the process."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 
-from dishka import Provider, Scope, from_context, provide
+from dishka import Provider, Scope, provide
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from huleedu_service_libs.kafka import KafkaBus
-from huleedu_service_libs.outbox import (
-    EventRelayWorker,
-    OutboxManager,
-    RelayWakeup,
-    outbox_settings_for,
-)
-from huleedu_service_libs.outbox.metrics import outbox_metrics
-from services.file_service.config import SERVICE_NAME, ContentStoreKind, Settings
+from huleedu_service_libs.clock import Clock
+from huleedu_service_libs.events import EnvelopeFactory
+from huleedu_service_libs.outbox import OutboxManager
+from services.file_service.config import ContentStoreKind, Settings
 from services.file_service.domain.limits import DocumentLimits, UploadLimits
 from services.file_service.handlers.batches import BatchQueries, CreateBatch
 from services.file_service.handlers.content import ReadContent
 from services.file_service.handlers.deletion import DeleteFile
-from services.file_service.handlers.locking import LockBatch
+from services.file_service.handlers.locking import LockBatch, OnAssessmentStarted
 from services.file_service.handlers.processing import ProcessFiles, ProcessingPolicy
-from services.file_service.handlers.support import SystemClock
 from services.file_service.handlers.uploads import UploadEssays
 from services.file_service.implementations.claimer_liveness import (
     ClaimerIdentity,
@@ -37,13 +34,11 @@ from services.file_service.implementations.content_stores import (
 from services.file_service.implementations.extraction import ProcessPoolExtractor
 from services.file_service.implementations.unit_of_work import (
     ContentStoreFactory,
-    SqlUnitOfWorkFactory,
+    FileUnitOfWork,
 )
 from services.file_service.implementations.work_signal import RedisWorkSignal
 from services.file_service.metrics import FileMetrics
-from services.file_service.protocols import Clock, TextExtractor, UnitOfWorkFactory, WorkSignal
-
-REDIS_CONNECT_TIMEOUT = 2.0
+from services.file_service.protocols import TextExtractor, UnitOfWorkFactory, WorkSignal
 
 
 def content_store_factory(settings: Settings) -> ContentStoreFactory:
@@ -51,41 +46,6 @@ def content_store_factory(settings: Settings) -> ContentStoreFactory:
         store = DirectoryContentStore(settings.CONTENT_STORE_DIR)
         return lambda _session: store
     return TableContentStore
-
-
-class InfrastructureProvider(Provider):
-    """Settings, the engine and the metrics registry come from the factory of the container."""
-
-    scope = Scope.APP
-    settings = from_context(provides=Settings)
-    engine = from_context(provides=AsyncEngine)
-    registry = from_context(provides=CollectorRegistry)
-
-    @provide
-    def sessions(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-        return async_sessionmaker(engine, expire_on_commit=False)
-
-    @provide
-    async def redis(self, settings: Settings) -> AsyncIterator[Redis]:
-        # No read timeout: the relay and the worker block in BLPOP with their own timeouts, and
-        # notifications are sent in the background, so no request ever waits on Redis.
-        client = Redis.from_url(
-            settings.REDIS_URL, decode_responses=True, socket_connect_timeout=REDIS_CONNECT_TIMEOUT
-        )
-        yield client
-        await client.aclose()
-
-    @provide
-    def clock(self) -> Clock:
-        return SystemClock()
-
-    @provide
-    def metrics(self, registry: CollectorRegistry) -> FileMetrics:
-        return FileMetrics(registry)
-
-    @provide
-    def work_signal(self, redis: Redis, settings: Settings) -> WorkSignal:
-        return RedisWorkSignal(redis, settings.WORK_WAKE_KEY)
 
 
 class StorageProvider(Provider):
@@ -96,21 +56,22 @@ class StorageProvider(Provider):
         return content_store_factory(settings)
 
     @provide
-    def wakeup(self, redis: Redis) -> RelayWakeup:
-        return RelayWakeup(redis, SERVICE_NAME)
-
-    @provide
-    def outbox(self, wakeup: RelayWakeup) -> OutboxManager:
-        return OutboxManager(wakeup)
-
-    @provide
     def units_of_work(
         self,
         sessions: async_sessionmaker[AsyncSession],
         outbox: OutboxManager,
+        envelopes: EnvelopeFactory,
         content_store: ContentStoreFactory,
     ) -> UnitOfWorkFactory:
-        return SqlUnitOfWorkFactory(sessions, outbox, content_store)
+        return partial(FileUnitOfWork, sessions, outbox, envelopes, content_store)
+
+    @provide
+    def metrics(self, registry: CollectorRegistry) -> FileMetrics:
+        return FileMetrics(registry)
+
+    @provide
+    def work_signal(self, redis: Redis, settings: Settings) -> WorkSignal:
+        return RedisWorkSignal(redis, settings.WORK_WAKE_KEY)
 
 
 class LimitsProvider(Provider):
@@ -140,10 +101,11 @@ class HandlerProvider(Provider):
     delete = provide(DeleteFile)
     content = provide(ReadContent)
     lock = provide(LockBatch)
+    on_assessment_started = provide(OnAssessmentStarted)
 
 
 class WorkerProvider(Provider):
-    """What only the worker process runs: extraction, processing, the relay and Kafka."""
+    """What only the worker process runs: extraction, the liveness lock and processing."""
 
     scope = Scope.APP
 
@@ -187,35 +149,6 @@ class WorkerProvider(Provider):
     ) -> ProcessFiles:
         return ProcessFiles(uow, clock, extractor, policy, metrics, liveness.identity.lock_key)
 
-    @provide
-    async def kafka_bus(self, settings: Settings) -> AsyncIterator[KafkaBus]:
-        bus = KafkaBus(
-            settings.KAFKA_BOOTSTRAP_SERVERS,
-            client_id=SERVICE_NAME,
-            enable_idempotence=settings.KAFKA_ENABLE_IDEMPOTENCE,
-        )
-        await bus.start()
-        yield bus
-        await bus.stop()
-
-    @provide
-    def relay(
-        self,
-        engine: AsyncEngine,
-        bus: KafkaBus,
-        wakeup: RelayWakeup,
-        settings: Settings,
-        registry: CollectorRegistry,
-    ) -> EventRelayWorker:
-        return EventRelayWorker(
-            engine,
-            bus,
-            SERVICE_NAME,
-            outbox_settings_for(settings.ENVIRONMENT),
-            wakeup=wakeup,
-            metrics=outbox_metrics(registry),
-        )
-
 
 def service_providers() -> list[Provider]:
-    return [InfrastructureProvider(), StorageProvider(), LimitsProvider(), HandlerProvider()]
+    return [StorageProvider(), LimitsProvider(), HandlerProvider()]

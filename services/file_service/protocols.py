@@ -1,18 +1,21 @@
 """Ports at the real seams: storage (PostgreSQL or in memory), the content store (table,
-directory or in memory), text extraction (process pool or inline), wake-ups, the clock."""
+directory or in memory), text extraction (process pool or inline), wake-ups. The clock is the
+library's (huleedu_service_libs.clock)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Protocol, Self, TypeVar
 from uuid import UUID
 
 from common_core.domain_enums import ContentType, FileFormat
+from common_core.events.base import EventPayload
 from common_core.events.envelope import EventEnvelope
 from services.file_service.domain.documents import DocumentOutcome
 from services.file_service.domain.model import Batch, EssayFile
+
+P = TypeVar("P", bound=EventPayload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +90,8 @@ class ContentStore(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction: repositories never commit; events commit with the state they announce."""
+    """One transaction (the library's SqlUnitOfWork with this service's repositories, or its
+    in-memory twin): repositories never commit; events commit with the state they announce."""
 
     batches: BatchRepository
     files: FileRepository
@@ -95,22 +99,19 @@ class UnitOfWork(Protocol):
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
+        self, exc_type: object, exc: BaseException | None, tb: object, /
     ) -> None: ...
 
     def emit(
         self,
-        envelope: EventEnvelope[Any],
+        payload: P,
+        *,
         aggregate_type: str,
-        aggregate_id: str,
+        aggregate_id: str | UUID,
+        event_id: UUID | None = None,
         event_key: str | None = None,
-    ) -> None:
-        """Queue an event; commit() writes it to the outbox in this transaction. The key
-        (the unit of ordering) defaults to the aggregate id."""
-        ...
+        correlation_id: UUID | None = None,
+    ) -> EventEnvelope[P]: ...
 
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...
@@ -133,7 +134,3 @@ class WorkSignal(Protocol):
 
     async def notify(self) -> None: ...
     async def wait(self, timeout_seconds: float) -> bool: ...
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...

@@ -1,33 +1,44 @@
-"""Building the process's pieces from settings: the engine and the DI container."""
+"""Building the process's DI container from its settings and engine (the library's kit)."""
 
 from __future__ import annotations
 
-from dishka import AsyncContainer, Provider, make_async_container
+from dishka import AsyncContainer, Provider
 from prometheus_client import CollectorRegistry
-from quart_dishka import QuartProvider
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from huleedu_service_libs.correlation import CorrelationProvider
+from huleedu_service_libs.di import KafkaProvider, RelayProvider, make_service_container
 from huleedu_service_libs.identity import IdentityProvider
-from services.file_service.config import Settings
-from services.file_service.di import service_providers
-
-
-def build_engine(settings: Settings) -> AsyncEngine:
-    return create_async_engine(
-        settings.DATABASE_URL, pool_size=settings.DATABASE_POOL_SIZE, pool_pre_ping=True
-    )
+from services.file_service.config import SERVICE_NAME, Settings
+from services.file_service.di import WorkerProvider, service_providers
 
 
 def build_container(
     settings: Settings,
     engine: AsyncEngine,
-    registry: CollectorRegistry,
     *extra: Provider,
+    registry: CollectorRegistry | None = None,
     http: bool = True,
 ) -> AsyncContainer:
-    providers: list[Provider] = [*service_providers(), CorrelationProvider(), *extra]
-    if http:
-        providers.extend((QuartProvider(), IdentityProvider(settings)))
-    context = {Settings: settings, AsyncEngine: engine, CollectorRegistry: registry}
-    return make_async_container(*providers, context=context)
+    """`extra` providers come last, so a test's fakes replace what they provide."""
+    web: list[Provider] = [IdentityProvider(settings)] if http else []
+    return make_service_container(
+        SERVICE_NAME,
+        settings,
+        engine,
+        *service_providers(),
+        *web,
+        *extra,
+        registry=registry,
+        http=http,
+    )
+
+
+def build_worker_container(
+    settings: Settings,
+    engine: AsyncEngine,
+    *extra: Provider,
+    registry: CollectorRegistry | None = None,
+) -> AsyncContainer:
+    """The worker's: extraction, the liveness lock, processing, Kafka and the outbox relay."""
+    worker = [WorkerProvider(), KafkaProvider(), RelayProvider()]
+    return build_container(settings, engine, *worker, *extra, registry=registry, http=False)

@@ -2,58 +2,88 @@
 
     python -m services.file_service.worker_main
 
-SIGTERM or SIGINT stops it gracefully: the processing round and relay batch in flight finish.
-A SIGKILL loses nothing: claimed files are taken again when their leases end, and committed
-events stay in the outbox until the relay has published them.
+The library's supervisor runs the three jobs and serves /metrics and /healthz on
+WORKER_METRICS_HOST:WORKER_METRICS_PORT. Processing needs only PostgreSQL; the relay and the
+lock consumer wait for Kafka (see workers/kafka_job.py). A job that fails ends the process
+non-zero, for Compose or Kubernetes to restart it. SIGTERM or SIGINT stops it gracefully: the
+files in flight, the relay's batch and the lock event in hand finish. A SIGKILL loses nothing:
+claimed files are taken again at once (the liveness lock), and committed events stay in the
+outbox until the relay has published them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import signal
 
-from prometheus_client import CollectorRegistry, start_http_server
+from dishka import AsyncContainer
+from prometheus_client import CollectorRegistry
 
+from huleedu_service_libs.di import new_registry
+from huleedu_service_libs.engines import build_engine
 from huleedu_service_libs.event_loop import run_service
 from huleedu_service_libs.gc_tuning import tune_garbage_collector
+from huleedu_service_libs.kafka import EventConsumer, KafkaBus
 from huleedu_service_libs.logging_utils import configure_logging
+from huleedu_service_libs.outbox import EventRelayWorker
+from huleedu_service_libs.worker import Job, ProbeServer, job_of, run_worker_process, supervise
 from services.file_service.config import SERVICE_NAME, Settings, load_file_settings
-from services.file_service.di import WorkerProvider
-from services.file_service.implementations.worker_runtime import WorkerRuntime
-from services.file_service.startup_setup import build_container, build_engine
+from services.file_service.handlers.processing import ProcessFiles
+from services.file_service.protocols import WorkSignal
+from services.file_service.startup_setup import build_worker_container
+from services.file_service.workers.kafka_job import KafkaJob
+from services.file_service.workers.lock_consumer import lock_consumer
+from services.file_service.workers.processing_loop import ProcessingLoop
 
 
 async def run_worker(
     settings: Settings, stop: asyncio.Event, registry: CollectorRegistry | None = None
 ) -> None:
     engine = build_engine(settings)
-    registry = registry or CollectorRegistry()
-    container = build_container(settings, engine, registry, WorkerProvider(), http=False)
+    registry = registry or new_registry()
+    container = build_worker_container(settings, engine, registry=registry)
+    probe = ProbeServer(SERVICE_NAME, registry)
     try:
-        await WorkerRuntime(container, settings, registry).run(stop)
+        await probe.start(settings.WORKER_METRICS_HOST, settings.WORKER_METRICS_PORT)
+        jobs = await worker_jobs(container, settings, registry)
+        await supervise(jobs, stop, probe=probe, drain_seconds=settings.WORKER_DRAIN_SECONDS)
     finally:
+        await probe.close()
         await container.close()
         await engine.dispose()
+
+
+async def worker_jobs(
+    container: AsyncContainer, settings: Settings, registry: CollectorRegistry
+) -> list[Job]:
+    # Processing is resolved first (it takes the liveness lock, so it needs PostgreSQL): the
+    # Kafka jobs then never hold it up while they wait for the broker.
+    processing = ProcessingLoop(
+        await container.get(ProcessFiles),
+        await container.get(WorkSignal),
+        settings.WORKER_POLL_INTERVAL_SECONDS,
+        settings.PROCESSING_CONCURRENCY,
+    )
+
+    async def relay() -> EventRelayWorker:
+        return await container.get(EventRelayWorker)
+
+    async def consumer() -> EventConsumer:
+        return lock_consumer(container, settings, await container.get(KafkaBus), registry)
+
+    return [
+        job_of("processing", processing),
+        KafkaJob("relay", relay).job(),
+        KafkaJob("lock-consumer", consumer).job(),
+    ]
 
 
 def main() -> None:
     settings = load_file_settings()
     configure_logging(f"{SERVICE_NAME}_worker", settings.ENVIRONMENT.value, settings.LOG_LEVEL)
     os.nice(settings.WORKER_NICENESS)
-    registry = CollectorRegistry()
-    start_http_server(settings.WORKER_METRICS_PORT, registry=registry)
     tune_garbage_collector()
-    run_service(_serve(settings, registry))
-
-
-async def _serve(settings: Settings, registry: CollectorRegistry) -> None:
-    stop = asyncio.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError):
-            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-    await run_worker(settings, stop, registry)
+    run_service(run_worker_process(lambda stop: run_worker(settings, stop)))
 
 
 if __name__ == "__main__":

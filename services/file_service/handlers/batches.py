@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 from common_core.courses import CourseCode
+from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.correlation import CorrelationContext
 from services.file_service.domain.model import Batch, EssayFile, FileStatus
 from services.file_service.handlers.support import owned_batch
-from services.file_service.protocols import Clock, Page, UnitOfWorkFactory
+from services.file_service.protocols import Page, UnitOfWorkFactory
 
 
 @dataclass(frozen=True)

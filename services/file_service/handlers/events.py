@@ -11,8 +11,7 @@ from uuid import UUID
 
 from common_core.error_enums import FileValidationErrorCode
 from common_core.events.base import EventPayload
-from common_core.events.codec import new_envelope
-from common_core.events.envelope import EventEnvelope, deterministic_event_id
+from common_core.events.envelope import deterministic_event_id
 from common_core.events.file import (
     BatchFileAddedV1,
     BatchFileRemovedV1,
@@ -31,17 +30,6 @@ OUTCOME_NAMESPACE = "file_service.essay_outcome"
 ADDED_NAMESPACE = "file_service.batch_file_added"
 REMOVED_NAMESPACE = "file_service.batch_file_removed"
 PROCESS_OPERATION = "process_file"
-
-
-def _envelope(
-    payload: EventPayload, namespace: str, file: EssayFile, correlation_id: UUID
-) -> EventEnvelope[EventPayload]:
-    return new_envelope(
-        payload,
-        source_service=SERVICE_NAME,
-        correlation_id=correlation_id,
-        event_id=deterministic_event_id(namespace, str(file.file_upload_id)),
-    )
 
 
 def emit_provisioned(uow: UnitOfWork, batch: Batch, file: EssayFile) -> None:
@@ -93,16 +81,14 @@ def validation_code(rejection: RejectedText) -> FileValidationErrorCode:
 
 
 def _emit_outcome(uow: UnitOfWork, payload: EventPayload, file: EssayFile) -> None:
-    outcome = _envelope(payload, OUTCOME_NAMESPACE, file, file.correlation_id)
-    uow.emit(outcome, FILE_AGGREGATE, str(file.file_upload_id), event_key=str(file.batch_id))
+    _emit(uow, payload, FILE_AGGREGATE, file.file_upload_id, OUTCOME_NAMESPACE, file)
     added = BatchFileAddedV1(
         batch_id=file.batch_id,
         file_upload_id=file.file_upload_id,
         owner_user_id=file.owner_user_id,
         original_file_name=file.file_name,
     )
-    envelope = _envelope(added, ADDED_NAMESPACE, file, file.correlation_id)
-    uow.emit(envelope, BATCH_AGGREGATE, str(file.batch_id))
+    _emit(uow, added, BATCH_AGGREGATE, file.batch_id, ADDED_NAMESPACE, file)
 
 
 def emit_removed(uow: UnitOfWork, file: EssayFile, correlation_id: UUID) -> None:
@@ -112,5 +98,25 @@ def emit_removed(uow: UnitOfWork, file: EssayFile, correlation_id: UUID) -> None
         owner_user_id=file.owner_user_id,
         original_file_name=file.file_name,
     )
-    envelope = _envelope(removed, REMOVED_NAMESPACE, file, correlation_id)
-    uow.emit(envelope, BATCH_AGGREGATE, str(file.batch_id))
+    _emit(uow, removed, BATCH_AGGREGATE, file.batch_id, REMOVED_NAMESPACE, file, correlation_id)
+
+
+def _emit(
+    uow: UnitOfWork,
+    payload: EventPayload,
+    aggregate_type: str,
+    aggregate_id: UUID,
+    namespace: str,
+    file: EssayFile,
+    correlation_id: UUID | None = None,
+) -> None:
+    """The event id is the file's in `namespace`, so a retry reproduces it; the correlation
+    is the upload's (stored with the file) unless given; the key is the batch."""
+    uow.emit(
+        payload,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        event_id=deterministic_event_id(namespace, str(file.file_upload_id)),
+        event_key=str(file.batch_id),
+        correlation_id=correlation_id or file.correlation_id,
+    )

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from common_core.events.cj import CJAssessmentStartedV1
+from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.logging_utils import create_service_logger
-from services.file_service.protocols import Clock, UnitOfWorkFactory
+from services.file_service.protocols import UnitOfWorkFactory
 
 logger = create_service_logger(__name__)
 
@@ -28,3 +31,13 @@ class LockBatch:
             await uow.commit()
         logger.info("batch locked", batch_id=str(batch_id), assessment_id=str(assessment_id))
         return True
+
+
+class OnAssessmentStarted:
+    """The lock consumer's handler (the payload's type is checked by its subscription)."""
+
+    def __init__(self, lock: LockBatch) -> None:
+        self.lock = lock
+
+    async def __call__(self, envelope: EventEnvelope[CJAssessmentStartedV1]) -> None:
+        await self.lock(envelope.data.batch_id, envelope.data.assessment_id)

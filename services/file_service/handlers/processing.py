@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 from common_core.domain_enums import ContentType
 from common_core.error_enums import FileValidationErrorCode
+from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.logging_utils import create_service_logger
 from services.file_service.domain.documents import DocumentOutcome, ExtractedText, RejectedText
 from services.file_service.domain.model import EssayFile
@@ -21,7 +22,6 @@ from services.file_service.handlers.events import (
 )
 from services.file_service.metrics import FileMetrics
 from services.file_service.protocols import (
-    Clock,
     ExtractorUnavailableError,
     TextExtractor,
     UnitOfWork,

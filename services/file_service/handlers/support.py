@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, NoReturn
 from uuid import UUID
 
@@ -13,11 +12,6 @@ from services.file_service.config import SERVICE_NAME
 from services.file_service.domain.model import Batch
 from services.file_service.domain.refusals import Refusal
 from services.file_service.protocols import BatchRepository
-
-
-class SystemClock:
-    def now(self) -> datetime:
-        return datetime.now(UTC)
 
 
 def refuse(

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 from common_core.domain_enums import ContentType, FileFormat
 from common_core.error_enums import ErrorCode, FileValidationErrorCode
+from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.correlation import CorrelationContext
 from huleedu_service_libs.error_handling import HuleEduError
 from services.file_service.domain.documents import screen_document
@@ -20,7 +21,6 @@ from services.file_service.domain.refusals import Refusal
 from services.file_service.handlers.support import ensure_unlocked, owned_batch, refuse_with
 from services.file_service.metrics import FileMetrics
 from services.file_service.protocols import (
-    Clock,
     DuplicateFileError,
     UnitOfWork,
     UnitOfWorkFactory,

@@ -1,15 +1,15 @@
-"""The PostgreSQL unit of work: one session, one transaction, events written to the outbox in it."""
+"""The file service's unit of work: the library's, with this service's repositories and the
+content store in use (a table inside the transaction, or a directory beside it)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from common_core.events.envelope import EventEnvelope
-from huleedu_service_libs.outbox.writer import OutboxEvent, OutboxManager
+from huleedu_service_libs.events import EnvelopeFactory
+from huleedu_service_libs.outbox import OutboxManager
+from huleedu_service_libs.unit_of_work import SqlUnitOfWork
 from services.file_service.implementations.sql_repositories import (
     SqlBatchRepository,
     SqlFileRepository,
@@ -19,7 +19,7 @@ from services.file_service.protocols import BatchRepository, ContentStore, FileR
 ContentStoreFactory = Callable[[AsyncSession], ContentStore]
 
 
-class SqlUnitOfWork:
+class FileUnitOfWork(SqlUnitOfWork):
     batches: BatchRepository
     files: FileRepository
     content: ContentStore
@@ -28,62 +28,13 @@ class SqlUnitOfWork:
         self,
         sessions: async_sessionmaker[AsyncSession],
         outbox: OutboxManager,
+        envelopes: EnvelopeFactory,
         content_store: ContentStoreFactory,
     ) -> None:
-        self._sessions = sessions
-        self._outbox = outbox
-        self._content_store = content_store
-        self._pending: list[OutboxEvent] = []
-
-    async def __aenter__(self) -> Self:
-        self.session = self._sessions()
-        self.batches = SqlBatchRepository(self.session)
-        self.files = SqlFileRepository(self.session)
-        self.content = self._content_store(self.session)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        try:
-            await self.rollback()  # a no-op after commit
-        finally:
-            await self.session.close()
-
-    def emit(
-        self,
-        envelope: EventEnvelope[Any],
-        aggregate_type: str,
-        aggregate_id: str,
-        event_key: str | None = None,
-    ) -> None:
-        self._pending.append(
-            OutboxEvent(aggregate_type, aggregate_id, envelope, event_key=event_key)
-        )
-
-    async def commit(self) -> None:
-        pending, self._pending = self._pending, []
-        await self._outbox.publish_many_to_outbox(self.session, pending)
-        await self.session.commit()
-
-    async def rollback(self) -> None:
-        self._pending.clear()
-        await self.session.rollback()
-
-
-class SqlUnitOfWorkFactory:
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        outbox: OutboxManager,
-        content_store: ContentStoreFactory,
-    ) -> None:
-        self._sessions = sessions
-        self._outbox = outbox
+        super().__init__(sessions, outbox, envelopes)
         self._content_store = content_store
 
-    def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._sessions, self._outbox, self._content_store)
+    def attach(self, session: AsyncSession) -> None:
+        self.batches = SqlBatchRepository(session)
+        self.files = SqlFileRepository(session)
+        self.content = self._content_store(session)

@@ -1,19 +1,26 @@
 """In-memory adapters with the same semantics as the PostgreSQL ones (the contract tests run the
-same suite against both): a unit of work sees a private copy and publishes it on commit."""
+same suite against both). The unit of work is the library's in-memory twin: each transaction
+works on a copy of the tables, a commit publishes it with its events, a duplicate is refused."""
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from uuid import UUID
 
 from common_core.domain_enums import ContentType
-from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.events import EnvelopeFactory
+from huleedu_service_libs.unit_of_work import (
+    InMemoryState,
+    InMemoryUnitOfWork,
+    MemoryTable,
+    UniqueViolation,
+)
+from services.file_service.config import SERVICE_NAME
 from services.file_service.domain.model import Batch, EssayFile, FileStatus
 from services.file_service.implementations.content_stores import stored
+from services.file_service.implementations.sql_repositories import DUPLICATE_CONSTRAINT
 from services.file_service.protocols import (
     BatchRepository,
     ContentStore,
@@ -21,84 +28,88 @@ from services.file_service.protocols import (
     FileRepository,
     Page,
     StoredContent,
-    UnitOfWork,
+    UnitOfWorkFactory,
 )
 
+BatchTable = MemoryTable[UUID, Batch]
+FileTable = MemoryTable[UUID, EssayFile]
+ContentTable = MemoryTable[str, StoredContent]
 
-@dataclass(frozen=True)
-class RecordedEvent:
-    envelope: EventEnvelope[Any]
-    aggregate_type: str
-    aggregate_id: str
-    event_key: str
+
+class FileState(InMemoryState):
+    """The committed rows by primary key, as the tests read them."""
 
     @property
-    def topic(self) -> str:
-        return self.envelope.event_type
+    def batches(self) -> dict[UUID, Batch]:
+        return self._rows("batches")
 
+    @property
+    def files(self) -> dict[UUID, EssayFile]:
+        return self._rows("files")
 
-@dataclass
-class MemoryState:
-    batches: dict[UUID, Batch] = field(default_factory=dict)
-    files: dict[UUID, EssayFile] = field(default_factory=dict)
-    content: dict[str, StoredContent] = field(default_factory=dict)
-    events: list[RecordedEvent] = field(default_factory=list)
+    @property
+    def content(self) -> dict[str, StoredContent]:
+        return self._rows("content")
 
-    def topics(self) -> list[str]:
-        return [event.topic for event in self.events]
+    def _rows(self, name: str) -> dict[Any, Any]:
+        table = self.tables.get(name)
+        return {} if table is None else table.rows
 
 
 class MemoryBatchRepository:
-    def __init__(self, state: MemoryState) -> None:
-        self.state = state
+    def __init__(self, table: BatchTable) -> None:
+        self.table = table
 
     async def add(self, batch: Batch) -> None:
-        self.state.batches[batch.batch_id] = replace(batch)
+        self.table.insert(batch.batch_id, replace(batch))
 
     async def get(self, batch_id: UUID) -> Batch | None:
-        batch = self.state.batches.get(batch_id)
+        batch = self.table.get(batch_id)
         return None if batch is None else replace(batch)
 
     get_for_share = get
     get_for_update = get
 
     async def save(self, batch: Batch) -> None:
-        self.state.batches[batch.batch_id] = replace(batch)
+        self.table.put(batch.batch_id, replace(batch))
 
     async def list_for_owner(self, owner_user_id: str, page: Page) -> tuple[list[Batch], int]:
-        owned = [b for b in self.state.batches.values() if b.owner_user_id == owner_user_id]
+        owned = [batch for batch in self.table if batch.owner_user_id == owner_user_id]
         owned.sort(key=lambda batch: (-batch.created_at.timestamp(), str(batch.batch_id)))
         window = owned[page.offset : page.offset + page.limit]
         return [replace(batch) for batch in window], len(owned)
 
 
 class MemoryFileRepository:
-    def __init__(self, state: MemoryState) -> None:
-        self.state = state
+    def __init__(self, table: FileTable) -> None:
+        self.table = table
 
     async def add(self, file: EssayFile) -> None:
-        if file.sha256 in await self.hashes_in_batch(file.batch_id):
-            raise DuplicateFileError(file.sha256)
-        self.state.files[file.file_upload_id] = replace(file)
+        try:
+            self.table.insert(file.file_upload_id, replace(file))
+        except UniqueViolation as violation:
+            if violation.constraint != DUPLICATE_CONSTRAINT:
+                raise
+            raise DuplicateFileError(file.sha256) from violation
 
     async def get(self, file_upload_id: UUID) -> EssayFile | None:
-        file = self.state.files.get(file_upload_id)
+        file = self.table.get(file_upload_id)
         return None if file is None else replace(file)
 
     get_for_update = get
 
     async def list_for_batch(self, batch_id: UUID) -> list[EssayFile]:
-        files = [replace(f) for f in self.state.files.values() if f.batch_id == batch_id]
+        files = [replace(file) for file in self.table if file.batch_id == batch_id]
         return sorted(files, key=lambda file: (file.created_at, str(file.file_upload_id)))
 
     async def hashes_in_batch(self, batch_id: UUID) -> set[str]:
-        return {f.sha256 for f in self.state.files.values() if f.batch_id == batch_id}
+        return {file.sha256 for file in self.table if file.batch_id == batch_id}
 
     async def save(self, file: EssayFile) -> None:
-        self.state.files[file.file_upload_id] = replace(file)
+        self.table.put(file.file_upload_id, replace(file))
 
     async def delete(self, file_upload_id: UUID) -> None:
-        self.state.files.pop(file_upload_id, None)
+        self.table.delete(file_upload_id)
 
     async def claim_due(
         self,
@@ -109,16 +120,13 @@ class MemoryFileRepository:
         claimer_lock_key: int | None = None,
     ) -> list[EssayFile]:
         # No liveness locks in memory: a claim here expires with its lease only.
-        due = sorted(
-            (f for f in self.state.files.values() if _is_due(f, now)),
-            key=lambda file: file.created_at,
-        )[:limit]
-        for file in due:
+        due = sorted((f for f in self.table if _is_due(f, now)), key=lambda f: f.created_at)
+        for file in due[:limit]:
             file.status = FileStatus.PROCESSING
             file.attempts += 1
             file.claim_token = token
             file.claimed_until = claimed_until
-        return [replace(file) for file in due]
+        return [replace(file) for file in due[:limit]]
 
 
 def _is_due(file: EssayFile, now: datetime) -> bool:
@@ -128,71 +136,39 @@ def _is_due(file: EssayFile, now: datetime) -> bool:
     return file.status is FileStatus.PROCESSING and expired
 
 
+def _batch_and_hash(file: EssayFile) -> tuple[UUID, str]:
+    return file.batch_id, file.sha256
+
+
 class MemoryContentStore:
-    def __init__(self, state: MemoryState) -> None:
-        self.state = state
+    def __init__(self, table: ContentTable) -> None:
+        self.table = table
 
     async def put(self, content_type: ContentType, data: bytes) -> StoredContent:
         content = stored(content_type, data)
-        self.state.content.setdefault(content.storage_id, content)
+        if self.table.get(content.storage_id) is None:
+            self.table.insert(content.storage_id, content)
         return content
 
     async def get(self, storage_id: str) -> StoredContent | None:
-        return self.state.content.get(storage_id)
+        return self.table.get(storage_id)
 
 
-class MemoryUnitOfWork:
+class MemoryUnitOfWork(InMemoryUnitOfWork):
     batches: BatchRepository
     files: FileRepository
     content: ContentStore
 
-    def __init__(self, shared: MemoryState) -> None:
-        self.shared = shared
-        self.committed = False
-
-    async def __aenter__(self) -> Self:
-        self.working = copy.deepcopy(self.shared)
-        self.working.events = []
-        self.batches = MemoryBatchRepository(self.working)
-        self.files = MemoryFileRepository(self.working)
-        self.content = MemoryContentStore(self.working)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        return None  # an uncommitted working copy is simply dropped
-
-    def emit(
-        self,
-        envelope: EventEnvelope[Any],
-        aggregate_type: str,
-        aggregate_id: str,
-        event_key: str | None = None,
-    ) -> None:
-        key = event_key or aggregate_id
-        self.working.events.append(RecordedEvent(envelope, aggregate_type, aggregate_id, key))
-
-    async def commit(self) -> None:
-        self.shared.batches = self.working.batches
-        self.shared.files = self.working.files
-        self.shared.content = self.working.content
-        self.shared.events.extend(self.working.events)
-        await self.__aenter__()  # keep working on a fresh copy, as a new transaction would
-
-    async def rollback(self) -> None:
-        await self.__aenter__()
+    def attach(self, tables: dict[str, Any]) -> None:
+        self.batches = MemoryBatchRepository(tables.setdefault("batches", BatchTable()))
+        unique = {DUPLICATE_CONSTRAINT: _batch_and_hash}
+        self.files = MemoryFileRepository(tables.setdefault("files", FileTable(unique)))
+        self.content = MemoryContentStore(tables.setdefault("content", ContentTable()))
 
 
-class MemoryUnitOfWorkFactory:
-    def __init__(self, state: MemoryState | None = None) -> None:
-        self.state = state or MemoryState()
-
-    def __call__(self) -> UnitOfWork:
-        return MemoryUnitOfWork(self.state)
+def memory_units_of_work(state: FileState) -> UnitOfWorkFactory:
+    envelopes = EnvelopeFactory(SERVICE_NAME)
+    return lambda: MemoryUnitOfWork(state, envelopes)
 
 
 class ManualClock:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
-from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from sqlalchemy import text
@@ -17,18 +17,19 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from common_core.courses import CourseCode
 from common_core.domain_enums import ContentType, FileFormat
-from common_core.events.codec import new_envelope
-from common_core.events.envelope import EventEnvelope
 from common_core.events.file import BatchFileAddedV1
+from huleedu_service_libs.events import EnvelopeFactory
 from huleedu_service_libs.outbox import OutboxManager
+from huleedu_service_libs.unit_of_work import UniqueViolation
+from services.file_service.config import SERVICE_NAME
 from services.file_service.domain.model import Batch, EssayFile, FileStatus
 from services.file_service.implementations.content_stores import (
     DirectoryContentStore,
     TableContentStore,
 )
-from services.file_service.implementations.unit_of_work import SqlUnitOfWorkFactory
-from services.file_service.protocols import DuplicateFileError, Page, UnitOfWorkFactory
-from services.file_service.tests.fakes import MemoryUnitOfWorkFactory
+from services.file_service.implementations.unit_of_work import FileUnitOfWork
+from services.file_service.protocols import DuplicateFileError, Page, UnitOfWork, UnitOfWorkFactory
+from services.file_service.tests.fakes import FileState, memory_units_of_work
 
 pytestmark = pytest.mark.contract
 SERVICE_DIR = Path(__file__).parents[2]
@@ -54,12 +55,12 @@ async def backend(
     migrated_database: Callable[[Path], Awaitable[str]],
 ) -> AsyncIterator[Backend]:
     if request.param == "memory":
-        memory = MemoryUnitOfWorkFactory()
+        state = FileState()
 
         async def memory_ids() -> list[str]:
-            return [str(event.envelope.event_id) for event in memory.state.events]
+            return [str(event.envelope.event_id) for event in state.outbox]
 
-        yield Backend(memory, memory_ids)
+        yield Backend(memory_units_of_work(state), memory_ids)
         return
     engine = create_async_engine(await migrated_database(SERVICE_DIR))
     directory = DirectoryContentStore(tmp_path / "store")
@@ -73,15 +74,24 @@ async def backend(
             )
             return [json.loads(row[0])["event_id"] for row in rows]
 
-    yield Backend(SqlUnitOfWorkFactory(sessions, OutboxManager(None), store), outbox_ids)
+    envelopes = EnvelopeFactory(SERVICE_NAME)
+    yield Backend(
+        partial(FileUnitOfWork, sessions, OutboxManager(None), envelopes, store), outbox_ids
+    )
     await engine.dispose()
 
 
-def probe_envelope() -> EventEnvelope[Any]:
+def _emit_probe(uow: UnitOfWork, batch: Batch) -> UUID:
     added = BatchFileAddedV1(
-        batch_id=uuid4(), file_upload_id=uuid4(), owner_user_id="t-1", original_file_name="a"
+        batch_id=batch.batch_id,
+        file_upload_id=uuid4(),
+        owner_user_id="t-1",
+        original_file_name="a",
     )
-    return new_envelope(added, source_service="file_service", correlation_id=uuid4())
+    envelope = uow.emit(
+        added, aggregate_type="file_batch", aggregate_id=batch.batch_id, correlation_id=uuid4()
+    )
+    return envelope.event_id
 
 
 def _batch(owner: str = "t-1", created: datetime = T0) -> Batch:
@@ -129,19 +139,19 @@ async def test_an_uncommitted_unit_of_work_leaves_nothing(backend: Backend) -> N
     batch = _batch()
     async with backend.uow() as uow:
         await uow.batches.add(batch)
-        uow.emit(probe_envelope(), "file_batch", str(batch.batch_id))
+        _emit_probe(uow, batch)
     async with backend.uow() as uow:
         assert await uow.batches.get(batch.batch_id) is None
     assert await backend.event_ids() == []
 
 
 async def test_events_commit_with_the_state(backend: Backend) -> None:
-    batch, envelope = _batch(), probe_envelope()
+    batch = _batch()
     async with backend.uow() as uow:
         await uow.batches.add(batch)
-        uow.emit(envelope, "file_batch", str(batch.batch_id))
+        event_id = _emit_probe(uow, batch)
         await uow.commit()
-    assert await backend.event_ids() == [str(envelope.event_id)]
+    assert await backend.event_ids() == [str(event_id)]
 
 
 async def test_the_same_bytes_twice_in_a_batch_are_a_duplicate(backend: Backend) -> None:
@@ -152,6 +162,15 @@ async def test_the_same_bytes_twice_in_a_batch_are_a_duplicate(backend: Backend)
             await uow.files.add(_file(batch, "a"))
     other = _batch()
     await _store(backend, other, _file(other, "a"))  # another batch may hold them
+
+
+async def test_a_taken_primary_key_is_refused_as_postgresql_refuses_it(backend: Backend) -> None:
+    batch = _batch()
+    await _store(backend, batch)
+    with pytest.raises(UniqueViolation):
+        await _store(backend, replace(batch, title="The same id again"))
+    async with backend.uow() as uow:
+        assert await uow.batches.get(batch.batch_id) == batch
 
 
 async def test_claims_take_due_files_oldest_first_and_skip_live_claims(backend: Backend) -> None:

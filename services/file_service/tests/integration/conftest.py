@@ -7,21 +7,19 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client import CollectorRegistry
+from dishka import AsyncContainer, Provider, Scope, provide
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from huleedu_service_libs.outbox import OutboxManager
 from services.file_service.app import create_app
 from services.file_service.config import Settings, load_file_settings
-from services.file_service.di import content_store_factory
+from services.file_service.di import WorkerProvider
 from services.file_service.domain.limits import DocumentLimits
 from services.file_service.handlers.locking import LockBatch
-from services.file_service.handlers.processing import ProcessFiles, ProcessingPolicy
-from services.file_service.handlers.support import SystemClock
+from services.file_service.handlers.processing import ProcessFiles
 from services.file_service.implementations.extraction import InlineExtractor
-from services.file_service.implementations.unit_of_work import SqlUnitOfWorkFactory
-from services.file_service.metrics import FileMetrics
+from services.file_service.protocols import TextExtractor
+from services.file_service.startup_setup import build_container
 
 SERVICE_DIR = Path(__file__).parents[2]
 INTERNAL_KEY = "internal-key-for-the-tests"
@@ -48,6 +46,8 @@ def settings(
         "ENVIRONMENT": "testing",
         "INTERNAL_API_KEY": INTERNAL_KEY,
         "CONTENT_STORE_DIR": tmp_path / "content",
+        "WORKER_METRICS_HOST": "127.0.0.1",
+        "WORKER_METRICS_PORT": 0,  # an in-process worker's probe on any free port
     }
     return load_file_settings(**(values | settings_overrides))
 
@@ -100,22 +100,30 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+class InlineExtraction(Provider):
+    scope = Scope.APP
+
+    @provide
+    def extractor(self, limits: DocumentLimits) -> TextExtractor:
+        return InlineExtractor(limits)
+
+
 @pytest.fixture
-def process_files(engine: AsyncEngine, settings: Settings) -> ProcessFiles:
-    """The worker's use case in-process, with extraction in a thread."""
-    uow = SqlUnitOfWorkFactory(
-        async_sessionmaker(engine, expire_on_commit=False),
-        OutboxManager(None),
-        content_store_factory(settings),
+async def worker_container(
+    engine: AsyncEngine, settings: Settings
+) -> AsyncIterator[AsyncContainer]:
+    """The worker's use cases as production wires them, with extraction in a thread."""
+    claims_of_50 = settings.model_copy(update={"PROCESSING_CONCURRENCY": 50})
+    container = build_container(
+        claims_of_50, engine, WorkerProvider(), InlineExtraction(), http=False
     )
-    limits = DocumentLimits(min_text_chars=settings.MIN_TEXT_CHARS)
-    return ProcessFiles(
-        uow,
-        SystemClock(),
-        InlineExtractor(limits),
-        ProcessingPolicy(claim_batch=50),
-        FileMetrics(CollectorRegistry()),
-    )
+    yield container
+    await container.close()
+
+
+@pytest.fixture
+async def process_files(worker_container: AsyncContainer) -> ProcessFiles:
+    return await worker_container.get(ProcessFiles)
 
 
 def teacher(user: str = TEACHER, correlation: str = "test-correlation") -> dict[str, str]:
@@ -130,10 +138,5 @@ async def new_batch(client: httpx.AsyncClient, user: str = TEACHER) -> str:
 
 
 @pytest.fixture
-def lock_batch(engine: AsyncEngine, settings: Settings) -> LockBatch:
-    uow = SqlUnitOfWorkFactory(
-        async_sessionmaker(engine, expire_on_commit=False),
-        OutboxManager(None),
-        content_store_factory(settings),
-    )
-    return LockBatch(uow, SystemClock())
+async def lock_batch(worker_container: AsyncContainer) -> LockBatch:
+    return await worker_container.get(LockBatch)

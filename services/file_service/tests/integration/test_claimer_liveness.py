@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.file_service.handlers.support import SystemClock
+from huleedu_service_libs.clock import SystemClock
 from services.file_service.implementations.claimer_liveness import (
     ClaimerIdentity,
     ClaimerLiveness,

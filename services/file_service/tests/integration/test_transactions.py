@@ -3,8 +3,9 @@ and a file whose claim changed hands still ends with exactly one outcome."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -14,15 +15,17 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from common_core.domain_enums import ContentType
+from huleedu_service_libs.clock import SystemClock
 from huleedu_service_libs.correlation import CorrelationContext
+from huleedu_service_libs.events import EnvelopeFactory
 from huleedu_service_libs.outbox import OutboxEvent, OutboxManager
+from services.file_service.config import SERVICE_NAME
 from services.file_service.domain.limits import DocumentLimits, UploadLimits
 from services.file_service.handlers.events import emit_provisioned
 from services.file_service.handlers.processing import ProcessFiles
-from services.file_service.handlers.support import SystemClock
 from services.file_service.handlers.uploads import IncomingFile, UploadEssays
 from services.file_service.implementations.content_stores import TableContentStore
-from services.file_service.implementations.unit_of_work import SqlUnitOfWorkFactory
+from services.file_service.implementations.unit_of_work import FileUnitOfWork
 from services.file_service.metrics import FileMetrics
 from services.file_service.protocols import StoredContent
 from services.file_service.tests import documents as docs
@@ -34,10 +37,12 @@ pytestmark = pytest.mark.integration
 ESSAY = docs.essay_text(300)
 
 
-def _uow(engine: AsyncEngine, store: Any = TableContentStore) -> SqlUnitOfWorkFactory:
-    return SqlUnitOfWorkFactory(
-        async_sessionmaker(engine, expire_on_commit=False), OutboxManager(None), store
-    )
+def _uow(
+    engine: AsyncEngine, store: Any = TableContentStore, outbox: OutboxManager | None = None
+) -> Callable[[], FileUnitOfWork]:
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    outbox = outbox or OutboxManager(None)
+    return partial(FileUnitOfWork, sessions, outbox, EnvelopeFactory(SERVICE_NAME), store)
 
 
 async def _pending_file(client: httpx.AsyncClient) -> tuple[str, str]:
@@ -50,7 +55,7 @@ async def _pending_file(client: httpx.AsyncClient) -> tuple[str, str]:
 
 
 async def _provision(
-    uow_factory: SqlUnitOfWorkFactory, batch_id: str, file_id: str, then_commit: bool
+    uow_factory: Callable[[], FileUnitOfWork], batch_id: str, file_id: str, then_commit: bool
 ) -> None:
     async with uow_factory() as uow:
         file = await uow.files.get_for_update(UUID(file_id))
@@ -96,9 +101,7 @@ async def test_a_failure_when_writing_the_outbox_rolls_back_the_state(
             await super().publish_many_to_outbox(session, events)
             raise ConnectionError("outbox insert failed")
 
-    uow_factory = SqlUnitOfWorkFactory(
-        async_sessionmaker(engine, expire_on_commit=False), BrokenOutbox(None), TableContentStore
-    )
+    uow_factory = _uow(engine, outbox=BrokenOutbox(None))
     with pytest.raises(ConnectionError):
         await _provision(uow_factory, batch_id, file_id, then_commit=True)
 

@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry
 
 from common_core.events.registry import topics_consumed_by, topics_produced_by
 from common_core.service_names import ServiceName
+from huleedu_service_libs.di import new_registry
 from huleedu_service_libs.testing.processes import free_port
 from services.file_service.config import Settings
 from services.file_service.worker_main import run_worker
@@ -52,7 +53,7 @@ async def wait_until(check: Callable[[], Awaitable[bool]], timeout: float, what:
 async def running_worker(
     settings: Settings, registry: CollectorRegistry | None = None
 ) -> AsyncIterator[CollectorRegistry]:
-    registry = registry or CollectorRegistry()
+    registry = registry or new_registry()
     stop = asyncio.Event()
     task = asyncio.create_task(run_worker(settings, stop, registry))
     try:

@@ -52,7 +52,7 @@ async def test_delete_removes_the_file_and_announces_it_with_its_real_name(
     await harness.delete(TEACHER, batch_id, file_id, corr("delete"))  # type: ignore[arg-type]
 
     assert file_id not in harness.state.files
-    removed = [e for e in harness.state.events if isinstance(e.envelope.data, BatchFileRemovedV1)]
+    removed = [e for e in harness.state.outbox if isinstance(e.envelope.data, BatchFileRemovedV1)]
     assert len(removed) == 1
     assert removed[0].envelope.data.original_file_name == "Maja's essay.txt"
     assert removed[0].envelope.correlation_id == corr("delete").uuid
@@ -61,11 +61,11 @@ async def test_delete_removes_the_file_and_announces_it_with_its_real_name(
 async def test_deleting_twice_is_not_found_the_second_time(harness: Harness) -> None:
     batch_id, file_id = await _processed_file(harness)
     await harness.delete(TEACHER, batch_id, file_id, corr())  # type: ignore[arg-type]
-    events = len(harness.state.events)
+    events = len(harness.state.outbox)
     with pytest.raises(HuleEduError) as caught:
         await harness.delete(TEACHER, batch_id, file_id, corr())  # type: ignore[arg-type]
     assert caught.value.http_status == 404
-    assert len(harness.state.events) == events
+    assert len(harness.state.outbox) == events
 
 
 async def test_a_file_cannot_be_deleted_through_another_batch(harness: Harness) -> None:

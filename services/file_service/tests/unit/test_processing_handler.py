@@ -15,23 +15,22 @@ from common_core.events.file import (
 )
 from services.file_service.domain.model import FileStatus
 from services.file_service.domain.text_rules import normalise_text
-from services.file_service.handlers.processing import ProcessingPolicy
 from services.file_service.protocols import ExtractorUnavailableError
 from services.file_service.tests import documents as docs
-from services.file_service.tests.unit.conftest import Harness, build_harness, corr
+from services.file_service.tests.unit.conftest import Harness, MakeHarness, corr
 
 ESSAY = docs.essay_text(600)
 
 
 def _payloads(harness: Harness, kind: type) -> list:  # type: ignore[type-arg]
-    return [e.envelope.data for e in harness.state.events if isinstance(e.envelope.data, kind)]
+    return [e.envelope.data for e in harness.state.outbox if isinstance(e.envelope.data, kind)]
 
 
 def _outcomes_per_file(harness: Harness) -> Counter[UUID]:
     kinds = (EssayContentProvisionedV1, EssayValidationFailedV1)
     return Counter(
         e.envelope.data.file_upload_id
-        for e in harness.state.events
+        for e in harness.state.outbox
         if isinstance(e.envelope.data, kinds)
     )
 
@@ -57,8 +56,8 @@ async def test_a_valid_essay_is_provisioned_with_its_events(harness: Harness) ->
     assert provisioned.original_file_name == "Ada Lovelace.docx"
     [added] = _payloads(harness, BatchFileAddedV1)
     assert added.file_upload_id == file_id
-    assert {e.envelope.correlation_id for e in harness.state.events} == {corr("upload").uuid}
-    assert {e.event_key for e in harness.state.events} == {str(batch_id)}
+    assert {e.envelope.correlation_id for e in harness.state.outbox} == {corr("upload").uuid}
+    assert {e.event_key for e in harness.state.outbox} == {str(batch_id)}
 
 
 async def test_a_short_essay_fails_validation_with_code_and_error_detail(harness: Harness) -> None:
@@ -95,8 +94,12 @@ async def test_an_empty_file_fails_as_empty(harness: Harness) -> None:
     assert failed.validation_error_code is FileValidationErrorCode.EMPTY_CONTENT
 
 
-async def test_a_claim_abandoned_by_a_crashed_worker_is_taken_again_after_its_lease() -> None:
-    harness = build_harness(policy=ProcessingPolicy(lease_seconds=60, claim_batch=8))
+async def test_a_claim_abandoned_by_a_crashed_worker_is_taken_again_after_its_lease(
+    make_harness: MakeHarness,
+) -> None:
+    harness = await make_harness(
+        PROCESSING_LEASE_SECONDS=60, EXTRACTION_TIMEOUT_SECONDS=30, PROCESSING_CONCURRENCY=8
+    )
     batch_id = await harness.new_batch()
     file_id = await harness.upload_one(batch_id, ESSAY.encode())
     await harness.process.claim(1)  # claimed, then the worker "dies"
@@ -110,8 +113,8 @@ async def test_a_claim_abandoned_by_a_crashed_worker_is_taken_again_after_its_le
     assert _outcomes_per_file(harness) == {file_id: 1}
 
 
-async def test_a_worker_that_lost_its_claim_publishes_nothing() -> None:
-    harness = build_harness(policy=ProcessingPolicy(lease_seconds=60))
+async def test_a_worker_that_lost_its_claim_publishes_nothing(make_harness: MakeHarness) -> None:
+    harness = await make_harness(PROCESSING_LEASE_SECONDS=60, EXTRACTION_TIMEOUT_SECONDS=30)
     batch_id = await harness.new_batch()
     file_id = await harness.upload_one(batch_id, ESSAY.encode())
     slow_token, [claimed] = await harness.process.claim(1)
@@ -125,8 +128,12 @@ async def test_a_worker_that_lost_its_claim_publishes_nothing() -> None:
     assert len(_payloads(harness, BatchFileAddedV1)) == 1
 
 
-async def test_a_file_that_never_completes_fails_after_the_attempt_limit() -> None:
-    harness = build_harness(policy=ProcessingPolicy(lease_seconds=10, max_attempts=2))
+async def test_a_file_that_never_completes_fails_after_the_attempt_limit(
+    make_harness: MakeHarness,
+) -> None:
+    harness = await make_harness(
+        PROCESSING_LEASE_SECONDS=10, EXTRACTION_TIMEOUT_SECONDS=5, PROCESSING_MAX_ATTEMPTS=2
+    )
     batch_id = await harness.new_batch()
     file_id = await harness.upload_one(batch_id, ESSAY.encode())
     for _ in range(2):
@@ -154,7 +161,7 @@ async def test_when_extraction_is_unavailable_the_file_is_given_back(harness: Ha
 
     file = harness.state.files[file_id]
     assert (file.status, file.claim_token, file.attempts) == (FileStatus.PENDING, None, 1)
-    assert harness.state.events == []
+    assert harness.state.outbox == []
     assert harness.metric("file_service_files_released_total") == 1
 
 

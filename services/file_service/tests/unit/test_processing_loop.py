@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 from services.file_service.domain.model import FileStatus
 from services.file_service.handlers.processing import ProcessFiles
-from services.file_service.implementations.processing_loop import ProcessingLoop
 from services.file_service.tests import documents as docs
 from services.file_service.tests.fakes import CountingSignal
 from services.file_service.tests.unit.conftest import Harness
+from services.file_service.workers.processing_loop import ProcessingLoop
 
 
 async def _until(check: Callable[[], bool], timeout: float = 10) -> None:

@@ -9,11 +9,10 @@ import pytest
 from common_core.domain_enums import ContentType, FileFormat
 from common_core.error_enums import AnyErrorCode, ErrorCode, FileValidationErrorCode
 from huleedu_service_libs.error_handling import HuleEduError
-from services.file_service.domain.limits import DocumentLimits, UploadLimits
 from services.file_service.domain.model import FileStatus
 from services.file_service.handlers.uploads import IncomingFile
 from services.file_service.tests import documents as docs
-from services.file_service.tests.unit.conftest import TEACHER, Harness, build_harness, corr
+from services.file_service.tests.unit.conftest import TEACHER, Harness, MakeHarness, corr
 
 ESSAY = docs.essay_text(600)
 
@@ -37,7 +36,7 @@ async def test_accepted_files_are_stored_pending_and_the_worker_is_signalled(
         raw = harness.state.content[file.raw_storage_id]
         assert (raw.data, raw.content_type) == (item.data, ContentType.RAW_UPLOAD)
         assert stored[file.file_upload_id].correlation_id == corr("req-1").uuid
-    assert harness.state.events == []  # events come with each file's final status
+    assert harness.state.outbox == []  # events come with each file's final status
     assert harness.signal.notified == 1
     assert harness.metric("file_service_files_accepted_total", file_format="docx") == 1
 
@@ -47,7 +46,7 @@ async def _refused(harness: Harness, batch_id: object, files: list[IncomingFile]
     with pytest.raises(HuleEduError) as caught:
         await harness.upload(TEACHER, batch_id, files, corr("refused"))  # type: ignore[arg-type]
     assert (harness.state.files, harness.state.content) == before
-    assert harness.state.events == []
+    assert harness.state.outbox == []
     assert harness.signal.notified == 0
     assert caught.value.correlation_id == corr("refused").uuid
     return caught.value
@@ -107,11 +106,14 @@ CASES = {
 
 @pytest.mark.parametrize(("files", "code", "status", "limit"), CASES.values(), ids=CASES.keys())
 async def test_refusals(
-    files: list[IncomingFile], code: AnyErrorCode, status: int, limit: str | None
+    files: list[IncomingFile],
+    code: AnyErrorCode,
+    status: int,
+    limit: str | None,
+    make_harness: MakeHarness,
 ) -> None:
-    harness = build_harness(
-        UploadLimits(max_file_bytes=50_000, max_files_per_request=3),
-        DocumentLimits(max_docx_uncompressed_bytes=200_000),
+    harness = await make_harness(
+        MAX_FILE_BYTES=50_000, MAX_FILES_PER_REQUEST=3, MAX_DOCX_UNCOMPRESSED_BYTES=200_000
     )
     batch_id = await harness.new_batch()
     error = await _refused(harness, batch_id, files)
@@ -120,8 +122,7 @@ async def test_refusals(
     assert harness.metric("file_service_uploads_refused_total", error_code=str(code)) == 1
 
 
-async def test_a_refused_file_is_named_in_the_error() -> None:
-    harness = build_harness()
+async def test_a_refused_file_is_named_in_the_error(harness: Harness) -> None:
     batch_id = await harness.new_batch()
     files = [
         IncomingFile("fine.txt", ESSAY.encode()),
