@@ -15,6 +15,7 @@ EXPECTED_RULES = {
     "000-rule-index",
     "030-event-driven-architecture",
     "040-service-implementation-guidelines",
+    "041-service-kit",
     "042-async-patterns-and-di",
     "042.1-transactional-outbox-pattern",
     "043-service-configuration-and-logging",
