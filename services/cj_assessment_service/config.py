@@ -22,6 +22,8 @@ class Settings(SecureServiceSettings):
     DATABASE_URL: str = "postgresql+asyncpg://huleedu:huleedu@localhost:5432/huleedu_cj_assessment"
     HTTP_HOST: str = "0.0.0.0"
     HTTP_PORT: int = 9095
+    # A worker holds pooled connections through long LLM rounds: check them before use.
+    DATABASE_POOL_PRE_PING: bool = True
     MAX_REQUEST_BYTES: int = Field(default=2_000_000, gt=0)
 
     # Other services, reached only through their HTTP APIs.

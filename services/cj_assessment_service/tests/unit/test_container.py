@@ -57,6 +57,7 @@ def test_defaults_match_the_platform() -> None:
     settings = Settings(DATABASE_URL=URL)
     assert settings.HTTP_PORT == 9095
     assert settings.WORKER_METRICS_PORT == 9096
+    assert settings.DATABASE_POOL_PRE_PING is True
     assert settings.COMPARISONS_PER_ESSAY == 10
     assert settings.TARGET_RELIABILITY == 0.8
     assert settings.model_config["env_prefix"] == "CJ_ASSESSMENT_SERVICE_"
