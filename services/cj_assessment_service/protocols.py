@@ -157,7 +157,7 @@ class UnitOfWork(Protocol):
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
-        self, exc_type: object, exc: BaseException | None, tb: object, /
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object, /
     ) -> None: ...
 
     def emit(
