@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
-from huleedu_service_libs.app import HuleEduApp, create_service_app, serve_http
+from huleedu_service_libs.app import (
+    HuleEduApp,
+    create_service_app,
+    production_app_of,
+    serve_service,
+)
 from huleedu_service_libs.di import new_registry
 from huleedu_service_libs.engines import build_engine
-from huleedu_service_libs.gc_tuning import tune_garbage_collector
-from huleedu_service_libs.logging_utils import configure_logging
 from services.class_management_service.api.association_routes import association_blueprint
 from services.class_management_service.api.class_routes import class_blueprint
 from services.class_management_service.api.student_routes import student_blueprint
@@ -37,22 +40,15 @@ def create_app(settings: Settings | None = None) -> HuleEduApp:
 
 
 def production_app() -> HuleEduApp:
-    """Settings from the environment and logging configured: what the server process runs."""
-    settings = load_service_settings()
-    configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    app = create_app(settings)
-    tune_garbage_collector()
-    return app
+    """What each server process runs: settings from the environment, logging configured."""
+    return production_app_of(SERVICE_NAME, load_service_settings(), create_app)
 
 
 def main() -> None:
-    settings = load_service_settings()
-    configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    serve_http(
+    serve_service(
+        SERVICE_NAME,
+        load_service_settings(),
         "services.class_management_service.app:production_app",
-        host=settings.HTTP_HOST,
-        port=settings.HTTP_PORT,
-        workers=settings.HTTP_WORKERS,
     )
 
 

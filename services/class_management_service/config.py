@@ -13,9 +13,7 @@ class Settings(SecureServiceSettings):
     DATABASE_URL: str = (
         "postgresql+asyncpg://huleedu:huleedu@localhost:5432/huleedu_class_management"
     )
-    HTTP_HOST: str = "0.0.0.0"
     HTTP_PORT: int = 5002
-    HTTP_WORKERS: int = Field(default=1, ge=1, le=16)  # server processes, each with its own pool
 
     # The pool (DATABASE_POOL_*, per process) is SecureServiceSettings'; see the README's
     # scaling section before raising it.

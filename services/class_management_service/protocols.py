@@ -3,15 +3,14 @@ real-time notifier (Redis). Each has exactly those two implementations."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Protocol, Self
 from uuid import UUID
 
-from common_core.events.base import EventPayload
-from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.unit_of_work import UnitOfWork as KitUnitOfWork
 from services.class_management_service.domain.model import (
     ClassDetails,
     Course,
@@ -20,8 +19,6 @@ from services.class_management_service.domain.model import (
     SchoolClass,
     Student,
 )
-
-P = TypeVar("P", bound=EventPayload)
 
 
 class CourseRepository(Protocol):
@@ -97,7 +94,7 @@ class Notifier(Protocol):
         """Best effort: never raises; a lost notification never undoes a committed change."""
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(KitUnitOfWork, Protocol):
     """The library's unit of work (SqlUnitOfWork, or its in-memory twin) with this service's
     repositories, and a read-only path without a transaction."""
 
@@ -112,26 +109,5 @@ class UnitOfWork(Protocol):
     @property
     def associations(self) -> AssociationRepository: ...
 
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object, /
-    ) -> None: ...
-
     def read_only(self) -> AbstractAsyncContextManager[Self]:
         """The repositories for reads only: no transaction to commit, nothing to emit."""
-
-    def emit(
-        self,
-        payload: P,
-        *,
-        aggregate_type: str,
-        aggregate_id: str | UUID,
-        event_id: UUID | None = None,
-        event_key: str | None = None,
-        correlation_id: UUID | None = None,
-    ) -> EventEnvelope[P]: ...
-
-    def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None: ...
-    async def claim_event(self, handler: str, event_id: UUID) -> bool: ...
-    async def commit(self) -> None: ...
-    async def rollback(self) -> None: ...

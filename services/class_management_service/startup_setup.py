@@ -8,7 +8,6 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.di import make_service_container
-from huleedu_service_libs.identity import IdentityProvider
 from services.class_management_service.config import SERVICE_NAME, Settings
 from services.class_management_service.di import ServiceProvider, UseCaseProvider
 
@@ -21,12 +20,10 @@ def build_container(
     http: bool = True,
 ) -> AsyncContainer:
     """`extra` comes after the service's providers, so a test's fakes replace them."""
-    web = [IdentityProvider(settings)] if http else []  # the caller is read from the request
     return make_service_container(
         SERVICE_NAME,
         settings,
         engine,
-        *web,
         ServiceProvider(),
         UseCaseProvider(),
         *extra,

@@ -14,16 +14,12 @@ from __future__ import annotations
 import asyncio
 
 from dishka import AsyncContainer
-from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.di import KafkaProvider, RelayProvider
 from huleedu_service_libs.engines import build_engine
-from huleedu_service_libs.event_loop import run_service
-from huleedu_service_libs.gc_tuning import tune_garbage_collector
-from huleedu_service_libs.logging_utils import configure_logging
 from huleedu_service_libs.outbox import EventRelayWorker
-from huleedu_service_libs.worker import Job, ProbeServer, job_of, run_worker_process, supervise
+from huleedu_service_libs.worker import Job, job_of, serve_worker, worker_main
 from services.class_management_service.config import (
     SERVICE_NAME,
     Settings,
@@ -38,7 +34,8 @@ def worker_container(settings: Settings, engine: AsyncEngine) -> AsyncContainer:
     return build_container(settings, engine, KafkaProvider(), RelayProvider(), http=False)
 
 
-async def worker_jobs(container: AsyncContainer, settings: Settings) -> list[Job]:
+async def worker_jobs(container: AsyncContainer) -> list[Job]:
+    settings = await container.get(Settings)
     interval = settings.ASSOCIATION_CHECK_INTERVAL_SECONDS
     return [
         job_of("author-matches-consumer", await event_consumer(container, settings)),
@@ -49,29 +46,12 @@ async def worker_jobs(container: AsyncContainer, settings: Settings) -> list[Job
 
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     engine = build_engine(settings)
-    container = worker_container(settings, engine)
-    try:
-        await _serve(container, settings, stop)
-    finally:
-        await container.close()
-        await engine.dispose()
-
-
-async def _serve(container: AsyncContainer, settings: Settings, stop: asyncio.Event) -> None:
-    probe = ProbeServer(SERVICE_NAME, await container.get(CollectorRegistry))
-    await probe.start(settings.WORKER_METRICS_HOST, settings.WORKER_METRICS_PORT)
-    try:
-        jobs = await worker_jobs(container, settings)
-        await supervise(jobs, stop, probe=probe, drain_seconds=settings.WORKER_DRAIN_SECONDS)
-    finally:
-        await probe.close()
+    await serve_worker(SERVICE_NAME, worker_container(settings, engine), engine, worker_jobs, stop)
 
 
 def main() -> None:
     settings = load_service_settings()
-    configure_logging(f"{SERVICE_NAME}.worker", settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    tune_garbage_collector()
-    run_service(run_worker_process(lambda stop: run_worker(settings, stop)))
+    worker_main(SERVICE_NAME, settings, lambda stop: run_worker(settings, stop))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from huleedu_service_libs.app.metrics import (
     HttpMetrics,
     setup_request_metrics,
 )
+from huleedu_service_libs.app.production import production_app_of, serve_service
 from huleedu_service_libs.app.serving import ACCESS_LOGGER, serve_http
 
 __all__ = [
@@ -34,10 +35,12 @@ __all__ = [
     "database_check",
     "dependency_checks",
     "kafka_check",
+    "production_app_of",
     "redis_check",
     "register_health_route",
     "run_health_checks",
     "serve_http",
+    "serve_service",
     "setup_access_log",
     "setup_request_metrics",
 ]

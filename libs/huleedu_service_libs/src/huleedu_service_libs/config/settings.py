@@ -34,6 +34,10 @@ class SecureServiceSettings(BaseSettings):
     HEALTH_CHECK_TIMEOUT_SECONDS: float = 2.0
     CIRCUIT_BREAKER_FAILURE_THRESHOLD: int = 5
     CIRCUIT_BREAKER_RECOVERY_TIMEOUT_SECONDS: float = 30.0
+    # The HTTP server: a service sets its own port.
+    HTTP_HOST: str = "0.0.0.0"
+    HTTP_PORT: int = Field(default=8000, ge=1, le=65535)
+    HTTP_WORKERS: int = Field(default=1, ge=1, le=16)  # server processes, each with its own pool
     # The connection pool: one name for each setting in every service.
     DATABASE_POOL_SIZE: int = Field(default=10, ge=1)
     DATABASE_MAX_OVERFLOW: int = Field(default=5, ge=0)

@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from dishka import AsyncContainer
+from prometheus_client import CollectorRegistry
 
 from common_core.events.base import EventPayload
 from common_core.events.envelope import EventEnvelope
 from common_core.events.registry import spec_for_payload
-from huleedu_service_libs.kafka.consumer import Handler
+from huleedu_service_libs.config import SecureServiceSettings
+from huleedu_service_libs.kafka.bus import KafkaBus
+from huleedu_service_libs.kafka.consumer import EventConsumer, Handler, RetryPolicy
 
 P = TypeVar("P", bound=EventPayload)
 
@@ -57,3 +60,21 @@ def dispatchers(
     if len(set(topics)) != len(topics):
         raise ValueError(f"a topic is subscribed twice: {sorted(topics)}")
     return {s.topic: s.dispatcher(container) for s in subscriptions}
+
+
+async def subscribed_consumer(
+    container: AsyncContainer,
+    group_id: str,
+    subscriptions: Sequence[Subscription[Any]],
+    retry: RetryPolicy | None = None,
+) -> EventConsumer:
+    """The worker's consumer: dead letters through the worker's bus, metrics on its registry."""
+    settings = await container.get(SecureServiceSettings)
+    return EventConsumer(
+        bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
+        group_id=group_id,
+        handlers=dispatchers(container, subscriptions),
+        dead_letter_bus=await container.get(KafkaBus),
+        registry=await container.get(CollectorRegistry),
+        retry=retry,
+    )

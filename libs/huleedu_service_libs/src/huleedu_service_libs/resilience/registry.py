@@ -47,4 +47,3 @@ class CircuitBreakerRegistry:
                 clock=self._clock,
             )
         return breaker
-

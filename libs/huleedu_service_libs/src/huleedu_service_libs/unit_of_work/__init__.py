@@ -2,6 +2,7 @@
 
 from huleedu_service_libs.unit_of_work.base import UniqueViolation, UnitOfWorkFactory
 from huleedu_service_libs.unit_of_work.memory import InMemoryState, InMemoryUnitOfWork, MemoryTable
+from huleedu_service_libs.unit_of_work.protocol import UnitOfWork
 from huleedu_service_libs.unit_of_work.sql import SqlUnitOfWork
 
 __all__ = [
@@ -10,5 +11,6 @@ __all__ = [
     "MemoryTable",
     "SqlUnitOfWork",
     "UniqueViolation",
+    "UnitOfWork",
     "UnitOfWorkFactory",
 ]

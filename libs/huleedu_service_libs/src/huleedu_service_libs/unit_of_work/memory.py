@@ -103,7 +103,9 @@ class InMemoryUnitOfWork:
         self.attach(self.tables)
         return self
 
-    async def __aexit__(self, *exc_info: object) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object, /
+    ) -> None:
         self._active = False
         self._collector.clear()
         self._claims = set()

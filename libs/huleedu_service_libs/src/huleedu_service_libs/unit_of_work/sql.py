@@ -60,7 +60,9 @@ class SqlUnitOfWork:
         self.attach(self._session)
         return self
 
-    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object, /
+    ) -> None:
         # close() rolls back what was not committed and detaches the rows without expiring them,
         # so a use case may still read what it loaded (the sessions do not expire on commit).
         session, self._session = self.session, None

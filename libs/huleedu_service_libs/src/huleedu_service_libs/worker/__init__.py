@@ -2,6 +2,7 @@
 
 from huleedu_service_libs.worker.jobs import Job, job_of
 from huleedu_service_libs.worker.probe import ProbeServer
+from huleedu_service_libs.worker.process import serve_worker, worker_main
 from huleedu_service_libs.worker.runtime import (
     WorkerLoopEndedError,
     run_worker_process,
@@ -14,5 +15,7 @@ __all__ = [
     "WorkerLoopEndedError",
     "job_of",
     "run_worker_process",
+    "serve_worker",
     "supervise",
+    "worker_main",
 ]

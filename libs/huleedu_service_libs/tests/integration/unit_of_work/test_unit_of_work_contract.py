@@ -30,6 +30,7 @@ from huleedu_service_libs.unit_of_work import (
     MemoryTable,
     SqlUnitOfWork,
     UniqueViolation,
+    UnitOfWork,
 )
 
 pytestmark = pytest.mark.integration
@@ -301,3 +302,9 @@ class TestInMemoryUnitOfWork(UnitOfWorkContract):
     @pytest.fixture
     def harness(self, memory_harness: Harness) -> Harness:
         return memory_harness
+
+
+def _both_are_units_of_work(
+    sql: NotesUnitOfWork, memory: MemoryNotesUnitOfWork
+) -> list[UnitOfWork]:
+    return [sql, memory]  # mypy checks that both satisfy the port use cases see
