@@ -9,11 +9,8 @@ from quart_schema import validate_querystring, validate_request, validate_respon
 
 from common_core.domain_enums import CreditSubjectType
 from huleedu_service_libs.correlation import CorrelationContext
-from services.entitlements_service.api.auth import (
-    admin_actor,
-    reject_nul_characters,
-    require_admin_key,
-)
+from huleedu_service_libs.identity import Caller, require_admin_key
+from services.entitlements_service.api.request_checks import reject_nul_characters
 from services.entitlements_service.api.schemas import (
     AccountBalance,
     AdjustRequest,
@@ -38,6 +35,10 @@ def _subject(subject_type: str, subject_id: str) -> Subject:
     if not 0 < len(subject_id) <= 255:
         raise InvalidRequestError("subject_id must be 1 to 255 characters")
     return Subject(CreditSubjectType(subject_type), subject_id)
+
+
+def _actor(caller: Caller) -> str:
+    return caller.admin_user or "admin"
 
 
 def _answer(entry: LedgerEntry, corr: CorrelationContext) -> AdminBalanceResponse:
@@ -75,13 +76,14 @@ async def adjust(
     data: AdjustRequest,
     admin: FromDishka[Admin],
     corr: FromDishka[CorrelationContext],
+    caller: FromDishka[Caller],
 ) -> AdminBalanceResponse:
     """Add (or with a negative delta, remove) credits; never below what holds reserve."""
     if data.delta == 0:
         raise InvalidRequestError("delta must not be zero")
     adjustment = Adjustment(
         _subject(subject_type, subject_id),
-        admin_actor(),
+        _actor(caller),
         data.note,
         delta=data.delta,
         idempotency_key=data.idempotency_key,
@@ -98,11 +100,12 @@ async def set_balance(
     data: SetBalanceRequest,
     admin: FromDishka[Admin],
     corr: FromDishka[CorrelationContext],
+    caller: FromDishka[Caller],
 ) -> AdminBalanceResponse:
     """Set the balance; the difference is ledgered as an admin adjustment."""
     adjustment = Adjustment(
         _subject(subject_type, subject_id),
-        admin_actor(),
+        _actor(caller),
         data.note,
         target_balance=data.balance,
     )
@@ -113,10 +116,13 @@ async def set_balance(
 @validate_response(LedgerPage, 200)
 @inject
 async def search_ledger(
-    query_args: AdminLedgerArgs, admin: FromDishka[Admin], corr: FromDishka[CorrelationContext]
+    query_args: AdminLedgerArgs,
+    admin: FromDishka[Admin],
+    corr: FromDishka[CorrelationContext],
+    caller: FromDishka[Caller],
 ) -> LedgerPage:
     """Search every account's movements, newest first."""
-    entries = await admin.search(_ledger_query(query_args), admin_actor(), corr.uuid)
+    entries = await admin.search(_ledger_query(query_args), _actor(caller), corr.uuid)
     return LedgerPage(
         entries=[LedgerItem.of(entry) for entry in entries],
         next_cursor=next_cursor(entries, query_args.limit),
@@ -127,10 +133,10 @@ async def search_ledger(
 @validate_response(PolicyReloadResponse, 200)
 @inject
 async def reload_policy(
-    admin: FromDishka[Admin], corr: FromDishka[CorrelationContext]
+    admin: FromDishka[Admin], corr: FromDishka[CorrelationContext], caller: FromDishka[Caller]
 ) -> PolicyReloadResponse:
     """Re-read the policy file; a bad file is a 400 naming the entry and changes nothing."""
-    previous, current = await admin.reload_policy(admin_actor(), corr.uuid)
+    previous, current = await admin.reload_policy(_actor(caller), corr.uuid)
     return PolicyReloadResponse(
         previous_version=previous, version=current, correlation_id=corr.original
     )

@@ -22,11 +22,8 @@ from common_core.models.entitlements_api import (
     ReleaseAuthorizationRequest,
 )
 from huleedu_service_libs.correlation import CorrelationContext
-from services.entitlements_service.api.auth import (
-    caller_user,
-    reject_nul_characters,
-    require_internal_key,
-)
+from huleedu_service_libs.identity import Caller, require_internal_key
+from services.entitlements_service.api.request_checks import reject_nul_characters
 from services.entitlements_service.handlers.consumption import ConsumeCredits
 from services.entitlements_service.handlers.holds import Authorizations
 from services.entitlements_service.handlers.preflight import CheckCredits
@@ -91,9 +88,10 @@ async def consume_authorization(
     data: ConsumeAuthorizationRequest,
     holds: FromDishka[Authorizations],
     corr: FromDishka[CorrelationContext],
+    caller: FromDishka[Caller],
 ) -> AuthorizationResponse:
     """Charge work against a hold, once per idempotency key."""
-    hold = await holds.consume(authorization_id, data, corr.uuid, caller_user())
+    hold = await holds.consume(authorization_id, data, corr.uuid, caller.user_id)
     if not hold.idempotent_replay:
         app_metrics().charges.labels("hold", hold.charged_subject_type).inc()
     return hold
@@ -107,9 +105,10 @@ async def release_authorization(
     data: ReleaseAuthorizationRequest,
     holds: FromDishka[Authorizations],
     corr: FromDishka[CorrelationContext],
+    caller: FromDishka[Caller],
 ) -> AuthorizationResponse:
     """Return what the hold has left; releasing a closed hold changes nothing."""
-    return await holds.release(authorization_id, corr.uuid, caller_user(), data.reason)
+    return await holds.release(authorization_id, corr.uuid, caller.user_id, data.reason)
 
 
 def internal_blueprint() -> Blueprint:

@@ -8,11 +8,8 @@ from quart_dishka import inject
 from quart_schema import validate_querystring, validate_response
 
 from huleedu_service_libs.correlation import CorrelationContext
-from services.entitlements_service.api.auth import (
-    current_actor,
-    reject_nul_characters,
-    require_user,
-)
+from huleedu_service_libs.identity import Caller, require_teacher
+from services.entitlements_service.api.request_checks import reject_nul_characters
 from services.entitlements_service.api.schemas import (
     AccountBalance,
     ActiveHold,
@@ -22,7 +19,7 @@ from services.entitlements_service.api.schemas import (
     TeacherLedgerArgs,
     next_cursor,
 )
-from services.entitlements_service.domain.accounts import Subject
+from services.entitlements_service.domain.accounts import Actor, Subject
 from services.entitlements_service.domain.errors import InvalidRequestError
 from services.entitlements_service.handlers.queries import TeacherQueries
 
@@ -30,10 +27,12 @@ from services.entitlements_service.handlers.queries import TeacherQueries
 @validate_response(BalanceResponse, 200)
 @inject
 async def balance(
-    queries: FromDishka[TeacherQueries], corr: FromDishka[CorrelationContext]
+    queries: FromDishka[TeacherQueries],
+    corr: FromDishka[CorrelationContext],
+    caller: FromDishka[Caller],
 ) -> BalanceResponse:
     """Your balance, your organisation's (with X-Org-ID), and their active holds."""
-    view = await queries.balances(current_actor(), corr.uuid)
+    view = await queries.balances(_actor(caller), corr.uuid)
     return BalanceResponse(
         accounts=[AccountBalance.of(item) for item in view.balances],
         active_holds=[ActiveHold.of(hold) for hold in view.active_holds],
@@ -48,9 +47,10 @@ async def ledger(
     query_args: TeacherLedgerArgs,
     queries: FromDishka[TeacherQueries],
     corr: FromDishka[CorrelationContext],
+    caller: FromDishka[Caller],
 ) -> LedgerPage:
     """Your credit movements, newest first; follow next_cursor for older ones."""
-    actor = current_actor()
+    actor = _actor(caller)
     if query_args.account == "org" and actor.org_id is None:
         raise InvalidRequestError("account=org needs the X-Org-ID header")
     subject = (
@@ -67,9 +67,13 @@ async def ledger(
     )
 
 
+def _actor(caller: Caller) -> Actor:
+    return Actor(caller.teacher_id, caller.org_id)
+
+
 def teacher_blueprint() -> Blueprint:
     api = Blueprint("teacher", __name__, url_prefix="/v1/entitlements")
-    api.before_request(require_user)
+    api.before_request(require_teacher)
     api.before_request(reject_nul_characters)
     api.add_url_rule("/balance", view_func=balance, methods=["GET"])
     api.add_url_rule("/ledger", view_func=ledger, methods=["GET"])
