@@ -3,11 +3,15 @@ the factory the server process calls."""
 
 from __future__ import annotations
 
-from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check, serve_http
+from huleedu_service_libs.app import (
+    HuleEduApp,
+    create_service_app,
+    production_app_of,
+    redis_check,
+    serve_service,
+)
 from huleedu_service_libs.di import new_registry
 from huleedu_service_libs.engines import build_engine
-from huleedu_service_libs.gc_tuning import tune_garbage_collector
-from huleedu_service_libs.logging_utils import configure_logging
 from services.file_service.api.batch_routes import batch_blueprint
 from services.file_service.api.content_routes import content_blueprint
 from services.file_service.config import SERVICE_NAME, Settings, load_file_settings
@@ -36,20 +40,12 @@ def create_app(settings: Settings | None = None) -> HuleEduApp:
 
 
 def production_app() -> HuleEduApp:
-    """Settings from the environment and logging configured: what the server process runs."""
-    settings = load_file_settings()
-    configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    app = create_app(settings)
-    tune_garbage_collector()
-    return app
+    """What each server process runs: settings from the environment, logging configured."""
+    return production_app_of(SERVICE_NAME, load_file_settings(), create_app)
 
 
 def main() -> None:
-    settings = load_file_settings()
-    configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    serve_http(
-        "services.file_service.app:production_app", host=settings.HTTP_HOST, port=settings.HTTP_PORT
-    )
+    serve_service(SERVICE_NAME, load_file_settings(), "services.file_service.app:production_app")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ class Settings(SecureServiceSettings):
     DATABASE_URL: str = "postgresql+asyncpg://huleedu:huleedu@localhost:5439/huleedu_file_service"
     # Checked before use: the worker's pooled connections outlive PostgreSQL restarts.
     DATABASE_POOL_PRE_PING: bool = True
-    HTTP_HOST: str = "0.0.0.0"
     HTTP_PORT: int = 7001
     WORKER_METRICS_PORT: int = Field(default=7002, ge=0, le=65535)
 

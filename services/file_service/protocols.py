@@ -6,16 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, Self, TypeVar
+from typing import Protocol
 from uuid import UUID
 
 from common_core.domain_enums import ContentType, FileFormat
-from common_core.events.base import EventPayload
-from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.unit_of_work import UnitOfWork as KitUnitOfWork
 from services.file_service.domain.documents import DocumentOutcome
 from services.file_service.domain.model import Batch, EssayFile
-
-P = TypeVar("P", bound=EventPayload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,32 +86,13 @@ class ContentStore(Protocol):
     async def get(self, storage_id: str) -> StoredContent | None: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(KitUnitOfWork, Protocol):
     """One transaction (the library's SqlUnitOfWork with this service's repositories, or its
     in-memory twin): repositories never commit; events commit with the state they announce."""
 
     batches: BatchRepository
     files: FileRepository
     content: ContentStore
-
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(
-        self, exc_type: object, exc: BaseException | None, tb: object, /
-    ) -> None: ...
-
-    def emit(
-        self,
-        payload: P,
-        *,
-        aggregate_type: str,
-        aggregate_id: str | UUID,
-        event_id: UUID | None = None,
-        event_key: str | None = None,
-        correlation_id: UUID | None = None,
-    ) -> EventEnvelope[P]: ...
-
-    async def commit(self) -> None: ...
-    async def rollback(self) -> None: ...
 
 
 class UnitOfWorkFactory(Protocol):

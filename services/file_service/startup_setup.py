@@ -7,7 +7,6 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.di import KafkaProvider, RelayProvider, make_service_container
-from huleedu_service_libs.identity import IdentityProvider
 from services.file_service.config import SERVICE_NAME, Settings
 from services.file_service.di import WorkerProvider, service_providers
 
@@ -20,13 +19,11 @@ def build_container(
     http: bool = True,
 ) -> AsyncContainer:
     """`extra` providers come last, so a test's fakes replace what they provide."""
-    web: list[Provider] = [IdentityProvider(settings)] if http else []
     return make_service_container(
         SERVICE_NAME,
         settings,
         engine,
         *service_providers(),
-        *web,
         *extra,
         registry=registry,
         http=http,

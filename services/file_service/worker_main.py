@@ -19,14 +19,10 @@ import os
 from dishka import AsyncContainer
 from prometheus_client import CollectorRegistry
 
-from huleedu_service_libs.di import new_registry
 from huleedu_service_libs.engines import build_engine
-from huleedu_service_libs.event_loop import run_service
-from huleedu_service_libs.gc_tuning import tune_garbage_collector
-from huleedu_service_libs.kafka import EventConsumer, KafkaBus
-from huleedu_service_libs.logging_utils import configure_logging
+from huleedu_service_libs.kafka import EventConsumer
 from huleedu_service_libs.outbox import EventRelayWorker
-from huleedu_service_libs.worker import Job, ProbeServer, job_of, run_worker_process, supervise
+from huleedu_service_libs.worker import Job, job_of, serve_worker, worker_main
 from services.file_service.config import SERVICE_NAME, Settings, load_file_settings
 from services.file_service.handlers.processing import ProcessFiles
 from services.file_service.protocols import WorkSignal
@@ -40,22 +36,12 @@ async def run_worker(
     settings: Settings, stop: asyncio.Event, registry: CollectorRegistry | None = None
 ) -> None:
     engine = build_engine(settings)
-    registry = registry or new_registry()
     container = build_worker_container(settings, engine, registry=registry)
-    probe = ProbeServer(SERVICE_NAME, registry)
-    try:
-        await probe.start(settings.WORKER_METRICS_HOST, settings.WORKER_METRICS_PORT)
-        jobs = await worker_jobs(container, settings, registry)
-        await supervise(jobs, stop, probe=probe, drain_seconds=settings.WORKER_DRAIN_SECONDS)
-    finally:
-        await probe.close()
-        await container.close()
-        await engine.dispose()
+    await serve_worker(SERVICE_NAME, container, engine, worker_jobs, stop)
 
 
-async def worker_jobs(
-    container: AsyncContainer, settings: Settings, registry: CollectorRegistry
-) -> list[Job]:
+async def worker_jobs(container: AsyncContainer) -> list[Job]:
+    settings = await container.get(Settings)
     # Processing is resolved first (it takes the liveness lock, so it needs PostgreSQL): the
     # Kafka jobs then never hold it up while they wait for the broker.
     processing = ProcessingLoop(
@@ -69,7 +55,7 @@ async def worker_jobs(
         return await container.get(EventRelayWorker)
 
     async def consumer() -> EventConsumer:
-        return lock_consumer(container, settings, await container.get(KafkaBus), registry)
+        return await lock_consumer(container, settings)
 
     return [
         job_of("processing", processing),
@@ -80,10 +66,8 @@ async def worker_jobs(
 
 def main() -> None:
     settings = load_file_settings()
-    configure_logging(f"{SERVICE_NAME}_worker", settings.ENVIRONMENT.value, settings.LOG_LEVEL)
     os.nice(settings.WORKER_NICENESS)
-    tune_garbage_collector()
-    run_service(run_worker_process(lambda stop: run_worker(settings, stop)))
+    worker_main(SERVICE_NAME, settings, lambda stop: run_worker(settings, stop))
 
 
 if __name__ == "__main__":

@@ -6,27 +6,18 @@ at-least-once redelivery needs no inbox."""
 from __future__ import annotations
 
 from dishka import AsyncContainer
-from prometheus_client import CollectorRegistry
 
 from common_core.events.cj import CJAssessmentStartedV1
-from huleedu_service_libs.kafka import EventConsumer, KafkaBus
-from huleedu_service_libs.kafka.subscriptions import Subscription, dispatchers
+from huleedu_service_libs.kafka import EventConsumer
+from huleedu_service_libs.kafka.subscriptions import Subscription, subscribed_consumer
 from services.file_service.config import Settings
 from services.file_service.handlers.locking import OnAssessmentStarted
 
 
-def lock_consumer(
-    container: AsyncContainer, settings: Settings, bus: KafkaBus, registry: CollectorRegistry
-) -> EventConsumer:
+async def lock_consumer(container: AsyncContainer, settings: Settings) -> EventConsumer:
     started = Subscription(
         payload=CJAssessmentStartedV1,
         handler=OnAssessmentStarted,
         topic=settings.ASSESSMENT_STARTED_TOPIC,
     )
-    return EventConsumer(
-        bootstrap_servers=settings.KAFKA_BOOTSTRAP_SERVERS,
-        group_id=settings.LOCK_CONSUMER_GROUP,
-        handlers=dispatchers(container, [started]),
-        dead_letter_bus=bus,
-        registry=registry,
-    )
+    return await subscribed_consumer(container, settings.LOCK_CONSUMER_GROUP, [started])
