@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
-from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check, serve_http
+from huleedu_service_libs.app import (
+    HuleEduApp,
+    create_service_app,
+    production_app_of,
+    redis_check,
+    serve_service,
+)
 from huleedu_service_libs.config import load_settings
 from huleedu_service_libs.engines import build_engine
-from huleedu_service_libs.gc_tuning import tune_garbage_collector
-from huleedu_service_libs.logging_utils import configure_logging
 from services.cj_assessment_service.api.anchor_routes import anchor_blueprint
 from services.cj_assessment_service.api.assessment_routes import assessment_blueprint
 from services.cj_assessment_service.api.errors import register_conflict_handler
@@ -32,22 +36,13 @@ def create_app(settings: Settings | None = None) -> HuleEduApp:
 
 
 def production_app() -> HuleEduApp:
-    """Settings from the environment and logging configured: what the server process runs."""
-    settings = load_settings(Settings)
-    configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    app = create_app(settings)
-    tune_garbage_collector()
-    return app
+    """What each server process runs: settings from the environment, logging configured."""
+    return production_app_of(SERVICE_NAME, load_settings(Settings), create_app)
 
 
 def main() -> None:
-    settings = load_settings(Settings)
-    configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    serve_http(
-        "services.cj_assessment_service.app:production_app",
-        host=settings.HTTP_HOST,
-        port=settings.HTTP_PORT,
-    )
+    factory = "services.cj_assessment_service.app:production_app"
+    serve_service(SERVICE_NAME, load_settings(Settings), factory)
 
 
 if __name__ == "__main__":

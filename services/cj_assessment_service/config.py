@@ -20,7 +20,6 @@ class Settings(SecureServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CJ_ASSESSMENT_SERVICE_")
 
     DATABASE_URL: str = "postgresql+asyncpg://huleedu:huleedu@localhost:5432/huleedu_cj_assessment"
-    HTTP_HOST: str = "0.0.0.0"
     HTTP_PORT: int = 9095
     # A worker holds pooled connections through long LLM rounds: check them before use.
     DATABASE_POOL_PRE_PING: bool = True

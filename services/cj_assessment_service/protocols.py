@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol, Self, TypeVar
+from typing import Protocol
 from uuid import UUID
 
 from common_core.domain_enums import JudgeKind
-from common_core.events.base import EventPayload
-from common_core.events.envelope import EventEnvelope
 from common_core.models.error_models import ErrorDetail
+from huleedu_service_libs.unit_of_work import UnitOfWork as KitUnitOfWork
 from services.cj_assessment_service.domain.judging import JudgeTask, JudgeVerdict
 from services.cj_assessment_service.models_db import (
     Anchor,
@@ -22,8 +21,6 @@ from services.cj_assessment_service.models_db import (
     EssayScore,
     GradeProjectionRow,
 )
-
-P = TypeVar("P", bound=EventPayload)
 
 
 class ComparisonJudge(Protocol):
@@ -135,7 +132,7 @@ class ResultRepository(Protocol):
     ) -> list[tuple[EssayScore, GradeProjectionRow | None]]: ...
 
 
-class UnitOfWork(Protocol):
+class UnitOfWork(KitUnitOfWork, Protocol):
     """The repositories of one transaction, over the library's unit of work (SqlUnitOfWork, or
     InMemoryUnitOfWork in the unit tests)."""
 
@@ -153,31 +150,6 @@ class UnitOfWork(Protocol):
 
     @property
     def results(self) -> ResultRepository: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object, /
-    ) -> None: ...
-
-    def emit(
-        self,
-        payload: P,
-        *,
-        aggregate_type: str,
-        aggregate_id: str | UUID,
-        event_id: UUID | None = None,
-        event_key: str | None = None,
-        correlation_id: UUID | None = None,
-    ) -> EventEnvelope[P]: ...
-
-    def after_commit(self, callback: Callable[[], Awaitable[None]]) -> None: ...
-
-    async def claim_event(self, handler: str, event_id: UUID) -> bool: ...
-
-    async def commit(self) -> None: ...
-
-    async def rollback(self) -> None: ...
 
 
 class UnitOfWorkFactory(Protocol):

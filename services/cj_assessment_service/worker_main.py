@@ -13,15 +13,11 @@ from __future__ import annotations
 import asyncio
 
 from dishka import AsyncContainer
-from prometheus_client import CollectorRegistry
 
 from huleedu_service_libs.engines import build_engine
-from huleedu_service_libs.event_loop import run_service
-from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.kafka import EventConsumer
-from huleedu_service_libs.logging_utils import configure_logging
 from huleedu_service_libs.outbox import EventRelayWorker
-from huleedu_service_libs.worker import Job, ProbeServer, job_of, run_worker_process, supervise
+from huleedu_service_libs.worker import Job, job_of, serve_worker, worker_main
 from services.cj_assessment_service.config import SERVICE_NAME, Settings, load_service_settings
 from services.cj_assessment_service.startup_setup import build_worker_container
 from services.cj_assessment_service.workers.assessments import AssessmentWorker
@@ -30,11 +26,7 @@ from services.cj_assessment_service.workers.assessments import AssessmentWorker
 async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     engine = build_engine(settings)
     container = build_worker_container(settings, engine)
-    try:
-        await _serve(container, settings, stop)
-    finally:
-        await container.close()
-        await engine.dispose()
+    await serve_worker(SERVICE_NAME, container, engine, worker_jobs, stop)
 
 
 async def worker_jobs(container: AsyncContainer) -> list[Job]:
@@ -45,21 +37,9 @@ async def worker_jobs(container: AsyncContainer) -> list[Job]:
     ]
 
 
-async def _serve(container: AsyncContainer, settings: Settings, stop: asyncio.Event) -> None:
-    probe = ProbeServer(SERVICE_NAME, await container.get(CollectorRegistry))
-    await probe.start(settings.WORKER_METRICS_HOST, settings.WORKER_METRICS_PORT)
-    try:
-        jobs = await worker_jobs(container)
-        await supervise(jobs, stop, probe=probe, drain_seconds=settings.WORKER_DRAIN_SECONDS)
-    finally:
-        await probe.close()
-
-
 def main() -> None:
     settings = load_service_settings()
-    configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    tune_garbage_collector()
-    run_service(run_worker_process(lambda stop: run_worker(settings, stop)))
+    worker_main(SERVICE_NAME, settings, lambda stop: run_worker(settings, stop))
 
 
 if __name__ == "__main__":
