@@ -101,8 +101,8 @@ class EventConsumer:
             session_timeout_ms=self.session_timeout_ms,
             heartbeat_interval_ms=max(100, self.session_timeout_ms // 10),
         )
-        await consumer.start()
         try:
+            await consumer.start()  # a failed start still leaves sockets to close
             await self._consume(consumer)
         finally:
             await consumer.stop()
