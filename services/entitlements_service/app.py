@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from dishka import Provider
 
-from huleedu_service_libs.app import HuleEduApp, create_service_app, redis_check, serve_http
+from huleedu_service_libs.app import (
+    HuleEduApp,
+    create_service_app,
+    production_app_of,
+    redis_check,
+    serve_service,
+)
 from huleedu_service_libs.config import load_settings
 from huleedu_service_libs.di import new_registry
 from huleedu_service_libs.engines import build_engine
-from huleedu_service_libs.gc_tuning import tune_garbage_collector
-from huleedu_service_libs.logging_utils import configure_logging
 from services.entitlements_service.api.admin_routes import admin_blueprint
 from services.entitlements_service.api.errors import register_refusal_metrics
 from services.entitlements_service.api.internal_routes import internal_blueprint
@@ -43,22 +47,12 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> HuleEd
 
 def production_app() -> HuleEduApp:
     """Settings from the environment and logging configured: what each server process runs."""
-    settings = load_settings(Settings)
-    configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    app = create_app(settings)
-    tune_garbage_collector()
-    return app
+    return production_app_of(SERVICE_NAME, load_settings(Settings), create_app)
 
 
 def main() -> None:
-    settings = load_settings(Settings)
-    configure_logging(SERVICE_NAME, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
-    serve_http(
-        "services.entitlements_service.app:production_app",
-        host=settings.HTTP_HOST,
-        port=settings.HTTP_PORT,
-        workers=settings.HTTP_WORKERS,
-    )
+    app_factory = "services.entitlements_service.app:production_app"
+    serve_service(SERVICE_NAME, load_settings(Settings), app_factory)
 
 
 if __name__ == "__main__":

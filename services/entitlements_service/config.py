@@ -18,9 +18,7 @@ class Settings(SecureServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ENTITLEMENTS_SERVICE_", extra="ignore")
 
     DATABASE_URL: str = "postgresql+asyncpg://huleedu:huleedu@localhost:5432/huleedu_entitlements"
-    HTTP_HOST: str = "0.0.0.0"
-    HTTP_PORT: int = 8083
-    HTTP_WORKERS: int = Field(default=1, ge=1, le=16)
+    HTTP_PORT: int = Field(default=8083, ge=1, le=65535)
     POLICY_PATH: Path = DEFAULT_POLICY_PATH
     # No ping per checkout (the base default): it would cost a round trip on every request.
     # Stale connections are recycled sooner instead; one that dies mid-request is a 503.

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Protocol
 from uuid import UUID
 
 from common_core.events.base import EventPayload
-from common_core.events.envelope import EventEnvelope
+from huleedu_service_libs.unit_of_work import UnitOfWork as Transaction
 from huleedu_service_libs.unit_of_work import UnitOfWorkFactory as Factory
-from huleedu_service_libs.unit_of_work.base import AfterCommit
 from services.entitlements_service.domain.accounts import Balance, Subject
 from services.entitlements_service.domain.holds import Hold
 from services.entitlements_service.domain.ledger import LedgerEntry
@@ -102,10 +101,7 @@ class AuditRepository(Protocol):
     ) -> None: ...
 
 
-P = TypeVar("P", bound=EventPayload)
-
-
-class UnitOfWork(Protocol):
+class UnitOfWork(Transaction, Protocol):
     """One transaction (SqlUnitOfWork or its in-memory twin) with this service's repositories."""
 
     accounts: AccountRepository
@@ -113,23 +109,6 @@ class UnitOfWork(Protocol):
     charges: ChargeRepository
     authorizations: AuthorizationRepository
     audit: AuditRepository
-
-    async def __aenter__(self) -> Self: ...
-    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None: ...
-    def emit(
-        self,
-        payload: P,
-        *,
-        aggregate_type: str,
-        aggregate_id: str | UUID,
-        event_id: UUID | None = None,
-        event_key: str | None = None,
-        correlation_id: UUID | None = None,
-    ) -> EventEnvelope[P]: ...
-    def after_commit(self, callback: AfterCommit) -> None: ...
-    async def claim_event(self, handler: str, event_id: UUID) -> bool: ...
-    async def commit(self) -> None: ...
-    async def rollback(self) -> None: ...
 
 
 UnitOfWorkFactory = Factory[UnitOfWork]

@@ -8,7 +8,6 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.di import make_service_container
-from huleedu_service_libs.identity import IdentityProvider
 from services.entitlements_service.config import SERVICE_NAME, Settings
 from services.entitlements_service.di import service_providers
 from services.entitlements_service.implementations.policy_store import PolicyStore
@@ -28,13 +27,11 @@ def build_container(
     http: bool = True,
 ) -> AsyncContainer:
     """`extra` come last, so they may override (tests swap storage and the clock this way)."""
-    web = [IdentityProvider(settings)] if http else []
     return make_service_container(
         SERVICE_NAME,
         settings,
         engine,
         *service_providers(),
-        *web,
         *extra,
         registry=registry,
         http=http,

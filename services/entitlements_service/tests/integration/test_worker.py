@@ -31,14 +31,18 @@ from huleedu_service_libs.outbox import EventRelayWorker
 from huleedu_service_libs.testing.kafka_topics import KafkaTopics
 from huleedu_service_libs.testing.processes import free_port
 from huleedu_service_libs.testing.proxy import TcpProxy
-from huleedu_service_libs.worker import WorkerLoopEndedError
+from huleedu_service_libs.worker import WorkerLoopEndedError, serve_worker
 from services.entitlements_service.config import SERVICE_NAME, Settings
 from services.entitlements_service.domain.accounts import Subject
 from services.entitlements_service.handlers.admin import Adjustment, Admin
 from services.entitlements_service.startup_setup import build_container, load_policies
 from services.entitlements_service.tests.support.fixtures import settings_for
 from services.entitlements_service.tests.support.paths import SERVICE_DIR
-from services.entitlements_service.worker_main import build_worker_container, run_worker, serve
+from services.entitlements_service.worker_main import (
+    build_worker_container,
+    run_worker,
+    worker_jobs,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 USAGE_TOPIC = topic_name(ProcessingEvent.USAGE_RECORDED)
@@ -247,14 +251,11 @@ async def test_the_worker_ends_with_an_error_when_its_consumer_dies(
     settings = await worker_settings(KAFKA_BOOTSTRAP_SERVERS=proxy.address)
     engine = build_engine(settings)
     container = build_worker_container(settings, engine)
-    try:
-        await container.get(EventRelayWorker)  # its producer is connected to the broker
-        await proxy.stop()  # the consumer, starting after it, finds no broker
-        with pytest.raises(WorkerLoopEndedError, match="resource-consumption") as ended:
-            await asyncio.wait_for(serve(container, settings, asyncio.Event()), timeout=60)
-    finally:
-        await container.close()
-        await engine.dispose()
+    await container.get(EventRelayWorker)  # its producer is connected to the broker
+    await proxy.stop()  # the consumer, starting after it, finds no broker
+    serving = serve_worker(SERVICE_NAME, container, engine, worker_jobs, asyncio.Event())
+    with pytest.raises(WorkerLoopEndedError, match="resource-consumption") as ended:
+        await asyncio.wait_for(serving, timeout=60)  # it closes the container and the engine
     assert isinstance(ended.value.__cause__, KafkaConnectionError)
 
 
