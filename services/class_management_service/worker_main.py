@@ -16,7 +16,6 @@ import asyncio
 from dishka import AsyncContainer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from huleedu_service_libs.di import KafkaProvider, RelayProvider
 from huleedu_service_libs.engines import build_engine
 from huleedu_service_libs.outbox import EventRelayWorker
 from huleedu_service_libs.worker import Job, job_of, serve_worker, worker_main
@@ -25,13 +24,13 @@ from services.class_management_service.config import (
     Settings,
     load_service_settings,
 )
-from services.class_management_service.startup_setup import build_container
+from services.class_management_service.startup_setup import build_worker_container
 from services.class_management_service.workers.consumers import event_consumer
 from services.class_management_service.workers.timeout_schedule import timeout_schedule
 
 
 def worker_container(settings: Settings, engine: AsyncEngine) -> AsyncContainer:
-    return build_container(settings, engine, KafkaProvider(), RelayProvider(), http=False)
+    return build_worker_container(settings, engine)
 
 
 async def worker_jobs(container: AsyncContainer) -> list[Job]:

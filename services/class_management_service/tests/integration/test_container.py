@@ -8,9 +8,10 @@ from datetime import timedelta
 import pytest
 from dishka import AsyncContainer
 
+from huleedu_service_libs.config import Environment
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
 from huleedu_service_libs.engines import build_engine
-from huleedu_service_libs.outbox import RelayWakeup
+from huleedu_service_libs.outbox import RelayWakeup, outbox_settings_for
 from services.class_management_service.config import Settings
 from services.class_management_service.handlers.classes import ClassHandlers
 from services.class_management_service.handlers.review import ReviewHandlers
@@ -69,10 +70,13 @@ async def test_every_use_case_resolves(settings: Settings, with_worker: bool) ->
 async def test_the_relay_can_block_for_longer_than_the_redis_socket_timeout(
     settings: Settings,
 ) -> None:
-    tuned = settings.model_copy(update={"REDIS_SOCKET_TIMEOUT_SECONDS": 0.2})
+    tuned = settings.model_copy(
+        update={"REDIS_SOCKET_TIMEOUT_SECONDS": 0.2, "ENVIRONMENT": Environment.DEVELOPMENT}
+    )
     async with _container(tuned, with_worker=False) as container:
         wakeup = await container.get(RelayWakeup)
-        waited = tuned.REDIS_SOCKET_TIMEOUT_SECONDS * 3
+        waited = outbox_settings_for(tuned.ENVIRONMENT).poll_interval_seconds  # its longest BLPOP
+        assert waited > 3 * tuned.REDIS_SOCKET_TIMEOUT_SECONDS
         assert await wakeup.wait(waited) is False  # timed out quietly, no socket timeout error
         await wakeup.notify()
         assert await wakeup.wait(waited) is True

@@ -1,6 +1,6 @@
 """Dishka providers of the infrastructure every service uses, and the container factory."""
 
-from huleedu_service_libs.di.container import make_service_container
+from huleedu_service_libs.di.container import ServiceContainers, make_service_container
 from huleedu_service_libs.di.infrastructure import (
     DatabaseProvider,
     EventsProvider,
@@ -16,6 +16,7 @@ __all__ = [
     "KafkaProvider",
     "RedisProvider",
     "RelayProvider",
+    "ServiceContainers",
     "ServiceInfo",
     "make_service_container",
     "new_registry",

@@ -3,7 +3,8 @@ factory that builds it, the library's infrastructure providers, then the service
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from dishka import AsyncContainer, Provider, Scope, make_async_container
@@ -17,7 +18,9 @@ from huleedu_service_libs.di.infrastructure import (
     ClockProvider,
     DatabaseProvider,
     EventsProvider,
+    KafkaProvider,
     RedisProvider,
+    RelayProvider,
 )
 from huleedu_service_libs.di.service import ServiceInfo, new_registry
 from huleedu_service_libs.identity import IdentityProvider
@@ -59,3 +62,47 @@ def _context_provider(values: Mapping[type[Any], Any]) -> Provider:
     if settings_type is not SecureServiceSettings:
         provider.alias(source=settings_type, provides=SecureServiceSettings)
     return provider
+
+
+@dataclass(frozen=True)
+class ServiceContainers:
+    """A service's two containers, HTTP and worker, from its providers; `extra` providers come
+    last, so a test's fakes replace what they provide."""
+
+    service_name: str
+    providers: Callable[[], Sequence[Provider]]
+    worker_providers: Callable[[], Sequence[Provider]] = tuple
+
+    def build(
+        self,
+        settings: SecureServiceSettings,
+        engine: AsyncEngine,
+        *extra: Provider,
+        registry: CollectorRegistry | None = None,
+        http: bool = True,
+        context: Mapping[type[Any], Any] | None = None,
+    ) -> AsyncContainer:
+        providers = [*self.providers(), *extra]
+        return make_service_container(
+            self.service_name,
+            settings,
+            engine,
+            *providers,
+            registry=registry,
+            http=http,
+            context=context,
+        )
+
+    def worker(
+        self,
+        settings: SecureServiceSettings,
+        engine: AsyncEngine,
+        *extra: Provider,
+        registry: CollectorRegistry | None = None,
+        context: Mapping[type[Any], Any] | None = None,
+    ) -> AsyncContainer:
+        """With Kafka, the outbox relay and the worker's own providers."""
+        worker = [KafkaProvider(), RelayProvider(), *self.worker_providers()]
+        return self.build(
+            settings, engine, *worker, *extra, registry=registry, http=False, context=context
+        )

@@ -52,10 +52,15 @@ class RedisProvider(Provider):
     async def wakeup(
         self, settings: SecureServiceSettings, service: ServiceInfo
     ) -> AsyncIterator[RelayWakeup]:
-        # Its own client without a socket timeout: the relay blocks in BLPOP for longer than the
-        # command client's timeout, which would turn every wait into an error and a poll.
+        # Its own client: the relay blocks in BLPOP for up to its poll interval, longer than the
+        # command client's timeout allows, which would turn every wait into an error and a poll.
+        # Its timeout still bounds a hung Redis, so a wake-up never blocks for good.
+        timeout = settings.REDIS_SOCKET_TIMEOUT_SECONDS
+        longest_wait = outbox_settings_for(settings.ENVIRONMENT).poll_interval_seconds
         client = Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=settings.REDIS_SOCKET_TIMEOUT_SECONDS
+            settings.REDIS_URL,
+            socket_timeout=longest_wait + timeout,
+            socket_connect_timeout=timeout,
         )
         yield RelayWakeup(client, service.name)
         await client.aclose()

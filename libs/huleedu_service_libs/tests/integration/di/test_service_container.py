@@ -15,7 +15,13 @@ from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.config import Environment, SecureServiceSettings
 from huleedu_service_libs.di import KafkaProvider, RelayProvider, make_service_container
 from huleedu_service_libs.events import EnvelopeFactory
-from huleedu_service_libs.outbox import EventRelayWorker, OutboxManager, RelayWakeup, wake_key
+from huleedu_service_libs.outbox import (
+    EventRelayWorker,
+    OutboxManager,
+    RelayWakeup,
+    outbox_settings_for,
+    wake_key,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -31,13 +37,15 @@ async def engine(fresh_database_url: str) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-def _settings(redis_url: str, kafka: str, idempotence: bool) -> KitSettings:
+def _settings(
+    redis_url: str, kafka: str, idempotence: bool, environment: Environment = Environment.TESTING
+) -> KitSettings:
     return KitSettings(
         DATABASE_URL="postgresql+asyncpg://unused/unused",
         REDIS_URL=redis_url,
         KAFKA_BOOTSTRAP_SERVERS=kafka,
         KAFKA_ENABLE_IDEMPOTENCE=idempotence,
-        ENVIRONMENT=Environment.TESTING,
+        ENVIRONMENT=environment,
         REDIS_SOCKET_TIMEOUT_SECONDS=0.2,
     )
 
@@ -70,12 +78,14 @@ async def test_the_worker_container_shares_its_registry_wakeup_and_settings(
 async def test_the_relay_can_wait_longer_than_the_command_socket_timeout(
     engine: AsyncEngine, redis_url: str
 ) -> None:
-    settings = _settings(redis_url, "localhost:1", False)
+    settings = _settings(redis_url, "localhost:1", False, Environment.DEVELOPMENT)
     container = make_service_container("kit_test_service", settings, engine, http=False)
+    longest_wait = outbox_settings_for(Environment.DEVELOPMENT).poll_interval_seconds
     try:
         wakeup = await container.get(RelayWakeup)
         commands = await container.get(Redis)
-        assert await wakeup.wait(0.6) is False  # three times the 0.2 s command timeout
+        assert longest_wait > 4 * settings.REDIS_SOCKET_TIMEOUT_SECONDS
+        assert await wakeup.wait(longest_wait) is False  # the relay's longest BLPOP
         assert await commands.ping()
     finally:
         await container.close()
