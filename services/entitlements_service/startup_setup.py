@@ -7,7 +7,7 @@ from dishka import AsyncContainer, Provider
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from huleedu_service_libs.di import make_service_container
+from huleedu_service_libs.di import ServiceContainers
 from services.entitlements_service.config import SERVICE_NAME, Settings
 from services.entitlements_service.di import service_providers
 from services.entitlements_service.implementations.policy_store import PolicyStore
@@ -16,6 +16,9 @@ from services.entitlements_service.implementations.policy_store import PolicySto
 def load_policies(settings: Settings) -> PolicyStore:
     """Raises PolicyError naming the bad entry: the service does not start on a bad policy."""
     return PolicyStore(settings.POLICY_PATH)
+
+
+CONTAINERS = ServiceContainers(SERVICE_NAME, service_providers)
 
 
 def build_container(
@@ -27,13 +30,12 @@ def build_container(
     http: bool = True,
 ) -> AsyncContainer:
     """`extra` come last, so they may override (tests swap storage and the clock this way)."""
-    return make_service_container(
-        SERVICE_NAME,
-        settings,
-        engine,
-        *service_providers(),
-        *extra,
-        registry=registry,
-        http=http,
-        context={PolicyStore: policies},
-    )
+    context = {PolicyStore: policies}
+    return CONTAINERS.build(settings, engine, *extra, registry=registry, http=http, context=context)
+
+
+def build_worker_container(
+    settings: Settings, engine: AsyncEngine, *extra: Provider
+) -> AsyncContainer:
+    context = {PolicyStore: load_policies(settings)}
+    return CONTAINERS.worker(settings, engine, *extra, context=context)

@@ -14,23 +14,16 @@ from __future__ import annotations
 import asyncio
 
 from dishka import AsyncContainer
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.config import load_settings
-from huleedu_service_libs.di import KafkaProvider, RelayProvider
 from huleedu_service_libs.engines import build_engine
 from huleedu_service_libs.outbox import EventRelayWorker
 from huleedu_service_libs.worker import Job, job_of, serve_worker, worker_main
 from services.entitlements_service.config import SERVICE_NAME, Settings
 from services.entitlements_service.handlers.holds import Authorizations
-from services.entitlements_service.startup_setup import build_container, load_policies
+from services.entitlements_service.startup_setup import build_worker_container
 from services.entitlements_service.workers.consumption import usage_consumer
 from services.entitlements_service.workers.hold_expiry import HoldExpirySweep
-
-
-def build_worker_container(settings: Settings, engine: AsyncEngine) -> AsyncContainer:
-    policies = load_policies(settings)
-    return build_container(settings, engine, policies, KafkaProvider(), RelayProvider(), http=False)
 
 
 async def worker_jobs(container: AsyncContainer) -> list[Job]:

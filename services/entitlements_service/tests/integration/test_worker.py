@@ -35,14 +35,14 @@ from huleedu_service_libs.worker import WorkerLoopEndedError, serve_worker
 from services.entitlements_service.config import SERVICE_NAME, Settings
 from services.entitlements_service.domain.accounts import Subject
 from services.entitlements_service.handlers.admin import Adjustment, Admin
-from services.entitlements_service.startup_setup import build_container, load_policies
+from services.entitlements_service.startup_setup import (
+    build_container,
+    build_worker_container,
+    load_policies,
+)
 from services.entitlements_service.tests.support.fixtures import settings_for
 from services.entitlements_service.tests.support.paths import SERVICE_DIR
-from services.entitlements_service.worker_main import (
-    build_worker_container,
-    run_worker,
-    worker_jobs,
-)
+from services.entitlements_service.worker_main import run_worker, worker_jobs
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 USAGE_TOPIC = topic_name(ProcessingEvent.USAGE_RECORDED)

@@ -15,7 +15,7 @@ from services.entitlements_service.handlers.holds import Authorizations
 from services.entitlements_service.handlers.preflight import CheckCredits
 from services.entitlements_service.handlers.queries import TeacherQueries
 from services.entitlements_service.handlers.reported_usage import ChargeReportedUsage
-from services.entitlements_service.worker_main import build_worker_container
+from services.entitlements_service.startup_setup import build_worker_container
 
 URL = "postgresql+asyncpg://nobody:nothing@127.0.0.1:1/none"
 
