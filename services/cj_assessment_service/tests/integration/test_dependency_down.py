@@ -20,7 +20,7 @@ from quart.wrappers import Response
 
 from huleedu_service_libs.app import HuleEduApp
 from huleedu_service_libs.testing.proxy import TcpProxy
-from huleedu_service_libs.testing.unavailable import assert_unavailable
+from huleedu_service_libs.testing.unavailable import assert_quart_unavailable
 from services.cj_assessment_service.protocols import (
     ContentSource,
     ContentUnavailable,
@@ -63,13 +63,8 @@ def settings_overrides(proxies: Proxies, database_url: str, externals: Externals
 
 
 async def assert_database_down(response: Response, correlation: str) -> None:
-    assert_unavailable(
-        response.status_code,
-        await response.get_json(),
-        response.headers,
-        message="The database is unavailable",
-        service="cj_assessment_service",
-        correlation=correlation,
+    await assert_quart_unavailable(
+        response, service="cj_assessment_service", correlation=correlation
     )
 
 

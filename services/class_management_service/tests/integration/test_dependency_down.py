@@ -13,7 +13,7 @@ from quart.typing import TestClientProtocol as Client
 from quart.wrappers import Response
 
 from huleedu_service_libs.testing.proxy import TcpProxy
-from huleedu_service_libs.testing.unavailable import assert_unavailable
+from huleedu_service_libs.testing.unavailable import assert_quart_unavailable
 from services.class_management_service.config import Settings, load_service_settings
 from services.class_management_service.tests.integration.conftest import TEACHER
 
@@ -43,13 +43,8 @@ async def create_class(client: Client, correlation: str) -> Response:
 
 
 async def assert_database_down(response: Response, correlation: str) -> None:
-    assert_unavailable(
-        response.status_code,
-        await response.get_json(),
-        response.headers,
-        message="The database is unavailable",
-        service="class_management_service",
-        correlation=correlation,
+    await assert_quart_unavailable(
+        response, service="class_management_service", correlation=correlation
     )
 
 

@@ -20,7 +20,7 @@ from quart.typing import TestClientProtocol as Client
 from quart.wrappers import Response
 
 from huleedu_service_libs.testing.proxy import TcpProxy
-from huleedu_service_libs.testing.unavailable import assert_unavailable
+from huleedu_service_libs.testing.unavailable import assert_quart_unavailable
 from services.entitlements_service.app import create_app
 from services.entitlements_service.tests.support.fixtures import ADMIN, INTERNAL, settings_for
 from services.entitlements_service.tests.support.paths import SERVICE_DIR
@@ -88,13 +88,8 @@ async def service(
 
 
 async def assert_database_down(response: Response, correlation: str) -> None:
-    assert_unavailable(
-        response.status_code,
-        await response.get_json(),
-        response.headers,
-        message="The database is unavailable",
-        service="entitlements_service",
-        correlation=correlation,
+    await assert_quart_unavailable(
+        response, service="entitlements_service", correlation=correlation
     )
 
 

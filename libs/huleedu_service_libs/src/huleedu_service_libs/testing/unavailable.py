@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from quart import Response as QuartResponse
 from werkzeug.datastructures import Headers
 
 from common_core.error_enums import ErrorCode
@@ -31,3 +32,21 @@ def assert_unavailable(
     assert detail.correlation_id == CorrelationContext.from_header(correlation).uuid, body
     assert headers.get(CORRELATION_HEADER) == correlation, dict(headers)
     return detail
+
+
+DATABASE_DOWN = "The database is unavailable"
+
+
+async def assert_quart_unavailable(
+    response: QuartResponse, *, service: str, correlation: str, message: str = DATABASE_DOWN
+) -> ErrorDetail:
+    """`assert_unavailable` on a Quart test client's response."""
+    body = await response.get_json()
+    return assert_unavailable(
+        response.status_code,
+        body,
+        response.headers,
+        message=message,
+        service=service,
+        correlation=correlation,
+    )
