@@ -33,10 +33,29 @@ class UniqueViolation(IntegrityError):
 class EventCollector:
     """The events and after-commit callbacks of one transaction."""
 
-    def __init__(self, envelopes: EnvelopeFactory) -> None:
-        self.envelopes = envelopes
+    def __init__(self) -> None:
         self.events: list[OutboxEvent] = []
         self.callbacks: list[AfterCommit] = []
+
+    def drain(self) -> tuple[list[OutboxEvent], list[AfterCommit]]:
+        drained = self.events, self.callbacks
+        self.events, self.callbacks = [], []
+        return drained
+
+    def clear(self) -> None:
+        self.events.clear()
+        self.callbacks.clear()
+
+
+class CollectingUnitOfWork:
+    """What both units of work do alike: collect the transaction's events and callbacks."""
+
+    def __init__(self, envelopes: EnvelopeFactory) -> None:
+        self._envelopes = envelopes
+        self._collector = EventCollector()
+
+    def _require_active(self) -> None:
+        """Raises when used outside `async with`."""
 
     def emit(
         self,
@@ -48,22 +67,18 @@ class EventCollector:
         event_key: str | None = None,
         correlation_id: UUID | None = None,
     ) -> EventEnvelope[P]:
-        envelope = self.envelopes.envelope(
+        """The event goes to the outbox at commit; the correlation id defaults to the active
+        request's or event's; `event_key` (the Kafka key) to the aggregate id."""
+        self._require_active()
+        envelope = self._envelopes.envelope(
             payload, correlation_id=correlation_id, event_id=event_id
         )
-        self.events.append(
-            OutboxEvent(aggregate_type, str(aggregate_id), envelope, event_key=event_key)
-        )
+        event = OutboxEvent(aggregate_type, str(aggregate_id), envelope, event_key=event_key)
+        self._collector.events.append(event)
         return envelope
 
-    def drain(self) -> tuple[list[OutboxEvent], list[AfterCommit]]:
-        drained = self.events, self.callbacks
-        self.events, self.callbacks = [], []
-        return drained
-
-    def clear(self) -> None:
-        self.events.clear()
-        self.callbacks.clear()
+    def after_commit(self, callback: AfterCommit) -> None:
+        self._collector.callbacks.append(callback)
 
 
 async def run_after_commit(callbacks: list[AfterCommit]) -> None:

@@ -19,15 +19,13 @@ from common_core.events.envelope import EventEnvelope
 from huleedu_service_libs.events import EnvelopeFactory
 from huleedu_service_libs.outbox.writer import OutboxEvent
 from huleedu_service_libs.unit_of_work.base import (
-    AfterCommit,
-    EventCollector,
+    CollectingUnitOfWork,
     UniqueViolation,
     run_after_commit,
 )
 
 K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
-P = TypeVar("P", bound=EventPayload)
 INBOX_CONSTRAINT = "processed_events_pkey"
 
 
@@ -84,10 +82,10 @@ class InMemoryState:
         return [event.envelope.data for event in self.outbox]
 
 
-class InMemoryUnitOfWork:
+class InMemoryUnitOfWork(CollectingUnitOfWork):
     def __init__(self, state: InMemoryState, envelopes: EnvelopeFactory) -> None:
+        super().__init__(envelopes)
         self.state = state
-        self._collector = EventCollector(envelopes)
         self._claims: set[tuple[str, UUID]] = set()
         self._active = False
         self.tables: dict[str, Any] = {}
@@ -109,29 +107,6 @@ class InMemoryUnitOfWork:
         self._active = False
         self._collector.clear()
         self._claims = set()
-
-    def emit(
-        self,
-        payload: P,
-        *,
-        aggregate_type: str,
-        aggregate_id: str | UUID,
-        event_id: UUID | None = None,
-        event_key: str | None = None,
-        correlation_id: UUID | None = None,
-    ) -> EventEnvelope[P]:
-        self._require_active()
-        return self._collector.emit(
-            payload,
-            aggregate_type=aggregate_type,
-            aggregate_id=aggregate_id,
-            event_id=event_id,
-            event_key=event_key,
-            correlation_id=correlation_id,
-        )
-
-    def after_commit(self, callback: AfterCommit) -> None:
-        self._collector.callbacks.append(callback)
 
     async def claim_event(self, handler: str, event_id: UUID) -> bool:
         self._require_active()

@@ -11,42 +11,41 @@ A service subclasses it to attach its repositories:
 
 from __future__ import annotations
 
-from typing import Self, TypeVar
+from typing import Self
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from common_core.events.base import EventPayload
-from common_core.events.envelope import EventEnvelope
 from huleedu_service_libs.events import EnvelopeFactory
 from huleedu_service_libs.idempotency.inbox import claim_event
 from huleedu_service_libs.outbox.writer import OutboxManager
 from huleedu_service_libs.unit_of_work.base import (
-    AfterCommit,
-    EventCollector,
+    CollectingUnitOfWork,
     UniqueViolation,
     run_after_commit,
 )
 
-P = TypeVar("P", bound=EventPayload)
 UNIQUE_VIOLATION = "23505"
 
 
-class SqlUnitOfWork:
+class SqlUnitOfWork(CollectingUnitOfWork):
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         outbox: OutboxManager,
         envelopes: EnvelopeFactory,
     ) -> None:
+        super().__init__(envelopes)
         self._sessions = sessions
         self._outbox = outbox
-        self._collector = EventCollector(envelopes)
         self._session: AsyncSession | None = None
 
     def attach(self, session: AsyncSession) -> None:
         """Binds the service's repositories to the transaction's session."""
+
+    def _require_active(self) -> None:
+        _ = self.session
 
     @property
     def session(self) -> AsyncSession:
@@ -71,30 +70,6 @@ class SqlUnitOfWork:
         violation = _unique_violation(exc) if isinstance(exc, IntegrityError) else None
         if violation is not None and not isinstance(exc, UniqueViolation):
             raise violation from exc
-
-    def emit(
-        self,
-        payload: P,
-        *,
-        aggregate_type: str,
-        aggregate_id: str | UUID,
-        event_id: UUID | None = None,
-        event_key: str | None = None,
-        correlation_id: UUID | None = None,
-    ) -> EventEnvelope[P]:
-        """The event goes to the outbox at commit; the correlation id defaults to the active
-        request's or event's; `event_key` (the Kafka key) to the aggregate id."""
-        return self._collector.emit(
-            payload,
-            aggregate_type=aggregate_type,
-            aggregate_id=aggregate_id,
-            event_id=event_id,
-            event_key=event_key,
-            correlation_id=correlation_id,
-        )
-
-    def after_commit(self, callback: AfterCommit) -> None:
-        self._collector.callbacks.append(callback)
 
     async def claim_event(self, handler: str, event_id: UUID) -> bool:
         """True the first time this handler sees the event; the inbox row commits with the
