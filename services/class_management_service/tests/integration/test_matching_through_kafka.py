@@ -21,9 +21,7 @@ from common_core.events.registry import ProcessingEvent, topic_name
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
 from huleedu_service_libs.kafka import KafkaBus
 from huleedu_service_libs.kafka.messages import OutgoingMessage, envelope_headers, header_value
-from huleedu_service_libs.testing.kafka_topics import KafkaTopics
-from huleedu_service_libs.testing.processes import free_port
-from services.class_management_service.config import Settings, load_service_settings
+from services.class_management_service.config import Settings
 from services.class_management_service.tests.fakes import ManualClock
 from services.class_management_service.tests.integration.conftest import TEACHER
 from services.class_management_service.tests.integration.kafka_reading import wait_for_event
@@ -35,27 +33,6 @@ from services.class_management_service.workers.timeout_schedule import sweep_onc
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 CONFIRMED = topic_name(ProcessingEvent.STUDENT_ASSOCIATIONS_CONFIRMED)
 CLASS_CREATED = topic_name(ProcessingEvent.CLASS_CREATED)
-
-
-@pytest.fixture
-async def worker_settings(
-    database_url: str,
-    redis_url: str,
-    kafka_bootstrap: str,
-    kafka_supports_idempotence: bool,
-    kafka_topics: KafkaTopics,
-) -> Settings:
-    return load_service_settings(
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        ENVIRONMENT="testing",
-        KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
-        KAFKA_ENABLE_IDEMPOTENCE=kafka_supports_idempotence,
-        AUTHOR_MATCHES_TOPIC=await kafka_topics.create("author-matches"),
-        CONSUMER_GROUP_ID=f"class-management-test-{uuid4().hex[:8]}",
-        WORKER_METRICS_HOST="127.0.0.1",
-        WORKER_METRICS_PORT=free_port(),
-    )
 
 
 @pytest.fixture

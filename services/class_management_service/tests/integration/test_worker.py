@@ -16,9 +16,8 @@ import pytest
 from common_core.events.codec import encode_envelope, new_envelope
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
 from huleedu_service_libs.kafka import KafkaBus, OutgoingMessage, envelope_headers
-from huleedu_service_libs.testing.kafka_topics import KafkaTopics
 from huleedu_service_libs.testing.processes import free_port
-from services.class_management_service.config import Settings, load_service_settings
+from services.class_management_service.config import Settings
 from services.class_management_service.domain.commands import CreateClass
 from services.class_management_service.tests.fakes import ManualClock
 from services.class_management_service.tests.unit.matching_setup import suggestions_event
@@ -35,27 +34,6 @@ JOBS = {"author-matches-consumer", "outbox-relay", "association-timeout-schedule
 def correlation() -> Iterator[None]:
     with correlation_scope(CorrelationContext.generate()):
         yield
-
-
-@pytest.fixture
-async def worker_settings(
-    database_url: str,
-    redis_url: str,
-    kafka_bootstrap: str,
-    kafka_supports_idempotence: bool,
-    kafka_topics: KafkaTopics,
-) -> Settings:
-    return load_service_settings(
-        DATABASE_URL=database_url,
-        REDIS_URL=redis_url,
-        ENVIRONMENT="testing",
-        KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
-        KAFKA_ENABLE_IDEMPOTENCE=kafka_supports_idempotence,
-        AUTHOR_MATCHES_TOPIC=await kafka_topics.create("worker-author-matches"),
-        CONSUMER_GROUP_ID=f"class-management-worker-{uuid4().hex[:8]}",
-        WORKER_METRICS_HOST="127.0.0.1",
-        WORKER_METRICS_PORT=free_port(),
-    )
 
 
 @pytest.fixture
