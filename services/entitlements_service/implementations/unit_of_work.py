@@ -33,6 +33,6 @@ class EntitlementsUnitOfWork(SqlUnitOfWork):
         self.ledger = SqlLedgerRepository(session)
         # The one-statement charge writes its own outbox rows, so it needs the envelope
         # factory and the wake-up that `emit` and `commit` use for everything else.
-        self.charges = SessionCharges(session, self._outbox, self._collector.envelopes)
+        self.charges = SessionCharges(session, self._outbox, self._envelopes)
         self.authorizations = SqlAuthorizationRepository(session)
         self.audit = SqlAuditRepository(session)
