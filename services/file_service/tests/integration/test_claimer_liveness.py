@@ -60,26 +60,32 @@ async def test_the_lock_is_taken_again_after_its_connection_is_killed(
     await worker.start()
     try:
         assert await _claim(engine, worker.identity.lock_key) == [file_id]
+        old_pid = await _lock_holder(engine, worker.identity.lock_key)
         async with engine.connect() as admin:  # the database drops the lock's session
-            await admin.exec_driver_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                f"WHERE locktype = 'advisory' AND objid = {worker.identity.lock_key & 0xFFFFFFFF}"
-            )
+            await admin.exec_driver_sql(f"SELECT pg_terminate_backend({old_pid})")
             await admin.commit()
-        await _until_locked_again(engine, worker.identity.lock_key)
+        await _until_locked_again(engine, worker.identity.lock_key, old_pid)
         assert await _claim(engine, None) == []  # the live worker keeps its claim
     finally:
         await worker.stop()
 
 
-async def _until_locked_again(engine: AsyncEngine, key: int) -> None:
-    for _ in range(100):
-        async with engine.connect() as connection:
-            held = await connection.exec_driver_sql(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                f"AND objid = {key & 0xFFFFFFFF}"
-            )
-            if held.scalar_one() == 1:
-                return
+async def _lock_holder(engine: AsyncEngine, key: int) -> int | None:
+    async with engine.connect() as connection:
+        holder = await connection.exec_driver_sql(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            f"AND objid = {key & 0xFFFFFFFF}"
+        )
+        pid = holder.scalar_one_or_none()
+    return None if pid is None else int(pid)
+
+
+async def _until_locked_again(engine: AsyncEngine, key: int, old_pid: int | None) -> None:
+    # pg_terminate_backend only signals: until the old backend has exited, it still holds the
+    # lock, so wait for a holder that is not the terminated session.
+    for _ in range(300):
+        holder = await _lock_holder(engine, key)
+        if holder is not None and holder != old_pid:
+            return
         await asyncio.sleep(0.1)
     raise AssertionError("the liveness lock was not taken again")
