@@ -13,6 +13,7 @@ from quart_schema import (
     validate_response,
 )
 
+from huleedu_service_libs.app.openapi import multipart_files, no_content, request_body
 from huleedu_service_libs.identity import Caller, require_teacher
 from services.class_management_service.api.schemas import (
     ClassBody,
@@ -35,6 +36,10 @@ from services.class_management_service.handlers.roster import RosterHandlers
 from services.class_management_service.handlers.roster_import import RosterImportHandler
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain", "application/octet-stream")
+ROSTER_CSV = {
+    "text/csv": {"schema": {"type": "string", "description": "first_name,last_name,email"}},
+    **multipart_files("file", "The CSV file", multiple=False),
+}
 
 
 def class_blueprint() -> Blueprint:
@@ -87,6 +92,7 @@ def class_blueprint() -> Blueprint:
         return ClassBody.of(await classes.update(caller.teacher_id, class_id, data.command()))
 
     @api.delete("/<uuid:class_id>")
+    @no_content
     @inject
     async def delete_class(
         class_id: UUID, classes: FromDishka[ClassHandlers], caller: FromDishka[Caller]
@@ -134,6 +140,7 @@ def _roster_routes(api: Blueprint) -> None:
         return body, 201 if added else 200
 
     @api.delete("/<uuid:class_id>/students/<uuid:student_id>")
+    @no_content
     @inject
     async def remove_from_roster(
         class_id: UUID,
@@ -146,6 +153,7 @@ def _roster_routes(api: Blueprint) -> None:
         return Response(status=204)
 
     @api.post("/<uuid:class_id>/students/import")
+    @request_body(ROSTER_CSV, "The roster: a CSV file with a header row")
     @validate_response(ImportBody, 200)
     @inject
     async def import_roster(

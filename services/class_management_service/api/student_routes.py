@@ -9,6 +9,7 @@ from quart import Blueprint, Response
 from quart_dishka import inject
 from quart_schema import validate_request, validate_response
 
+from huleedu_service_libs.app.openapi import no_content
 from huleedu_service_libs.identity import Caller, require_teacher
 from services.class_management_service.api.schemas import (
     CreateStudentRequest,
@@ -58,6 +59,7 @@ def student_blueprint() -> Blueprint:
         return StudentBody.of_details(details)
 
     @api.delete("/<uuid:student_id>")
+    @no_content
     @inject
     async def delete_student(
         student_id: UUID, students: FromDishka[StudentHandlers], caller: FromDishka[Caller]

@@ -10,7 +10,6 @@ from quart_schema import validate_querystring, validate_request, validate_respon
 from common_core.domain_enums import CreditSubjectType
 from huleedu_service_libs.correlation import CorrelationContext
 from huleedu_service_libs.identity import Caller, require_admin_key
-from services.entitlements_service.api.request_checks import reject_nul_characters
 from services.entitlements_service.api.schemas import (
     AccountBalance,
     AdjustRequest,
@@ -145,7 +144,6 @@ async def reload_policy(
 def admin_blueprint() -> Blueprint:
     api = Blueprint("admin", __name__, url_prefix="/admin/v1/entitlements")
     api.before_request(require_admin_key)
-    api.before_request(reject_nul_characters)
     api.add_url_rule(ACCOUNT + "/adjust", view_func=adjust, methods=["POST"])
     api.add_url_rule(ACCOUNT + "/balance", view_func=set_balance, methods=["PUT"])
     api.add_url_rule("/ledger", view_func=search_ledger, methods=["GET"])

@@ -23,7 +23,6 @@ from common_core.models.entitlements_api import (
 )
 from huleedu_service_libs.correlation import CorrelationContext
 from huleedu_service_libs.identity import Caller, require_internal_key
-from services.entitlements_service.api.request_checks import reject_nul_characters
 from services.entitlements_service.handlers.consumption import ConsumeCredits
 from services.entitlements_service.handlers.holds import Authorizations
 from services.entitlements_service.handlers.preflight import CheckCredits
@@ -114,7 +113,6 @@ async def release_authorization(
 def internal_blueprint() -> Blueprint:
     api = Blueprint("internal", __name__, url_prefix="/internal/v1/entitlements")
     api.before_request(require_internal_key)
-    api.before_request(reject_nul_characters)
     api.add_url_rule("/check-credits", view_func=check_credits, methods=["POST"])
     api.add_url_rule("/check-credits/bulk", view_func=check_credits_bulk, methods=["POST"])
     api.add_url_rule("/consume-credits", view_func=consume_credits, methods=["POST"])

@@ -9,7 +9,6 @@ from quart_schema import validate_querystring, validate_response
 
 from huleedu_service_libs.correlation import CorrelationContext
 from huleedu_service_libs.identity import Caller, require_teacher
-from services.entitlements_service.api.request_checks import reject_nul_characters
 from services.entitlements_service.api.schemas import (
     AccountBalance,
     ActiveHold,
@@ -74,7 +73,6 @@ def _actor(caller: Caller) -> Actor:
 def teacher_blueprint() -> Blueprint:
     api = Blueprint("teacher", __name__, url_prefix="/v1/entitlements")
     api.before_request(require_teacher)
-    api.before_request(reject_nul_characters)
     api.add_url_rule("/balance", view_func=balance, methods=["GET"])
     api.add_url_rule("/ledger", view_func=ledger, methods=["GET"])
     return api

@@ -12,6 +12,7 @@ from quart_dishka import inject
 from quart_schema import validate_querystring, validate_request, validate_response
 from werkzeug.datastructures import MultiDict
 
+from huleedu_service_libs.app.openapi import multipart_files, no_content, request_body
 from huleedu_service_libs.correlation import CorrelationContext
 from huleedu_service_libs.error_handling import raise_unsupported_media_type
 from huleedu_service_libs.identity import Caller, require_teacher
@@ -73,6 +74,10 @@ def batch_blueprint() -> Blueprint:
         return BatchStateResponse.of_state(await queries.state(caller.teacher_id, batch_id, corr))
 
     @api.post("/<uuid:batch_id>/files")
+    @request_body(
+        multipart_files("files", "Essays: .txt, .docx or .pdf, one part each", multiple=True),
+        "One or many essays as multipart/form-data parts",
+    )
     @validate_response(UploadResponse, 202)
     @inject
     async def upload_files(
@@ -87,6 +92,7 @@ def batch_blueprint() -> Blueprint:
         return UploadResponse(batch_id=batch_id, files=[FileView.of(f) for f in files]), 202
 
     @api.delete("/<uuid:batch_id>/files/<uuid:file_upload_id>")
+    @no_content
     @inject
     async def delete_file(
         batch_id: UUID,

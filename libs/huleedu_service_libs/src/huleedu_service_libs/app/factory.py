@@ -10,9 +10,12 @@ from quart_schema import Info, QuartSchema
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.app.access_log import setup_access_log
+from huleedu_service_libs.app.docs import setup_swagger_ui
 from huleedu_service_libs.app.health import HealthCheck, database_check, register_health_route
 from huleedu_service_libs.app.huleedu_app import HuleEduApp
 from huleedu_service_libs.app.metrics import setup_request_metrics
+from huleedu_service_libs.app.openapi import ServiceOpenAPIProvider, documented_response
+from huleedu_service_libs.app.request_guard import RequestLimits, setup_request_guard
 from huleedu_service_libs.correlation import setup_correlation_middleware
 from huleedu_service_libs.error_handling import register_error_handlers
 
@@ -27,6 +30,7 @@ def create_service_app(
     health_check_timeout_seconds: float = 2.0,
     registry: CollectorRegistry | None = None,
     max_content_length: int | None = None,
+    request_limits: RequestLimits | None = None,
     version: str = "0.1.0",
     auto_inject: bool = False,
 ) -> HuleEduApp:
@@ -36,20 +40,38 @@ def create_service_app(
     if max_content_length is not None:
         app.config["MAX_CONTENT_LENGTH"] = max_content_length
     QuartSchema(
-        app, info=Info(title=service_name, version=version), redoc_ui_path=None, scalar_ui_path=None
+        app,
+        info=Info(title=service_name, version=version),
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+        swagger_ui_path=None,
+        openapi_provider_class=ServiceOpenAPIProvider,
     )
+    setup_swagger_ui(app, service_name)
     setup_correlation_middleware(app)
+    setup_request_guard(app, request_limits or RequestLimits())
     register_error_handlers(app, service_name)
     setup_request_metrics(app, registry or CollectorRegistry())
     setup_access_log(app)
     checks = [database_check(database_engine), *health_checks]
     register_health_route(app, service_name, checks, health_check_timeout_seconds)
+    _document_own_routes(app)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     # After the blueprints: with auto_inject, QuartDishka wraps the views registered so far.
     QuartDishka(app=app, container=container, auto_inject=auto_inject)
     _release_resources_after_serving(app)
     return app
+
+
+def _document_own_routes(app: HuleEduApp) -> None:
+    json_body = {"application/json": {"schema": {"type": "object"}}}
+    documented_response(200, "Every check passed", json_body)(app.view_functions["healthz"])
+    documented_response(503, "A check failed (`failing` names it)", json_body)(
+        app.view_functions["healthz"]
+    )
+    text = {"text/plain": {"schema": {"type": "string"}}}
+    documented_response(200, "Prometheus text format", text)(app.view_functions["metrics"])
 
 
 def _release_resources_after_serving(app: HuleEduApp) -> None:

@@ -15,12 +15,17 @@ class MissingAppDependencyError(RuntimeError):
 
 
 class HuleEduRequest(Request):
+    def remember_json(self, document: Any) -> None:
+        """The body as the request guard parsed it, so `get_json` does not parse it again."""
+        self._cached_json = {False: document, True: document}
+
     async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
         # Quart decodes the body as UTF-8 before its JSON error handling, so bytes that are not
-        # UTF-8 escaped as a UnicodeDecodeError (a 500) instead of a malformed-JSON 400.
+        # UTF-8 escaped as a UnicodeDecodeError (a 500) instead of a malformed-JSON 400; a body
+        # the request guard did not see may nest deeply enough for a RecursionError.
         try:
             return await super().get_json(force=force, silent=silent, cache=cache)
-        except UnicodeDecodeError as error:
+        except (UnicodeDecodeError, RecursionError) as error:
             return None if silent else self.on_json_loading_failed(error)
 
 
