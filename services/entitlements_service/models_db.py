@@ -80,7 +80,7 @@ class LedgerEntryRow(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(600), unique=True)
     request_fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
     metric: Mapped[str | None] = mapped_column(String(64))
-    quantity: Mapped[int | None] = mapped_column(Integer)
+    quantity: Mapped[int | None] = mapped_column(BigInteger)
     authorization_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     user_id: Mapped[str | None] = mapped_column(String(255))
     org_id: Mapped[str | None] = mapped_column(String(255))

@@ -24,4 +24,4 @@ class TestMigrations(MigrationChainTests):
 @pytest.mark.integration
 def test_the_chain_has_the_expected_head() -> None:
     heads = run_alembic(SERVICE_DIR, "postgresql+asyncpg://unused/unused", "heads")
-    assert [line for line in heads.splitlines() if line.strip()] == ["20261122_0252 (head)"]
+    assert [line for line in heads.splitlines() if line.strip()] == ["20261207_1615 (head)"]
