@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,8 +10,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from dishka import AsyncContainer
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from common_core.courses import CourseCode
 from common_core.domain_enums import FileFormat
@@ -19,6 +18,7 @@ from common_core.events.codec import new_envelope
 from common_core.events.file import EssayContentProvisionedV1
 from huleedu_service_libs.app import HuleEduApp
 from huleedu_service_libs.engines import build_engine
+from huleedu_service_libs.testing.probes import SqlProbe
 from services.cj_assessment_service.app import create_app
 from services.cj_assessment_service.config import Settings, load_service_settings
 from services.cj_assessment_service.handlers.essays import RecordProvisionedEssay
@@ -54,23 +54,17 @@ async def externals() -> AsyncIterator[Externals]:
 
 
 @pytest.fixture
-async def database_url(migrated_database: Callable[[Path], Awaitable[str]]) -> str:
-    return await migrated_database(SERVICE_DIR)
-
-
-@pytest.fixture
-def settings_overrides() -> dict[str, Any]:
-    return {}
+def service_dir() -> Path:
+    return SERVICE_DIR
 
 
 @pytest.fixture
 def settings(
-    database_url: str, redis_url: str, externals: Externals, settings_overrides: dict[str, Any]
+    infrastructure_settings: dict[str, Any],
+    externals: Externals,
+    settings_overrides: dict[str, Any],
 ) -> Settings:
-    values: dict[str, Any] = {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "ENVIRONMENT": "testing",
+    values: dict[str, Any] = infrastructure_settings | {
         "INTERNAL_API_KEY": INTERNAL_KEY,
         "ENTITLEMENTS_URL": externals.urls["ENTITLEMENTS_URL"],
         "FILE_SERVICE_URL": externals.urls["FILE_SERVICE_URL"],
@@ -86,17 +80,7 @@ def settings(
     return load_service_settings(**(values | settings_overrides))
 
 
-@dataclass
-class Database:
-    engine: AsyncEngine
-
-    async def scalar(self, sql: str, **params: Any) -> Any:
-        async with self.engine.connect() as connection:
-            return (await connection.execute(text(sql), params)).scalar()
-
-    async def rows(self, sql: str, **params: Any) -> list[Any]:
-        async with self.engine.connect() as connection:
-            return list((await connection.execute(text(sql), params)).all())
+Database = SqlProbe
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import uuid4
 
@@ -20,6 +19,7 @@ from common_core.events.codec import encode_envelope, new_envelope
 from common_core.events.registry import ProcessingEvent, topic_name
 from huleedu_service_libs.kafka import KafkaBus, OutgoingMessage, envelope_headers
 from huleedu_service_libs.testing.kafka_topics import KafkaTopics
+from huleedu_service_libs.testing.probes import wait_until
 from huleedu_service_libs.testing.processes import free_port
 from services.cj_assessment_service.config import load_service_settings
 from services.cj_assessment_service.tests.integration.conftest import (
@@ -38,15 +38,6 @@ OUTGOING = (
     ProcessingEvent.ASSESSMENT_RESULT,
     ProcessingEvent.CJ_ASSESSMENT_FAILED,
 )
-
-
-async def wait_for(condition: Callable[[], Awaitable[bool]], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await condition():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def request_for(externals: Externals, count: int) -> Any:
@@ -121,8 +112,8 @@ async def test_requests_and_essays_arrive_by_kafka_and_results_leave_by_the_rela
             )
             return bool(state == "completed")
 
-        await wait_for(finished)
-        await wait_for(lambda: _essay_recorded(db, essay_event.data.file_upload_id))
+        await wait_until(finished)
+        await wait_until(lambda: _essay_recorded(db, essay_event.data.file_upload_id))
         assert (
             await db.scalar(
                 "SELECT count(*) FROM assessments WHERE batch_id = :b", b=request.data.batch_id
@@ -140,7 +131,7 @@ async def test_requests_and_essays_arrive_by_kafka_and_results_leave_by_the_rela
         assert len(results) == 1
         assert completed[0]["correlation_id"] == str(request.correlation_id)
         assert len(results[0]["data"]["essay_results"]) == 6
-        await wait_for(lambda: _settled(externals))
+        await wait_until(lambda: _settled(externals))
         assert len(externals.entitlements.holds) == 1
         done = await db.scalar(
             "SELECT completed_comparisons FROM assessments WHERE id = :a", a=assessment_id

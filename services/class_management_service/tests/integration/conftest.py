@@ -20,15 +20,13 @@ OTHER_TEACHER = {"X-User-ID": "teacher-2"}
 
 
 @pytest.fixture
-async def database_url(migrated_database: Callable[[Path], Awaitable[str]]) -> str:
-    return await migrated_database(SERVICE_DIR)
+def service_dir() -> Path:
+    return SERVICE_DIR
 
 
 @pytest.fixture
-def settings(database_url: str, redis_url: str) -> Settings:
-    return load_service_settings(
-        DATABASE_URL=database_url, REDIS_URL=redis_url, ENVIRONMENT="testing"
-    )
+def settings(infrastructure_settings: dict[str, Any]) -> Settings:
+    return load_service_settings(**infrastructure_settings)
 
 
 @pytest.fixture

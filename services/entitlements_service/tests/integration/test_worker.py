@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from huleedu_service_libs.engines import build_engine
 from huleedu_service_libs.kafka import KafkaBus, OutgoingMessage, envelope_headers
 from huleedu_service_libs.outbox import EventRelayWorker
 from huleedu_service_libs.testing.kafka_topics import KafkaTopics
+from huleedu_service_libs.testing.probes import wait_until
 from huleedu_service_libs.testing.processes import free_port
 from huleedu_service_libs.testing.proxy import TcpProxy
 from huleedu_service_libs.worker import WorkerLoopEndedError, serve_worker
@@ -48,13 +48,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 USAGE_TOPIC = topic_name(ProcessingEvent.USAGE_RECORDED)
 
 
-async def _wait_for(condition: Callable[[], Awaitable[bool]], timeout: float = 40.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await condition():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not met in time")
+async def _wait_for(condition: Callable[[], Awaitable[bool]]) -> None:
+    await wait_until(condition, timeout=40.0)
 
 
 @dataclass

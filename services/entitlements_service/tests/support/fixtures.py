@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from dishka import Provider, Scope, provide
 from quart.typing import TestClientProtocol
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from huleedu_service_libs.app import HuleEduApp
 from huleedu_service_libs.clock import Clock
+from huleedu_service_libs.testing.probes import SqlProbe
 from services.entitlements_service.app import create_app
 from services.entitlements_service.config import Settings
 from services.entitlements_service.tests.support.fakes import FakeClock
@@ -39,19 +39,10 @@ def settings_for(database_url: str, redis_url: str, **overrides: Any) -> Setting
 
 
 @dataclass
-class RunningService:
+class RunningService(SqlProbe):
     app: HuleEduApp
     client: TestClientProtocol
     settings: Settings
-    engine: AsyncEngine
-
-    async def scalar(self, sql: str, **params: Any) -> Any:
-        async with self.engine.connect() as connection:
-            return (await connection.execute(text(sql), params)).scalar()
-
-    async def rows(self, sql: str, **params: Any) -> list[Any]:
-        async with self.engine.connect() as connection:
-            return list(await connection.execute(text(sql), params))
 
     async def grant(self, subject: str, credits: int) -> None:
         subject_type, subject_id = subject.split(":", 1)
@@ -106,7 +97,7 @@ async def running_service_fixture(
         await app.startup()
         engine = create_async_engine(settings.DATABASE_URL)
         started.append((app, engine))
-        return RunningService(app, app.test_client(), settings, engine)
+        return RunningService(engine, app, app.test_client(), settings)
 
     yield start
     for app, engine in started:

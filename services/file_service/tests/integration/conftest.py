@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 from dishka import AsyncContainer, Provider, Scope, provide
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from huleedu_service_libs.testing.probes import SqlProbe
 from services.file_service.app import create_app
 from services.file_service.config import Settings, load_file_settings
 from services.file_service.di import WorkerProvider
@@ -27,23 +27,15 @@ TEACHER = "teacher-1"
 
 
 @pytest.fixture
-async def database_url(migrated_database: Callable[[Path], Awaitable[str]]) -> str:
-    return await migrated_database(SERVICE_DIR)
-
-
-@pytest.fixture
-def settings_overrides() -> dict[str, Any]:
-    return {}
+def service_dir() -> Path:
+    return SERVICE_DIR
 
 
 @pytest.fixture
 def settings(
-    database_url: str, redis_url: str, tmp_path: Path, settings_overrides: dict[str, Any]
+    infrastructure_settings: dict[str, Any], tmp_path: Path, settings_overrides: dict[str, Any]
 ) -> Settings:
-    values: dict[str, Any] = {
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "ENVIRONMENT": "testing",
+    values: dict[str, Any] = infrastructure_settings | {
         "INTERNAL_API_KEY": INTERNAL_KEY,
         "CONTENT_STORE_DIR": tmp_path / "content",
         "WORKER_METRICS_HOST": "127.0.0.1",
@@ -60,17 +52,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @dataclass
-class Database:
-    engine: AsyncEngine
-
-    async def scalar(self, sql: str, **params: Any) -> Any:
-        async with self.engine.connect() as connection:
-            return (await connection.execute(text(sql), params)).scalar()
-
-    async def rows(self, sql: str, **params: Any) -> list[Any]:
-        async with self.engine.connect() as connection:
-            return list((await connection.execute(text(sql), params)).all())
-
+class Database(SqlProbe):
     async def counts(self) -> tuple[int, int, int]:
         """Files, content blobs and outbox rows: what a refusal must leave untouched."""
         return (

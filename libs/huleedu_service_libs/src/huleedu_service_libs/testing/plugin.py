@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 import redis as redis_sync
@@ -109,6 +109,34 @@ async def migrated_database(
     yield make
     for name in created:
         await drop_database(postgres_server, name)
+
+
+@pytest.fixture
+def service_dir() -> Path:
+    """The directory of the service under test (its alembic.ini); its conftest defines it."""
+    raise pytest.UsageError(
+        "the database_url fixture needs a service_dir fixture in the service's conftest.py"
+    )
+
+
+@pytest.fixture
+async def database_url(
+    migrated_database: Callable[[Path], Awaitable[str]], service_dir: Path
+) -> str:
+    """A fresh database migrated to head by the service's Alembic chain."""
+    return await migrated_database(service_dir)
+
+
+@pytest.fixture
+def infrastructure_settings(database_url: str, redis_url: str) -> dict[str, Any]:
+    """The settings every service under test shares: its database, its Redis, `testing`."""
+    return {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "ENVIRONMENT": "testing"}
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, Any]:
+    """Settings a test module changes for the service under test; none by default."""
+    return {}
 
 
 _redis_allocations = itertools.count()
