@@ -3,7 +3,6 @@ by what they wire. Everything here lives for the process."""
 
 from __future__ import annotations
 
-import functools
 import socket
 import uuid
 from collections.abc import AsyncIterator, Mapping
@@ -11,15 +10,13 @@ from collections.abc import AsyncIterator, Mapping
 import httpx
 from dishka import AsyncContainer, Provider, Scope, provide
 from prometheus_client import CollectorRegistry
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common_core.domain_enums import JudgeKind
 from huleedu_service_libs.clock import Clock
-from huleedu_service_libs.events import EnvelopeFactory
 from huleedu_service_libs.http_client import create_service_client
 from huleedu_service_libs.kafka import EventConsumer, KafkaBus
 from huleedu_service_libs.kafka.subscriptions import dispatchers
-from huleedu_service_libs.outbox import OutboxManager
+from huleedu_service_libs.unit_of_work import SqlTransactions
 from services.cj_assessment_service.config import SERVICE_NAME, JudgeChoice, Settings
 from services.cj_assessment_service.domain.design import DesignSettings
 from services.cj_assessment_service.domain.simulated_judge import SimulatedJudgeModel
@@ -70,13 +67,8 @@ class UnitOfWorkProvider(Provider):
     scope = Scope.APP
 
     @provide
-    def units_of_work(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        outbox: OutboxManager,
-        envelopes: EnvelopeFactory,
-    ) -> UnitOfWorkFactory:
-        return functools.partial(AssessmentUnitOfWork, sessions, outbox, envelopes)
+    def units_of_work(self, transactions: SqlTransactions) -> UnitOfWorkFactory:
+        return transactions.factory_of(AssessmentUnitOfWork)
 
 
 class DependenciesProvider(Provider):

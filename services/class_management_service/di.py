@@ -9,11 +9,10 @@ from datetime import timedelta
 from dishka import Provider, Scope, provide
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.clock import Clock
-from huleedu_service_libs.events import EnvelopeFactory
-from huleedu_service_libs.outbox import OutboxManager
+from huleedu_service_libs.unit_of_work import SqlTransactions
 from services.class_management_service.config import Settings
 from services.class_management_service.domain.review import TimeoutPolicy
 from services.class_management_service.handlers.classes import ClassHandlers
@@ -51,14 +50,8 @@ class UseCaseProvider(Provider):
     scope = Scope.REQUEST
 
     @provide
-    def unit_of_work(
-        self,
-        engine: AsyncEngine,
-        sessions: async_sessionmaker[AsyncSession],
-        outbox: OutboxManager,
-        envelopes: EnvelopeFactory,
-    ) -> UnitOfWork:
-        return ClassManagementUnitOfWork(engine, sessions, outbox, envelopes)
+    def unit_of_work(self, transactions: SqlTransactions, engine: AsyncEngine) -> UnitOfWork:
+        return transactions.factory_of(ClassManagementUnitOfWork, engine)()
 
     classes = provide(ClassHandlers)
     students = provide(StudentHandlers)

@@ -4,15 +4,14 @@ outbox writer and wake-up, the envelope factory and the clock come from the libr
 
 from __future__ import annotations
 
-from functools import partial
-
 from dishka import Provider, Scope, provide
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.events import EnvelopeFactory
-from huleedu_service_libs.outbox import OutboxManager, RelayWakeup
+from huleedu_service_libs.outbox import RelayWakeup
+from huleedu_service_libs.unit_of_work import SqlTransactions
 from services.entitlements_service.config import Settings
 from services.entitlements_service.handlers.admin import Admin
 from services.entitlements_service.handlers.consumption import ConsumeCredits
@@ -37,13 +36,8 @@ class StorageProvider(Provider):
     scope = Scope.APP
 
     @provide
-    def units_of_work(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        outbox: OutboxManager,
-        envelopes: EnvelopeFactory,
-    ) -> UnitOfWorkFactory:
-        return partial(EntitlementsUnitOfWork, sessions, outbox, envelopes)
+    def units_of_work(self, transactions: SqlTransactions) -> UnitOfWorkFactory:
+        return transactions.factory_of(EntitlementsUnitOfWork)
 
     @provide
     def charges(

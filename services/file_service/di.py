@@ -5,16 +5,14 @@ lives for the process."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from functools import partial
 
 from dishka import Provider, Scope, provide
 from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.clock import Clock
-from huleedu_service_libs.events import EnvelopeFactory
-from huleedu_service_libs.outbox import OutboxManager
+from huleedu_service_libs.unit_of_work import SqlTransactions
 from services.file_service.config import ContentStoreKind, Settings
 from services.file_service.domain.limits import DocumentLimits, UploadLimits
 from services.file_service.handlers.batches import BatchQueries, CreateBatch
@@ -57,13 +55,9 @@ class StorageProvider(Provider):
 
     @provide
     def units_of_work(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        outbox: OutboxManager,
-        envelopes: EnvelopeFactory,
-        content_store: ContentStoreFactory,
+        self, transactions: SqlTransactions, content_store: ContentStoreFactory
     ) -> UnitOfWorkFactory:
-        return partial(FileUnitOfWork, sessions, outbox, envelopes, content_store)
+        return transactions.factory_of(FileUnitOfWork, content_store)
 
     @provide
     def metrics(self, registry: CollectorRegistry) -> FileMetrics:

@@ -27,10 +27,10 @@ from services.class_management_service.implementations.tables import Executor
 class ClassManagementUnitOfWork(SqlUnitOfWork):
     def __init__(
         self,
-        engine: AsyncEngine,
         sessions: async_sessionmaker[AsyncSession],
         outbox: OutboxManager,
         envelopes: EnvelopeFactory,
+        engine: AsyncEngine,
     ) -> None:
         super().__init__(sessions, outbox, envelopes)
         self._engine = engine

@@ -21,6 +21,7 @@ from huleedu_service_libs.outbox.relay import EventRelayWorker
 from huleedu_service_libs.outbox.settings import outbox_settings_for
 from huleedu_service_libs.outbox.wakeup import RelayWakeup
 from huleedu_service_libs.outbox.writer import OutboxManager
+from huleedu_service_libs.unit_of_work import SqlTransactions
 
 
 class DatabaseProvider(Provider):
@@ -29,6 +30,15 @@ class DatabaseProvider(Provider):
     @provide
     def sessions(self, engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
         return session_factory(engine)
+
+    @provide
+    def transactions(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: OutboxManager,
+        envelopes: EnvelopeFactory,
+    ) -> SqlTransactions:
+        return SqlTransactions(sessions, outbox, envelopes)
 
 
 class RedisProvider(Provider):

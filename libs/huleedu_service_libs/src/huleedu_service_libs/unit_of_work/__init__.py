@@ -3,12 +3,13 @@
 from huleedu_service_libs.unit_of_work.base import UniqueViolation, UnitOfWorkFactory
 from huleedu_service_libs.unit_of_work.memory import InMemoryState, InMemoryUnitOfWork, MemoryTable
 from huleedu_service_libs.unit_of_work.protocol import UnitOfWork
-from huleedu_service_libs.unit_of_work.sql import SqlUnitOfWork
+from huleedu_service_libs.unit_of_work.sql import SqlTransactions, SqlUnitOfWork
 
 __all__ = [
     "InMemoryState",
     "InMemoryUnitOfWork",
     "MemoryTable",
+    "SqlTransactions",
     "SqlUnitOfWork",
     "UniqueViolation",
     "UnitOfWork",

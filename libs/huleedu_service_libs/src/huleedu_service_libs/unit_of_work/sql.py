@@ -11,7 +11,9 @@ A service subclasses it to attach its repositories:
 
 from __future__ import annotations
 
-from typing import Self
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, Self, TypeVar
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
@@ -23,10 +25,12 @@ from huleedu_service_libs.outbox.writer import OutboxManager
 from huleedu_service_libs.unit_of_work.base import (
     CollectingUnitOfWork,
     UniqueViolation,
+    UnitOfWorkFactory,
     run_after_commit,
 )
 
 UNIQUE_VIOLATION = "23505"
+W = TypeVar("W", bound="SqlUnitOfWork")
 
 
 class SqlUnitOfWork(CollectingUnitOfWork):
@@ -102,3 +106,16 @@ def _unique_violation(error: IntegrityError) -> UniqueViolation | None:
     cause = getattr(original, "__cause__", None)
     constraint = getattr(cause, "constraint_name", None) or "unknown"
     return UniqueViolation(str(constraint))
+
+
+@dataclass(frozen=True)
+class SqlTransactions:
+    """What every SqlUnitOfWork is built from, provided once by the library's DatabaseProvider."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    outbox: OutboxManager
+    envelopes: EnvelopeFactory
+
+    def factory_of(self, unit_of_work: type[W], *extra: Any) -> UnitOfWorkFactory[W]:
+        """A factory of the service's unit of work; `extra` follows the library's arguments."""
+        return partial(unit_of_work, self.sessions, self.outbox, self.envelopes, *extra)
