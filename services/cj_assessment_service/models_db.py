@@ -27,14 +27,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from huleedu_service_libs.idempotency.inbox import INBOX_TABLE, InboxBase
 from huleedu_service_libs.outbox.model import with_event_outbox
+from huleedu_service_libs.schema import service_metadata
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
 STATES = (
     "initializing",
     "awaiting_authorization",
@@ -54,7 +48,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    metadata = service_metadata()
 
 
 class Essay(Base):

@@ -17,10 +17,6 @@ down_revision: str | None = "20261122_0301"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-
-def upgrade() -> None:
-    create_event_outbox_table()
-
-
-def downgrade() -> None:
-    drop_event_outbox_table()
+# The library's helpers are this revision's steps, so every service's outbox table is the same.
+upgrade = create_event_outbox_table
+downgrade = drop_event_outbox_table

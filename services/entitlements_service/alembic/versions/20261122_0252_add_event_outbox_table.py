@@ -15,10 +15,6 @@ down_revision = "20261122_0250"
 branch_labels = None
 depends_on = None
 
-
-def upgrade() -> None:
-    create_event_outbox_table()
-
-
-def downgrade() -> None:
-    drop_event_outbox_table()
+# The library's helpers are this revision's steps, so every service's outbox table is the same.
+upgrade = create_event_outbox_table
+downgrade = drop_event_outbox_table
