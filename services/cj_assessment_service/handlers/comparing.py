@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -38,22 +39,14 @@ from services.cj_assessment_service.protocols import UnitOfWork, UnitOfWorkFacto
 MIN_FAILURES_TO_GIVE_UP = 3
 
 
+@dataclass
 class ComparingSteps:
-    def __init__(
-        self,
-        uows: UnitOfWorkFactory,
-        judging: RoundJudging,
-        credits: CreditSteps,
-        texts: EssayTexts,
-        clock: Clock,
-        policy: RunnerPolicy,
-    ) -> None:
-        self.uows = uows
-        self.judging = judging
-        self.credits = credits
-        self.texts = texts
-        self.clock = clock
-        self.policy = policy
+    uows: UnitOfWorkFactory
+    judging: RoundJudging
+    credits: CreditSteps
+    texts: EssayTexts
+    clock: Clock
+    policy: RunnerPolicy
 
     async def step(self, assessment_id: UUID) -> Step:
         async with self.uows() as uow:

@@ -6,6 +6,7 @@ repeated step asks entitlements again with the same key and is never charged twi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from common_core.domain_enums import CJBatchState
@@ -35,14 +36,12 @@ from services.cj_assessment_service.protocols import (
 logger = create_service_logger("cj_assessment_service.credits")
 
 
+@dataclass
 class CreditSteps:
-    def __init__(
-        self, uows: UnitOfWorkFactory, credits: CreditGateway, clock: Clock, policy: RunnerPolicy
-    ) -> None:
-        self.uows = uows
-        self.credits = credits
-        self.clock = clock
-        self.policy = policy
+    uows: UnitOfWorkFactory
+    credits: CreditGateway
+    clock: Clock
+    policy: RunnerPolicy
 
     async def authorize(self, assessment: Assessment) -> Step:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from uuid import UUID
 
 from common_core.courses import CourseCode, Language
@@ -27,18 +28,12 @@ from services.cj_assessment_service.models_db import Assessment, Comparison
 from services.cj_assessment_service.protocols import ComparisonJudge, UnitOfWork, UnitOfWorkFactory
 
 
+@dataclass
 class RoundJudging:
-    def __init__(
-        self,
-        uows: UnitOfWorkFactory,
-        judges: Mapping[JudgeKind, ComparisonJudge],
-        clock: Clock,
-        policy: RunnerPolicy,
-    ) -> None:
-        self.uows = uows
-        self.judges = judges
-        self.clock = clock
-        self.policy = policy
+    uows: UnitOfWorkFactory
+    judges: Mapping[JudgeKind, ComparisonJudge]
+    clock: Clock
+    policy: RunnerPolicy
 
     async def judge_pending(
         self, assessment: Assessment, pending: Sequence[Comparison], texts: Mapping[int, str]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
@@ -21,22 +22,14 @@ logger = create_service_logger("cj_assessment_service.runner")
 MAX_STEPS_PER_CLAIM = 10_000
 
 
+@dataclass
 class AssessmentRunner:
-    def __init__(
-        self,
-        uows: UnitOfWorkFactory,
-        credits: CreditSteps,
-        comparing: ComparingSteps,
-        scoring: ScoringStep,
-        clock: Clock,
-        policy: RunnerPolicy,
-    ) -> None:
-        self.uows = uows
-        self.credits = credits
-        self.comparing = comparing
-        self.scoring = scoring
-        self.clock = clock
-        self.policy = policy
+    uows: UnitOfWorkFactory
+    credits: CreditSteps
+    comparing: ComparingSteps
+    scoring: ScoringStep
+    clock: Clock
+    policy: RunnerPolicy
 
     async def run(self, assessment_id: UUID, owner: str) -> Step:
         """Steps until the assessment waits, ends or is lost; then gives up the claim."""

@@ -35,14 +35,12 @@ class BatchReview:
         return sum(1 for association in self.associations if association.is_pending)
 
 
+@dataclass
 class ReviewHandlers:
-    def __init__(
-        self, uow: UnitOfWork, clock: Clock, notifier: Notifier, roster_limit: int = 10_000
-    ) -> None:
-        self.uow = uow
-        self.clock = clock
-        self.notifier = notifier
-        self.roster_limit = roster_limit
+    uow: UnitOfWork
+    clock: Clock
+    notifier: Notifier
+    roster_limit: int = 10_000
 
     async def review(self, owner: str, batch_id: UUID) -> BatchReview:
         async with self.uow.read_only():

@@ -45,12 +45,12 @@ class ImportReport:
         return sum(1 for row in self.rows if row.status is status)
 
 
+@dataclass
 class RosterImportHandler:
-    def __init__(self, uow: UnitOfWork, clock: Clock, notifier: Notifier, max_rows: int) -> None:
-        self.uow = uow
-        self.clock = clock
-        self.notifier = notifier
-        self.max_rows = max_rows
+    uow: UnitOfWork
+    clock: Clock
+    notifier: Notifier
+    max_rows: int
 
     async def import_csv(self, owner: str, class_id: UUID, data: bytes) -> ImportReport:
         parsed = parse_roster(data, self.max_rows)

@@ -29,20 +29,13 @@ class SweepResult:
     associations_resolved: int
 
 
+@dataclass
 class AssociationTimeoutMonitor:
-    def __init__(
-        self,
-        uow: UnitOfWork,
-        clock: Clock,
-        notifier: Notifier,
-        policy: TimeoutPolicy,
-        batch_limit: int,
-    ) -> None:
-        self.uow = uow
-        self.clock = clock
-        self.notifier = notifier
-        self.policy = policy
-        self.batch_limit = batch_limit
+    uow: UnitOfWork
+    clock: Clock
+    notifier: Notifier
+    policy: TimeoutPolicy
+    batch_limit: int
 
     async def sweep(self) -> SweepResult:
         with correlation_scope(CorrelationContext.generate()):

@@ -7,6 +7,7 @@ available), the ledger row and the outbox events are written by one statement
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from uuid import UUID
 
@@ -138,20 +139,13 @@ async def _open_if_missing(
             await uow.commit()
 
 
+@dataclass
 class ConsumeCredits:
-    def __init__(
-        self,
-        uows: UnitOfWorkFactory,
-        charges: ChargeRepository,
-        policies: PolicyStore,
-        limiter: RateLimiter,
-        clock: Clock,
-    ) -> None:
-        self.uows = uows
-        self.charges = charges
-        self.policies = policies
-        self.limiter = limiter
-        self.clock = clock
+    uows: UnitOfWorkFactory
+    charges: ChargeRepository
+    policies: PolicyStore
+    limiter: RateLimiter
+    clock: Clock
 
     async def __call__(
         self, request: ConsumeCreditsRequest, correlation_id: UUID

@@ -6,7 +6,7 @@ records each change of it (held_delta), so balance and held both equal the sums 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -64,20 +64,13 @@ def _hold_fingerprint(request: CreateAuthorizationRequest) -> str:
     return movement.fingerprint()
 
 
+@dataclass
 class Authorizations:
-    def __init__(
-        self,
-        uows: UnitOfWorkFactory,
-        policies: PolicyStore,
-        limiter: RateLimiter,
-        clock: Clock,
-        limits: HoldLimits,
-    ) -> None:
-        self.uows = uows
-        self.policies = policies
-        self.limiter = limiter
-        self.clock = clock
-        self.limits = limits
+    uows: UnitOfWorkFactory
+    policies: PolicyStore
+    limiter: RateLimiter
+    clock: Clock
+    limits: HoldLimits
 
     async def create(
         self, request: CreateAuthorizationRequest, correlation_id: UUID

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from common_core.domain_enums import CreditSubjectType
 from common_core.models.entitlements_api import (
     BulkCreditCheckRequest,
@@ -50,20 +52,13 @@ class _Verdict:
         return None if self.payer is None else self.payer.subject.type
 
 
+@dataclass
 class CheckCredits:
-    def __init__(
-        self,
-        uows: UnitOfWorkFactory,
-        policies: PolicyStore,
-        limiter: RateLimiter,
-        clock: Clock,
-        max_bulk: int,
-    ) -> None:
-        self.uows = uows
-        self.policies = policies
-        self.limiter = limiter
-        self.clock = clock
-        self.max_bulk = max_bulk
+    uows: UnitOfWorkFactory
+    policies: PolicyStore
+    limiter: RateLimiter
+    clock: Clock
+    max_bulk: int
 
     async def single(self, request: CreditCheckRequest) -> CreditCheckResponse:
         bulk = BulkCreditCheckRequest(

@@ -38,24 +38,16 @@ class ProcessingPolicy:
     claim_batch: int = 8
 
 
+@dataclass
 class ProcessFiles:
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        extractor: TextExtractor,
-        policy: ProcessingPolicy,
-        metrics: FileMetrics,
-        claimer_lock_key: int | None = None,
-    ) -> None:
-        """`claimer_lock_key`: the key of a liveness lock this process holds, recorded on every
-        claim so that the claims are freed the moment the process dies."""
-        self.uow = uow
-        self.clock = clock
-        self.extractor = extractor
-        self.policy = policy
-        self.metrics = metrics
-        self.claimer_lock_key = claimer_lock_key
+    uow: UnitOfWorkFactory
+    clock: Clock
+    extractor: TextExtractor
+    policy: ProcessingPolicy
+    metrics: FileMetrics
+    # The key of a liveness lock this process holds, recorded on every claim so that the
+    # claims are freed the moment the process dies.
+    claimer_lock_key: int | None = None
 
     async def run_once(self) -> int:
         """Claims up to one batch of due files and brings each to an end; the number claimed."""

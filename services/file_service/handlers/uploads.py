@@ -109,22 +109,14 @@ def _duplicate(file_name: str, same_as: str | None = None) -> Refusal:
     )
 
 
+@dataclass
 class UploadEssays:
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        upload_limits: UploadLimits,
-        document_limits: DocumentLimits,
-        signal: WorkSignal,
-        metrics: FileMetrics,
-    ) -> None:
-        self.uow = uow
-        self.clock = clock
-        self.upload_limits = upload_limits
-        self.document_limits = document_limits
-        self.signal = signal
-        self.metrics = metrics
+    uow: UnitOfWorkFactory
+    clock: Clock
+    upload_limits: UploadLimits
+    document_limits: DocumentLimits
+    signal: WorkSignal
+    metrics: FileMetrics
 
     async def __call__(
         self,
