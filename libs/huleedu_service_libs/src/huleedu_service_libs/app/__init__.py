@@ -1,12 +1,9 @@
 """The service app skeleton: HuleEduApp, its factory, /healthz and /metrics."""
 
-from huleedu_service_libs.app.access_log import setup_access_log
 from huleedu_service_libs.app.factory import create_service_app
 from huleedu_service_libs.app.health import (
     HealthCheck,
     Probe,
-    database_check,
-    dependency_checks,
     kafka_check,
     redis_check,
     register_health_route,
@@ -14,7 +11,6 @@ from huleedu_service_libs.app.health import (
 )
 from huleedu_service_libs.app.huleedu_app import HuleEduApp, MissingAppDependencyError
 from huleedu_service_libs.app.metrics import (
-    METRICS_EXTENSION,
     UNMATCHED_ROUTE,
     HttpMetrics,
     setup_request_metrics,
@@ -24,7 +20,6 @@ from huleedu_service_libs.app.serving import ACCESS_LOGGER, serve_http
 
 __all__ = [
     "ACCESS_LOGGER",
-    "METRICS_EXTENSION",
     "UNMATCHED_ROUTE",
     "HealthCheck",
     "HttpMetrics",
@@ -32,8 +27,6 @@ __all__ = [
     "MissingAppDependencyError",
     "Probe",
     "create_service_app",
-    "database_check",
-    "dependency_checks",
     "kafka_check",
     "production_app_of",
     "redis_check",
@@ -41,6 +34,5 @@ __all__ = [
     "run_health_checks",
     "serve_http",
     "serve_service",
-    "setup_access_log",
     "setup_request_metrics",
 ]

@@ -15,7 +15,6 @@ from quart import Quart, Response, json
 from quart_schema import hide
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from huleedu_service_libs.config import SecureServiceSettings
 from huleedu_service_libs.database import asyncpg_connection
 from huleedu_service_libs.logging_utils import create_service_logger
 
@@ -64,11 +63,6 @@ def kafka_check(bootstrap_servers: str) -> HealthCheck:
             await client.close()
 
     return HealthCheck("kafka", fetch_metadata)
-
-
-def dependency_checks(settings: SecureServiceSettings) -> list[HealthCheck]:
-    """Redis and Kafka from the settings; the database check comes with the app's engine."""
-    return [redis_check(settings.REDIS_URL), kafka_check(settings.KAFKA_BOOTSTRAP_SERVERS)]
 
 
 async def run_health_checks(

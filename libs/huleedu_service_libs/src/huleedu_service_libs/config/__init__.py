@@ -1,7 +1,6 @@
 """Typed service settings validated at start-up."""
 
 from huleedu_service_libs.config.settings import (
-    MIN_PRODUCTION_SECRET_LENGTH,
     PLACEHOLDER_SECRET,
     Environment,
     SecureServiceSettings,
@@ -10,7 +9,6 @@ from huleedu_service_libs.config.settings import (
 )
 
 __all__ = [
-    "MIN_PRODUCTION_SECRET_LENGTH",
     "PLACEHOLDER_SECRET",
     "Environment",
     "SecureServiceSettings",

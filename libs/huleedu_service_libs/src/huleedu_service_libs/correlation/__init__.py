@@ -17,13 +17,9 @@ from huleedu_service_libs.correlation.middleware import (
 )
 from huleedu_service_libs.correlation.provider import CorrelationProvider
 from huleedu_service_libs.correlation.scope import (
-    CorrelationToken,
     MissingCorrelationError,
-    activate_correlation,
     correlation_scope,
     current_correlation,
-    deactivate_correlation,
-    log_fields,
     require_correlation,
 )
 
@@ -34,14 +30,10 @@ __all__ = [
     "ORIGINAL_CORRELATION_KEY",
     "CorrelationContext",
     "CorrelationProvider",
-    "CorrelationToken",
     "MissingCorrelationError",
-    "activate_correlation",
     "correlation_of",
     "correlation_scope",
     "current_correlation",
-    "deactivate_correlation",
-    "log_fields",
     "request_correlation",
     "require_correlation",
     "setup_correlation_middleware",

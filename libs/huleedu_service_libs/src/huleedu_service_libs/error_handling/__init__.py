@@ -2,7 +2,6 @@
 
 from huleedu_service_libs.error_handling.dependencies import (
     unavailable_dependency,
-    unavailable_message,
 )
 from huleedu_service_libs.error_handling.errors import UNSPECIFIED, DomainError, HuleEduError
 from huleedu_service_libs.error_handling.factories import (
@@ -29,5 +28,4 @@ __all__ = [
     "raise_validation_error",
     "register_error_handlers",
     "unavailable_dependency",
-    "unavailable_message",
 ]

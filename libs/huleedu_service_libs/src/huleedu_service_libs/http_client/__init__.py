@@ -1,9 +1,8 @@
 """Service-to-service HTTP: timeouts, internal API key, correlation propagation, circuit breaker."""
 
 from huleedu_service_libs.http_client.client import (
-    INTERNAL_API_KEY_HEADER,
     ServiceClient,
     create_service_client,
 )
 
-__all__ = ["INTERNAL_API_KEY_HEADER", "ServiceClient", "create_service_client"]
+__all__ = ["ServiceClient", "create_service_client"]

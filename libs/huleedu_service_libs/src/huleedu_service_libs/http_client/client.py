@@ -15,7 +15,8 @@ from huleedu_service_libs.correlation import (
     CorrelationContext,
     current_correlation,
 )
-from huleedu_service_libs.error_handling import HuleEduError, unavailable_message
+from huleedu_service_libs.error_handling import HuleEduError
+from huleedu_service_libs.error_handling.dependencies import unavailable_message
 from huleedu_service_libs.resilience import CircuitBreaker, CircuitOpenError, Clock
 
 INTERNAL_API_KEY_HEADER = "X-Internal-API-Key"

@@ -3,13 +3,11 @@
 from huleedu_service_libs.idempotency.decorator import (
     EventInFlightError,
     IdempotencyUnavailableError,
-    event_id_of,
     idempotency_key,
     idempotent_consumer,
 )
 from huleedu_service_libs.idempotency.inbox import (
     InboxBase,
-    ProcessedEvent,
     claim_event,
     create_inbox_table,
     drop_inbox_table,
@@ -19,11 +17,9 @@ __all__ = [
     "EventInFlightError",
     "IdempotencyUnavailableError",
     "InboxBase",
-    "ProcessedEvent",
     "claim_event",
     "create_inbox_table",
     "drop_inbox_table",
-    "event_id_of",
     "idempotency_key",
     "idempotent_consumer",
 ]

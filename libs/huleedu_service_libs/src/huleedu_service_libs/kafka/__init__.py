@@ -1,11 +1,9 @@
 """Kafka producer (KafkaBus) and the consumer runtime for worker processes."""
 
-from huleedu_service_libs.kafka.bus import KafkaBus, KafkaBusNotStartedError
+from huleedu_service_libs.kafka.bus import KafkaBus
 from huleedu_service_libs.kafka.consumer import (
     DLQ_SUFFIX,
-    ConsumerMetrics,
     EventConsumer,
-    Handler,
     RetryPolicy,
 )
 from huleedu_service_libs.kafka.messages import (
@@ -18,12 +16,9 @@ from huleedu_service_libs.kafka.messages import (
 
 __all__ = [
     "DLQ_SUFFIX",
-    "ConsumerMetrics",
     "EventConsumer",
-    "Handler",
     "Headers",
     "KafkaBus",
-    "KafkaBusNotStartedError",
     "OutgoingMessage",
     "RetryPolicy",
     "envelope_headers",

@@ -1,13 +1,11 @@
 """Structured logging on structlog: JSON lines in production, console output in development."""
 
 from huleedu_service_libs.logging_utils.setup import (
-    ROUTED_LIBRARY_LOGGERS,
     configure_logging,
     create_service_logger,
 )
 
 __all__ = [
-    "ROUTED_LIBRARY_LOGGERS",
     "configure_logging",
     "create_service_logger",
 ]

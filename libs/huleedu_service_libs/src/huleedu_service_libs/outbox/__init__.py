@@ -5,7 +5,7 @@ See README.md beside this file for adopting it in a service, the guarantees and 
 
 from huleedu_service_libs.outbox.model import EventOutbox, OutboxBase, with_event_outbox
 from huleedu_service_libs.outbox.publishing import Publisher
-from huleedu_service_libs.outbox.relay import BatchReport, EventRelayWorker
+from huleedu_service_libs.outbox.relay import EventRelayWorker
 from huleedu_service_libs.outbox.repository import OutboxRepositoryProtocol, SqlOutboxRepository
 from huleedu_service_libs.outbox.settings import OutboxSettings, outbox_settings_for
 from huleedu_service_libs.outbox.wakeup import RelayWakeup, wake_key
@@ -19,7 +19,6 @@ from huleedu_service_libs.outbox.writer import (
 )
 
 __all__ = [
-    "BatchReport",
     "EnvelopeMismatchError",
     "EventOutbox",
     "EventRelayWorker",

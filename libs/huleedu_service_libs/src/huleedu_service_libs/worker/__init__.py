@@ -5,7 +5,6 @@ from huleedu_service_libs.worker.probe import ProbeServer
 from huleedu_service_libs.worker.process import serve_worker, worker_main
 from huleedu_service_libs.worker.runtime import (
     WorkerLoopEndedError,
-    run_worker_process,
     supervise,
 )
 
@@ -14,7 +13,6 @@ __all__ = [
     "ProbeServer",
     "WorkerLoopEndedError",
     "job_of",
-    "run_worker_process",
     "serve_worker",
     "supervise",
     "worker_main",

@@ -16,6 +16,12 @@ from huleedu_service_libs.app import HuleEduApp, create_service_app
 from huleedu_service_libs.config import SecureServiceSettings
 from huleedu_service_libs.correlation import CorrelationProvider
 from huleedu_service_libs.identity import (
+    ADMIN_KEY_HEADER,
+    ADMIN_USER_HEADER,
+    INTERNAL_KEY_HEADER,
+    MAX_ID_LENGTH,
+    ORG_HEADER,
+    USER_HEADER,
     Caller,
     IdentityProvider,
     Principal,
@@ -187,3 +193,30 @@ async def test_teacher_id_is_known_only_behind_the_teacher_guard(app: HuleEduApp
     assert (status, body) == (200, {"teacher_id": "t-1"})
     with pytest.raises(UnguardedRouteError):
         _ = Caller(Principal.INTERNAL).teacher_id
+
+
+async def test_the_exported_header_names_are_the_headers_the_rule_reads(app: HuleEduApp) -> None:
+    # A gateway strips and sets exactly these names, so they must be the ones read here.
+    teacher = {USER_HEADER: "t-1", ORG_HEADER: "o-1", "X-Correlation-ID": "req-7"}
+    admin = {ADMIN_KEY_HEADER: ADMIN_KEY, ADMIN_USER_HEADER: "ops", "X-Correlation-ID": "req-7"}
+    internal = {INTERNAL_KEY_HEADER: INTERNAL_KEY, "X-Correlation-ID": "req-7"}
+    client = app.test_client()
+    answers = [
+        await (await client.get(path, headers=headers)).get_json()
+        for path, headers in [
+            ("/teacher/whoami", teacher),
+            ("/admin/whoami", admin),
+            ("/internal/whoami", internal),
+        ]
+    ]
+    assert [(a["principal"], a["user_id"], a["org_id"], a["admin_user"]) for a in answers] == [
+        ("teacher", "t-1", "o-1", None),
+        ("admin", None, None, "ops"),
+        ("internal", None, None, None),
+    ]
+
+
+async def test_an_id_one_character_over_the_limit_is_refused(app: HuleEduApp) -> None:
+    assert (await call(app, "/teacher/whoami", X_User_ID="u" * MAX_ID_LENGTH))[0] == 200
+    too_long = await call(app, "/teacher/whoami", X_User_ID="u" * (MAX_ID_LENGTH + 1))
+    assert_refused(*too_long, USER_HEADER)
