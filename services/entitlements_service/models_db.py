@@ -25,14 +25,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from huleedu_service_libs.idempotency import InboxBase
 from huleedu_service_libs.outbox.model import with_event_outbox
+from huleedu_service_libs.schema import service_metadata
 
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
 SUBJECT_TYPES = "subject_type IN ('user', 'org')"
 REASONS = (
     "reason IN ('grant', 'signup_bonus', 'consumption', 'hold', 'hold_release', 'hold_expiry',"
@@ -42,7 +36,7 @@ STATUSES = "status IN ('active', 'consumed', 'released', 'expired')"
 
 
 class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+    metadata = service_metadata()
 
 
 def _created() -> Mapped[datetime]:
