@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import uvicorn
 
+from huleedu_service_libs.app.http_protocol import PROTOCOL_PATH
+
 ACCESS_LOGGER = "huleedu.access"
 
 
@@ -28,7 +30,8 @@ def serve_http(
     and returns the app. Each of `workers` processes calls it after it has started, so no engine,
     pool or container is ever shared across a fork. Uvicorn's own loggers are left unconfigured
     so that they propagate into the service's pipeline, and its access line is off: the app
-    writes its own (`huleedu.access`), inside the request's correlation scope.
+    writes its own (`huleedu.access`), inside the request's correlation scope. A request the
+    HTTP parser refuses gets an ErrorDetail 400 with a correlation id, like any other refusal.
     """
     uvicorn.run(
         app_factory,
@@ -36,7 +39,8 @@ def serve_http(
         host=host,
         port=port,
         workers=workers,
-        http="auto",  # httptools when installed
+        # httptools, answering a request it cannot parse with an ErrorDetail (http_protocol.py)
+        http=PROTOCOL_PATH,
         loop="auto",  # uvloop when installed
         lifespan="on",
         log_config=None,

@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -98,3 +99,44 @@ async def test_sigterm_lets_the_open_request_finish_then_shuts_the_app_down(
     assert served.mark.read_text().strip() == str(served.process.pid)
     loggers = {line["logger"] for line in served.lines()}
     assert "uvicorn.error" in loggers  # the server's own lines come through the pipeline as JSON
+
+
+def _raw_exchange(port: int, request: bytes) -> tuple[str, dict[str, str], bytes]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in header_lines)
+    return status_line, headers, body
+
+
+@pytest.mark.parametrize(
+    "header",
+    [b"X-Correlation-ID: abc\x7fdef", b"X-Correlation-ID: a\x00b", b"X-Bad Name: 1"],
+    ids=["DEL in the correlation id", "NUL in the correlation id", "space in a header name"],
+)
+def test_a_request_the_parser_refuses_gets_an_error_detail_with_a_correlation_id(
+    served: Served, header: bytes
+) -> None:
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n\r\n"
+    status_line, headers, body = _raw_exchange(served.port, request)
+    assert status_line == "HTTP/1.1 400 Bad Request", body
+    assert headers["content-type"] == "application/json"
+    detail = json.loads(body)
+    assert detail["error_code"] == "VALIDATION_ERROR"
+    assert detail["service"] == "served_app"
+    assert headers["x-correlation-id"] == detail["original_correlation_id"]
+    assert detail["correlation_id"] == detail["original_correlation_id"]  # a generated UUID
+
+
+def test_a_nul_in_the_path_or_query_is_an_error_detail_naming_it(served: Served) -> None:
+    for target, field in [(b"/healthz%00", "path"), (b"/healthz?x=%00", "query 'x'")]:
+        request = b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        status_line, headers, body = _raw_exchange(served.port, request)
+        assert status_line.startswith("HTTP/1.1 400"), body
+        detail = json.loads(body)
+        assert detail["details"]["field"] == field
+        assert headers["x-correlation-id"] == detail["original_correlation_id"]
