@@ -7,6 +7,7 @@ from prometheus_client import CollectorRegistry
 from quart import Blueprint
 from quart_dishka import QuartDishka
 from quart_schema import Info, QuartSchema
+from quart_schema.openapi import QUART_SCHEMA_HIDDEN_ATTRIBUTE
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.app.access_log import setup_access_log
@@ -65,6 +66,10 @@ def create_service_app(
 
 
 def _document_own_routes(app: HuleEduApp) -> None:
+    # Hidden where they are defined (any Quart app may mount them); a service's document lists
+    # every route it answers.
+    for endpoint in ("healthz", "metrics"):
+        setattr(app.view_functions[endpoint], QUART_SCHEMA_HIDDEN_ATTRIBUTE, False)
     json_body = {"application/json": {"schema": {"type": "object"}}}
     documented_response(200, "Every check passed", json_body)(app.view_functions["healthz"])
     documented_response(503, "A check failed (`failing` names it)", json_body)(
