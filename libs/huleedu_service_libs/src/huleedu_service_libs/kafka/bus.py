@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import MessageSizeTooLargeError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
 from aiokafka.partitioner import DefaultPartitioner
 
 from common_core.events.envelope import EventEnvelope
@@ -19,6 +19,13 @@ DEFAULT_MAX_REQUEST_SIZE = 1024 * 1024  # aiokafka's default
 # messages/s and the relay from ~19,000 to ~23,000 events/s on the 2-core benchmark machine.
 DEFAULT_MAX_BATCH_SIZE = 128 * 1024
 RECORD_OVERHEAD = 64  # a record's framing inside a batch, rounded up
+# aiokafka waits up to its request timeout (40 s) for a topic's metadata; a topic the broker
+# refuses (an invalid name) would hold the whole batch that long, past the relay's deadline.
+DEFAULT_METADATA_TIMEOUT_SECONDS = 2.0
+
+
+class TopicUnavailableError(Exception):
+    """No partitions known for the topic in time: the broker refuses it, or it does not exist."""
 
 
 class KafkaBusNotStartedError(RuntimeError):
@@ -35,12 +42,14 @@ class KafkaBus:
         enable_idempotence: bool = True,
         max_request_size: int = DEFAULT_MAX_REQUEST_SIZE,
         max_batch_size: int = DEFAULT_MAX_BATCH_SIZE,
+        metadata_timeout_seconds: float = DEFAULT_METADATA_TIMEOUT_SECONDS,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.client_id = client_id
         self.enable_idempotence = enable_idempotence
         self.max_request_size = max_request_size
         self.max_batch_size = max_batch_size
+        self.metadata_timeout_seconds = metadata_timeout_seconds
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -74,7 +83,9 @@ class KafkaBus:
 
         Messages are grouped by partition and appended to record batches directly: one future
         per record batch instead of one per message, which is most of the producer's CPU cost
-        per message. Within a partition the input order is kept.
+        per message. Within a partition the input order is kept. The messages of a topic
+        without partitions in `metadata_timeout_seconds` get a TopicUnavailableError each; the
+        others are sent.
         """
         producer = self._started()
         results: list[BaseException | None] = [None] * len(messages)
@@ -86,7 +97,13 @@ class KafkaBus:
                     f"a {_size(message)}-byte message exceeds max_request_size"
                 )
         sent: list[tuple[asyncio.Future[Any], list[int]]] = []
-        for (topic, partition), indices in (await _by_partition(producer, messages)).items():
+        routes = await _by_partition(producer, messages, self.metadata_timeout_seconds)
+        for (topic, partition), indices in routes.items():
+            if partition is None:
+                error = TopicUnavailableError(f"no partitions for topic {topic!r}")
+                for index in indices:
+                    results[index] = error
+                continue
             for batch, members in _record_batches(producer, messages, indices):
                 sent.append((await producer.send_batch(batch, topic, partition=partition), members))
         outcomes = await asyncio.gather(*(future for future, _ in sent), return_exceptions=True)
@@ -103,16 +120,20 @@ class KafkaBus:
 
 
 async def _by_partition(
-    producer: AIOKafkaProducer, messages: Sequence[OutgoingMessage]
-) -> dict[tuple[str, int], list[int]]:
+    producer: AIOKafkaProducer, messages: Sequence[OutgoingMessage], metadata_timeout: float
+) -> dict[tuple[str, int | None], list[int]]:
     """Message indices per (topic, partition), chosen as the producer's default partitioner
-    would: murmur2 of the key, or a random partition for a message without one."""
-    groups: dict[tuple[str, int], list[int]] = {}
+    would: murmur2 of the key, or a random partition for a message without one; partition None
+    for a topic whose partitions are not known in time."""
+    groups: dict[tuple[str, int | None], list[int]] = {}
     partitions: dict[str, list[int]] = {}
     chosen: dict[tuple[str, bytes | None], int] = {}
     for index, message in enumerate(messages):
         if message.topic not in partitions:
-            partitions[message.topic] = sorted(await producer.partitions_for(message.topic))
+            partitions[message.topic] = await _partitions(producer, message.topic, metadata_timeout)
+        if not partitions[message.topic]:
+            groups.setdefault((message.topic, None), []).append(index)
+            continue
         route = (message.topic, message.key)
         partition = chosen.get(route) if message.key is not None else None
         if partition is None:
@@ -121,6 +142,13 @@ async def _by_partition(
             chosen[route] = partition
         groups.setdefault((message.topic, partition), []).append(index)
     return groups
+
+
+async def _partitions(producer: AIOKafkaProducer, topic: str, timeout: float) -> list[int]:
+    try:
+        return sorted(await asyncio.wait_for(producer.partitions_for(topic), timeout))
+    except (TimeoutError, KafkaError):
+        return []
 
 
 def _record_batches(

@@ -33,23 +33,24 @@ _ORDERED_BY_INDEX = "SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off
 
 _CLAIM = """
 WITH claimed AS MATERIALIZED (
-    SELECT id, seq, event_key, topic, event_type, created_at, retry_count,
+    SELECT id, seq, event_key, topic, event_type, created_at, retry_count, next_attempt_at,
            -- As bytes: what goes on the wire, encoded by PostgreSQL rather than per row here.
            convert_to(event_data::text, 'UTF8') AS payload,
            convert_to(event_key, 'UTF8') AS key_bytes,
            convert_to(event_type, 'UTF8') AS type_bytes
     FROM event_outbox
     WHERE published_at IS NULL AND dead_lettered_at IS NULL AND next_attempt_at <= now()
-      AND abs(hashtext(coalesce(event_key, id::text))) % $2 = $3
+      -- In bigint: abs() of the int4 minimum (-2147483648) is out of the int4 range.
+      AND abs(hashtext(coalesce(event_key, id::text))::bigint) % $2 = $3
     ORDER BY next_attempt_at, seq
     LIMIT $1
     FOR UPDATE SKIP LOCKED
 ),
 first_gap AS MATERIALIZED (
-    SELECT keys.event_key, gap.seq, gap.next_attempt_at, gap.dead_lettered_at
+    SELECT keys.event_key, gap.id, gap.seq, gap.next_attempt_at, gap.dead_lettered_at
     FROM (SELECT DISTINCT event_key FROM claimed WHERE event_key IS NOT NULL) AS keys
     CROSS JOIN LATERAL (
-        SELECT pending.seq, pending.next_attempt_at, pending.dead_lettered_at
+        SELECT pending.id, pending.seq, pending.next_attempt_at, pending.dead_lettered_at
         FROM event_outbox AS pending
         WHERE pending.event_key = keys.event_key AND pending.published_at IS NULL
           AND pending.id NOT IN (SELECT id FROM claimed)
@@ -58,11 +59,12 @@ first_gap AS MATERIALIZED (
     ) AS gap
 )
 SELECT false AS gap, seq, event_key, id, topic, event_type, created_at, retry_count, payload,
-       now() AS claimed_at, key_bytes, type_bytes
+       now() AS claimed_at, key_bytes, type_bytes, next_attempt_at
 FROM claimed
 UNION ALL
-SELECT true, seq, event_key, NULL, NULL, NULL, NULL, NULL, NULL,
-       CASE WHEN dead_lettered_at IS NULL THEN next_attempt_at ELSE 'infinity' END, NULL, NULL
+SELECT true, seq, event_key, id, NULL, NULL, NULL, NULL, NULL,
+       CASE WHEN dead_lettered_at IS NULL THEN next_attempt_at ELSE 'infinity' END, NULL, NULL,
+       next_attempt_at
 FROM first_gap
 """
 
@@ -78,6 +80,12 @@ class ClaimedRow:
     # Set when an earlier pending row of the same key was not claimed: wait until then.
     blocked_until: datetime | None
     message: OutgoingMessage
+    # That earlier row is held by another relay right now: leave this row as it is (no write).
+    behind_in_flight: bool = False
+    # That earlier row is a dead letter (blocked_until is FOREVER): its id, to confirm it is one.
+    behind_dead_letter: UUID | None = None
+    # The stored envelope cannot be read (no headers can be made): a failed attempt of its own.
+    unreadable: BaseException | None = None
 
 
 @dataclass(frozen=True)
@@ -97,32 +105,85 @@ class Lane:
 ALL_KEYS = Lane()
 
 
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """A key's earliest pending row that this claim did not get."""
+
+    id: UUID
+    seq: int
+    until: datetime  # its next attempt; FOREVER for a dead letter
+    due_at: datetime  # its next_attempt_at as stored
+    dead: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimShape:
+    """What tells a gap another relay holds from one beyond this claim's limit."""
+
+    now: datetime
+    full: bool
+    last: tuple[datetime, int]  # the (next_attempt_at, seq) of the last row claimed, in order
+
+
 async def claim_due(
     connection: asyncpg.Connection, batch_size: int, lane: Lane = ALL_KEYS
 ) -> Claim | None:
     await connection.execute(_ORDERED_BY_INDEX)
     records = await connection.fetch(_CLAIM, batch_size, lane.count, lane.index)
-    gaps = {record[2]: (record[1], _aware(record[9])) for record in records if record[0]}
+    gaps = {record[2]: _gap(record) for record in records if record[0]}
     rows = sorted((record for record in records if not record[0]), key=lambda record: record[1])
     if not rows:
         return None
-    return Claim(now=rows[0][9], rows=[_claimed_row(record, gaps) for record in rows])
+    shape = ClaimShape(
+        now=rows[0][9],
+        full=len(rows) >= batch_size,
+        last=max((record[12], record[1]) for record in rows),
+    )
+    return Claim(now=shape.now, rows=[_claimed_row(record, gaps, shape) for record in rows])
 
 
-def _claimed_row(record: Any, gaps: dict[str, tuple[int, datetime]]) -> ClaimedRow:
+def _gap(record: Any) -> Gap:
+    until = _aware(record[9])
+    return Gap(id=record[3], seq=record[1], until=until, due_at=record[12], dead=until == FOREVER)
+
+
+def _claimed_row(record: Any, gaps: dict[str, Gap], shape: ClaimShape) -> ClaimedRow:
     (_, seq, key, row_id, topic, event_type, created_at, retry_count, payload, _,
-     key_bytes, type_bytes) = record  # fmt: skip
-    gap_seq, gap_until = gaps.get(key, (seq, None))
-    return ClaimedRow(
+     key_bytes, type_bytes, _) = record  # fmt: skip
+    row = ClaimedRow(
         id=row_id,
         seq=seq,
         event_key=key,
         event_type=event_type,
         created_at=created_at,
         retry_count=retry_count,
-        blocked_until=gap_until if gap_seq < seq else None,
-        message=OutgoingMessage(topic, payload, key_bytes, envelope_headers(payload, type_bytes)),
+        blocked_until=None,
+        message=OutgoingMessage(topic, payload, key_bytes, []),
     )
+    try:
+        row.message.headers.extend(envelope_headers(payload, type_bytes))
+    except orjson.JSONDecodeError as error:
+        row.unreadable = UnreadableEnvelopeError(f"the stored envelope is not readable: {error}")
+    gap = gaps.get(key)
+    if gap is not None and gap.seq < seq:
+        _wait_behind(row, gap, shape)
+    return row
+
+
+def _wait_behind(row: ClaimedRow, gap: Gap, shape: ClaimShape) -> None:
+    """A due gap this claim would have taken, had it not been locked, is another relay's."""
+    if gap.dead:
+        row.blocked_until, row.behind_dead_letter = FOREVER, gap.id
+    elif gap.due_at > shape.now or (shape.full and (gap.due_at, gap.seq) > shape.last):
+        # Backing off, or due but beyond this claim's limit: after it in the next claim's order.
+        row.blocked_until = gap.until
+    else:
+        # Parking until a time already past would bring the row straight back (a hot loop).
+        row.behind_in_flight = True
+
+
+class UnreadableEnvelopeError(Exception):
+    """The stored envelope is not JSON the relay can read, so no message can be made of it."""
 
 
 def envelope_headers(payload: bytes, event_type: bytes) -> Headers:

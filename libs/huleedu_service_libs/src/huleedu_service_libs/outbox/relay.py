@@ -45,12 +45,18 @@ class BatchReport:
     failed: int = 0
     dead_lettered: int = 0
     parked: int = 0
+    # Left as they were: behind a row another relay is publishing, or not attempted.
+    held: int = 0
     # The earliest retry this batch scheduled (failed or parked rows), if any.
     next_retry_at: datetime | None = None
 
     @property
     def all_failed(self) -> bool:
         return self.failed > 0 and self.published == 0
+
+    def backlog(self, batch_size: int) -> bool:
+        """The claim was full, and not only of rows it had to leave as they were."""
+        return self.claimed >= batch_size and self.held < self.claimed
 
 
 class EventRelayWorker:
@@ -96,17 +102,22 @@ class EventRelayWorker:
         await self._stopped.wait()
 
     async def publish_due_batch(self, lane: Lane = ALL_KEYS) -> BatchReport:
-        async with store.transaction(self.engine) as connection:
+        async with store.timed_transaction(self.engine) as (connection, began):
             claim = await claim_due(connection, self.settings.batch_size, lane)
             if claim is None:
                 return BatchReport()
-            started = time.monotonic()
             plan = plan_batch(claim)
-            messages = [row.message for row in plan.ready]
+            if plan.behind_dead_letters:
+                plan.confirm_dead_letters(
+                    await store.still_dead(connection, list(plan.behind_dead_letters))
+                )
+            messages = [row.message for row in plan.to_send()]
             timeout = self.settings.publish_timeout_seconds
-            results = await publish_batch(self.publisher, messages, timeout) if messages else []
-            settled_at = claim.now + timedelta(seconds=time.monotonic() - started)
-            outcome = settle(plan, results, settled_at, self.settings, self._rng)
+            sent = await publish_batch(self.publisher, messages, timeout) if messages else []
+            # From just before BEGIN, not from the claim's end: the claim itself may take tens of
+            # ms, and a retry scheduled from now() plus the publish alone came out in the past.
+            settled_at = claim.now + timedelta(seconds=time.monotonic() - began)
+            outcome = settle(plan, plan.results(sent), settled_at, self.settings, self._rng)
             await _record(connection, outcome)
         self._observe(outcome, settled_at)
         return _report(len(claim.rows), outcome)
@@ -140,7 +151,7 @@ class EventRelayWorker:
                 continue
             failing_batches = 0
             retry_at = _earliest(retry_at, report.next_retry_at)
-            if report.claimed < self.settings.batch_size:
+            if not report.backlog(self.settings.batch_size):
                 retry_at = await self._idle(nudge, retry_at)
             elif self.settings.lanes > 1:
                 retry_at = _earliest(retry_at, await self._drain_in_lanes())
@@ -157,7 +168,7 @@ class EventRelayWorker:
             if report is None:
                 return retry_at
             retry_at = _earliest(retry_at, report.next_retry_at)
-            if report.all_failed or report.claimed < self.settings.batch_size:
+            if report.all_failed or not report.backlog(self.settings.batch_size):
                 return retry_at
         return retry_at
 
@@ -235,6 +246,7 @@ def _report(claimed: int, outcome: BatchOutcome) -> BatchReport:
         failed=len(outcome.failures),
         dead_lettered=sum(failure.dead_lettered for failure in outcome.failures),
         parked=sum(len(row_ids) for row_ids in outcome.parked.values()),
+        held=len(outcome.held),
         next_retry_at=min(retries, default=None),
     )
 

@@ -9,6 +9,7 @@ and they are published again with the same stored envelope (and so the same even
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -28,6 +29,13 @@ SET retry_count = $2, last_error = $3, next_attempt_at = $4,
 WHERE id = $1
 """
 _PARK = "UPDATE event_outbox SET next_attempt_at = $1 WHERE id = ANY($2)"
+# Under a share lock, so a re-drive or discard cannot commit between this check and the commit of
+# the rows parked behind the dead letter; one it is changing right now (locked) counts as gone.
+_STILL_DEAD = """
+SELECT id FROM event_outbox
+WHERE id = ANY($1) AND dead_lettered_at IS NOT NULL AND published_at IS NULL
+FOR SHARE SKIP LOCKED
+"""
 _PURGE = """
 DELETE FROM event_outbox WHERE id IN (
     SELECT id FROM event_outbox
@@ -65,6 +73,20 @@ async def transaction(engine: AsyncEngine) -> AsyncIterator[asyncpg.Connection]:
     """One transaction on a connection from the engine's pool, used through asyncpg."""
     async with asyncpg_connection(engine) as driver, driver.transaction():
         yield driver
+
+
+@asynccontextmanager
+async def timed_transaction(engine: AsyncEngine) -> AsyncIterator[tuple[asyncpg.Connection, float]]:
+    """As `transaction`, with the monotonic time just before its BEGIN: PostgreSQL's now() in it
+    is no earlier than that moment."""
+    async with asyncpg_connection(engine) as driver:
+        began = time.monotonic()
+        async with driver.transaction():
+            yield driver, began
+
+
+async def still_dead(connection: asyncpg.Connection, ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    return {record[0] for record in await connection.fetch(_STILL_DEAD, ids)}
 
 
 async def mark_published(connection: asyncpg.Connection, ids: Sequence[uuid.UUID]) -> None:
