@@ -60,7 +60,8 @@ class EmbeddedInfrastructure:
         self.started: list[EmbeddedPostgres | EmbeddedRedis | EmbeddedKafka] = []
 
     def start(self) -> Endpoints:
-        postgres = self._start(EmbeddedPostgres(self._dir("postgres")))
+        # Durable: the stack's data is kept across runs, so a crash must not lose or corrupt it.
+        postgres = self._start(EmbeddedPostgres(self._dir("postgres"), durable=True))
         redis = self._start(PersistentRedis(self._dir("redis")))
         kafka = self._start(EmbeddedKafka(self._dir("kafka")))
         return Endpoints(

@@ -84,10 +84,22 @@ def _make_traversable(root: Path) -> None:
     root.chmod(0o755)
 
 
-class EmbeddedPostgres:
-    """`workdir/pgdata` is initialised on first start and reused afterwards (the local stack)."""
+# Tests and throw-away benchmark servers only: a crash may lose committed transactions
+# (synchronous_commit) or corrupt the data directory (fsync, full_page_writes). Safe where the
+# data dies with the run; never for data that is kept (the local stack's .stack/).
+NON_DURABLE = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+DURABLE = ("fsync=on", "synchronous_commit=on", "full_page_writes=on")
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+
+class EmbeddedPostgres:
+    """`workdir/pgdata` is initialised on first start and reused afterwards (the local stack).
+
+    `durable=False` (the default, for tests) trades crash safety for speed; data that is kept
+    needs `durable=True`.
+    """
+
+    def __init__(self, workdir: Path, port: int | None = None, *, durable: bool = False) -> None:
+        self.durable = durable
         self.install = _postgres_install()
         self.data_dir = workdir / "pgdata"
         self.port = port or free_port()
@@ -120,8 +132,8 @@ class EmbeddedPostgres:
         return f"postgresql://{POSTGRES_USER}@127.0.0.1:{self.port}/postgres"
 
     def _postgres_argv(self) -> list[str]:
-        durability_off = ["fsync=off", "synchronous_commit=off", "full_page_writes=off"]
-        settings = [*durability_off, "max_connections=200", "listen_addresses=127.0.0.1"]
+        durability = DURABLE if self.durable else NON_DURABLE
+        settings = [*durability, "max_connections=200", "listen_addresses=127.0.0.1"]
         argv = [str(self.install / "bin" / "postgres"), "-D", str(self.data_dir)]
         argv += ["-p", str(self.port), "-k", str(self.data_dir)]
         for setting in settings:
@@ -140,7 +152,8 @@ class EmbeddedPostgres:
             argv=[
                 str(self.install / "bin" / "initdb"),
                 *("-D", str(self.data_dir), "-U", POSTGRES_USER),
-                *("--auth=trust", "--encoding=UTF8", "--no-sync", "--no-instructions"),
+                *("--auth=trust", "--encoding=UTF8", "--no-instructions"),
+                *(() if self.durable else ("--no-sync",)),
             ],
             log_path=self.server.log_path.with_name("initdb.log"),
             drop_privileges=running_as_root(),

@@ -47,3 +47,25 @@ async def test_data_survives_a_restart_on_the_same_work_dir(workdir: Path) -> No
     finally:
         second.stop()
     assert found == 1
+
+
+async def _settings(dsn: str) -> tuple[object, ...]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        names = ("fsync", "synchronous_commit", "full_page_writes")
+        return tuple([await connection.fetchval(f"SHOW {name}") for name in names])
+    finally:
+        await connection.close()
+
+
+@pytest.mark.parametrize(("durable", "expected"), [(True, "on"), (False, "off")])
+async def test_durability_is_on_only_when_asked_for(
+    workdir: Path, durable: bool, expected: str
+) -> None:
+    """Tests keep it off (their data dies with the run); the local stack asks for it."""
+    server = EmbeddedPostgres(workdir, durable=durable)
+    server.start()
+    try:
+        assert await _settings(server.admin_dsn) == (expected,) * 3
+    finally:
+        server.stop()
