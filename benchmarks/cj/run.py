@@ -2,6 +2,7 @@
 
 ./dev pdm run bench-cj [--seeds 20] [--sizes 30 50 100] [--skip-fit]
 ./dev pdm run bench-cj --stack --skip-accuracy --skip-fit   (against `pdm run stack`)
+./dev pdm run bench-cj --misfit --seeds 100   (misfit detection, benchmarks/cj/misfit.py)
 
 For each batch size, seed and design (coverage-only vs adaptive pairing) one simulated assessment
 runs to 20 comparisons per essay and is read at 5, 10, 15 and 20. True abilities ~ N(0, 1.7^2).
@@ -27,6 +28,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from misfit import misfit_table  # noqa: E402
 from simulation import Scenario, Snapshot, at_budget, rho_curve, run_scenario  # noqa: E402
 from stack_run import run_on_stack  # noqa: E402
 
@@ -162,8 +164,13 @@ def main() -> None:
     parser.add_argument("--stack-essays", type=int, default=30)
     parser.add_argument("--stack-runs", type=int, default=3)
     parser.add_argument("--admin-key", default="change-me")
+    parser.add_argument("--misfit", action="store_true", help="only the misfit detection table")
     args = parser.parse_args()
     started = time.perf_counter()
+    if args.misfit:
+        misfit_table(args.seeds)
+        print(f"\n(total {time.perf_counter() - started:.0f} s)")
+        return
     if args.stack:
         stack_row(args)
     if not args.skip_accuracy:

@@ -15,10 +15,13 @@ from services.cj_assessment_service.domain.fit_statistics import (
 )
 
 
-def fixed_fit(scores: list[float], bias: float | None = None) -> BradleyTerryFit:
+def fixed_fit(
+    scores: list[float], bias: float | None = None, variance: float = 0.0
+) -> BradleyTerryFit:
     values = np.array(scores)
     n = values.size
-    return BradleyTerryFit(values, np.ones(n), np.eye(n), bias, None, 0, 2.0)
+    covariance = variance * np.eye(n)
+    return BradleyTerryFit(values, np.sqrt(np.diag(covariance)), covariance, bias, None, 0, 2.0)
 
 
 def test_ssr_by_hand() -> None:
@@ -60,13 +63,17 @@ def test_reliability_grows_with_more_comparisons() -> None:
 
 
 def naive_mean_squares(
-    data: ComparisonData, scores: list[float], bias: float
+    data: ComparisonData, fit: BradleyTerryFit
 ) -> tuple[list[float], list[float]]:
+    """Each squared residual over what the fit leaves of its variance, p(1-p)(1 - p(1-p)Var(d))."""
+    scores, c, bias = fit.scores, fit.covariance, fit.position_bias or 0.0
     squares: dict[int, list[tuple[float, float]]] = {i: [] for i in range(data.n_items)}
     for a, b, won in zip(data.first, data.second, data.first_won, strict=True):
         p = 1 / (1 + math.exp(-(scores[a] - scores[b] + bias)))
+        leverage = p * (1 - p) * (c[a, a] + c[b, b] - 2 * c[a, b])
+        kept = p * (1 - p) * (1 - leverage)
         for item, outcome, prob in ((a, float(won), p), (b, 1.0 - float(won), 1 - p)):
-            squares[int(item)].append(((outcome - prob) ** 2, prob * (1 - prob)))
+            squares[int(item)].append(((outcome - prob) ** 2, kept))
     infit = [sum(s for s, _ in v) / sum(w for _, w in v) for v in squares.values()]
     outfit = [sum(s / w for s, w in v) / len(v) for v in squares.values()]
     return infit, outfit
@@ -75,11 +82,54 @@ def naive_mean_squares(
 def test_infit_and_outfit_match_a_direct_computation() -> None:
     triples = [(0, 1, True), (1, 2, True), (2, 0, True), (0, 2, True), (1, 0, False), (2, 1, True)]
     data = ComparisonData.from_triples(3, triples)
-    scores = [0.8, 0.1, -0.9]
-    misfit = misfit_statistics(data, fixed_fit(scores, bias=0.2))
-    infit, outfit = naive_mean_squares(data, scores, 0.2)
+    fit = fixed_fit([0.8, 0.1, -0.9], bias=0.2, variance=0.3)
+    misfit = misfit_statistics(data, fit)
+    infit, outfit = naive_mean_squares(data, fit)
     assert misfit.infit == pytest.approx(infit)
     assert misfit.outfit == pytest.approx(outfit)
+
+
+def simulated_assessment(
+    seed: int, n: int, per_essay: int, erratic: frozenset[int] = frozenset()
+) -> tuple[ComparisonData, BradleyTerryFit]:
+    """Random pairs; a comparison that involves an erratic essay is a coin flip."""
+    rng = np.random.default_rng(seed)
+    truth = rng.normal(0.0, 1.7, n)
+    m = n * per_essay // 2
+    first = rng.integers(0, n, m)
+    second = (first + rng.integers(1, n, m)) % n
+    p = 1 / (1 + np.exp(-(truth[first] - truth[second])))
+    coin = np.isin(first, list(erratic)) | np.isin(second, list(erratic))
+    won = rng.random(m) < np.where(coin, 0.5, p)
+    data = ComparisonData(n, first, second, won)
+    return data, fit_bradley_terry(data)
+
+
+def test_mean_squares_are_one_on_average_when_the_model_holds() -> None:
+    # Plain mean squares (residual^2 over p(1-p)) average 0.71 here: the fit absorbs part of
+    # every residual. Dividing by what the fit leaves brings the expectation near 1.
+    infits = [misfit_statistics(*simulated_assessment(s, 60, 10)).infit.mean() for s in range(5)]
+    assert 0.85 <= float(np.mean(infits)) <= 1.15
+
+
+def test_essays_judged_by_coin_flips_are_flagged() -> None:
+    erratic = frozenset(range(5))
+    caught = false_flags = 0
+    for seed in range(4):
+        misfit = misfit_statistics(*simulated_assessment(seed, 50, 20, erratic))
+        caught += int(misfit.flagged[:5].sum())
+        false_flags += int(misfit.flagged[5:].sum())
+    # The old limits (infit > 1.5 or outfit > 2.0 on plain mean squares) caught 4 of these 20.
+    assert caught >= 14
+    assert false_flags <= 0.12 * 4 * 45
+
+
+def test_the_flag_rate_without_erratic_essays_is_near_the_documented_five_percent() -> None:
+    flagged = [
+        float(misfit_statistics(*simulated_assessment(100 + seed, 50, 20)).flagged.mean())
+        for seed in range(8)
+    ]
+    assert 0.01 <= float(np.mean(flagged)) <= 0.10
 
 
 def test_an_erratic_essay_is_flagged_and_a_consistent_one_is_not() -> None:
