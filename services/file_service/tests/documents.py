@@ -78,6 +78,37 @@ def pdf_bytes(text: str) -> bytes:
     return bytes(pdf.output())
 
 
+SWEDISH_SENTENCES = (
+    "Åsa och Örjan läste om älgar på ön.",
+    "Här är ett stycke med å, ä och ö: ärlig åsikt, öppen dörr.",
+    "Både föräldrar och lärare tyckte att uppsatsen var värd att läsa.",
+)
+CORE_FONTS = ("helvetica", "times", "courier")
+
+
+def pdf_pages_bytes(
+    pages: list[str], fonts: dict[str, str] | None = None, columns: int = 1
+) -> bytes:
+    """One page per text, its paragraphs set in turn in each font (core fonts, or TrueType files
+    given as name -> path), in `columns` columns."""
+    pdf = FPDF()
+    for name, path in (fonts or {}).items():
+        pdf.add_font(name, fname=path)
+    families = list(fonts or CORE_FONTS)
+    for text in pages:
+        pdf.add_page()
+        for index, paragraph in enumerate(text.split("\n\n")):
+            pdf.set_font(families[index % len(families)], size=10 + index % 3)
+            if columns == 1:
+                pdf.multi_cell(0, 6, paragraph)
+                pdf.ln(3)
+                continue
+            with pdf.text_columns(ncols=columns, gutter=8) as flow:
+                flow.write(paragraph)
+                flow.ln()
+    return bytes(pdf.output())
+
+
 def image_only_pdf_bytes() -> bytes:
     pdf = FPDF()
     pdf.add_page()
