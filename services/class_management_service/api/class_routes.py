@@ -14,6 +14,7 @@ from quart_schema import (
 )
 
 from huleedu_service_libs.app.openapi import multipart_files, no_content, request_body
+from huleedu_service_libs.app.request_guard import refuse_control_characters
 from huleedu_service_libs.identity import Caller, require_teacher
 from services.class_management_service.api.schemas import (
     ClassBody,
@@ -171,7 +172,10 @@ async def _csv_body() -> bytes:
         upload = (await request.files).get("file")
         if upload is None:
             raise InvalidInputError("The multipart form has no `file` field")
-        return bytes(upload.read())
+        content = bytes(upload.read())
+        # A text/csv body met the request guard; a file part's content is this route's to check.
+        refuse_control_characters(content.decode("utf-8", errors="replace"), "form field 'file'")
+        return content
     if request.mimetype not in CSV_TYPES:
         raise UnsupportedMediaTypeError(
             "Send the roster as text/csv or as a multipart `file`", content_type=request.mimetype
