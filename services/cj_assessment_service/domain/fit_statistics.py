@@ -94,6 +94,33 @@ def _mean_squares(data: ComparisonData, fit: BradleyTerryFit) -> _MeanSquares:
     return _MeanSquares(infit, outfit, infit_t, outfit_t)
 
 
+@dataclass(frozen=True)
+class ComparisonResiduals:
+    """Per comparison, from the first essay's side: P(first wins), outcome - p, and what the fit
+    leaves of the outcome's variance, p(1 - p)(1 - h)."""
+
+    p_first: FloatArray
+    residual: FloatArray
+    residual_variance: FloatArray
+
+
+def comparison_residuals(data: ComparisonData, fit: BradleyTerryFit) -> ComparisonResiduals:
+    p_first = _probability_first(data, fit)
+    return ComparisonResiduals(
+        p_first, data.first_won - p_first, _residual_variance(data, fit, p_first)
+    )
+
+
+def _residual_variance(
+    data: ComparisonData, fit: BradleyTerryFit, p_first: FloatArray
+) -> FloatArray:
+    variance = p_first * (1.0 - p_first)
+    kept: FloatArray = variance * np.clip(
+        1.0 - variance * _difference_variance(data, fit), 0.05, 1.0
+    )
+    return kept
+
+
 def _probability_first(data: ComparisonData, fit: BradleyTerryFit) -> FloatArray:
     distance = fit.scores[data.first] - fit.scores[data.second]
     p: FloatArray = expit(distance + (fit.position_bias or 0.0))
@@ -110,7 +137,7 @@ def _residuals(data: ComparisonData, fit: BradleyTerryFit) -> _Residuals:
     p_first = _probability_first(data, fit)
     won = data.first_won.astype(np.float64)
     variance = p_first * (1.0 - p_first)
-    kept = variance * np.clip(1.0 - variance * _difference_variance(data, fit), 0.05, 1.0)
+    kept = _residual_variance(data, fit, p_first)
     return _Residuals(
         item=np.concatenate([data.first, data.second]),
         residual=np.concatenate([won - p_first, p_first - won]),

@@ -1,7 +1,7 @@
 """From judgements to results: scores, errors, ranks, misfit and grade projections (anchors)."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 import numpy as np
@@ -23,6 +23,10 @@ from services.cj_assessment_service.domain.grade_projection import (
     fit_boundaries,
     project_grade,
 )
+from services.cj_assessment_service.domain.judge_statistics import (
+    JudgeStatistics,
+    judge_statistics,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Judged:
     first: int  # position of the essay shown as "Essay A"
     second: int
     first_won: bool
+    judge: str = ""  # the judge identity stored on the comparison ("llm:<model>;prompt=<v>")
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class Outcome:
     reliability: float
     position_bias: float | None
     grade_scale: GradeScaleId | None
+    judges: list[JudgeStatistics] = field(default_factory=list)  # most judgements first
 
 
 def comparison_data(n_items: int, judged: Sequence[Judged]) -> ComparisonData:
@@ -87,7 +93,8 @@ def compute_outcome(
     projections = _projections(participants, fit, scale)
     essays = _essay_outcomes(participants, data, fit, projections)
     graded = scale.id if projections is not None and scale is not None else None
-    return Outcome(essays, fit_reliability(fit), fit.position_bias, graded)
+    judges = judge_statistics(data, fit, [j.judge for j in judged])
+    return Outcome(essays, fit_reliability(fit), fit.position_bias, graded, judges)
 
 
 def _projections(

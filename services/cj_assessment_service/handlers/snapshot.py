@@ -39,7 +39,7 @@ class Snapshot:
 
     def judged(self) -> list[Judged]:
         return [
-            Judged(c.first_position, c.second_position, c.winner == "A")
+            Judged(c.first_position, c.second_position, c.winner == "A", c.judge or "")
             for c in self.comparisons
             if c.status == COMPLETED
         ]
