@@ -34,7 +34,9 @@ class JudgeVerdict:
     winner: Position
     confidence: float  # 0..1
     justification: str
-    judge: str  # which judge answered, e.g. "llm:gpt-4o-mini" or "simulated:seed=0"
+    judge: (
+        str  # which judge answered, e.g. "llm:gpt-4o-mini;prompt=2026-12-07" or "simulated:seed=0"
+    )
 
 
 class JudgeFailure(Exception):

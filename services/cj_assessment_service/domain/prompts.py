@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from common_core.courses import CourseCode, Language
 from services.cj_assessment_service.domain.judging import JudgeTask
 
+# Part of the LLM judge's identity on every comparison ("llm:<model>;prompt=<version>"), so
+# judge statistics tell prompt versions apart: raise it whenever a rubric or the framing changes.
+PROMPT_VERSION = "2026-12-07"
+
 ANSWER_SCHEMA = (
     '{"winner": "A" or "B", "confidence": a number from 0 to 1, '
     '"justification": "one or two sentences"}'

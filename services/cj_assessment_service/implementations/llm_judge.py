@@ -25,7 +25,7 @@ from services.cj_assessment_service.domain.judging import (
     JudgeVerdict,
 )
 from services.cj_assessment_service.domain.llm_answer import JudgeAnswer, parse_answer
-from services.cj_assessment_service.domain.prompts import build_messages
+from services.cj_assessment_service.domain.prompts import PROMPT_VERSION, build_messages
 
 Sleep = Callable[[float], Awaitable[None]]
 _REFUSING_FINISH_REASONS = {"content_filter", "length"}
@@ -89,7 +89,8 @@ class LlmJudge:
         async with self._slots:
             answer = await self._answer(task)
         model = task.options.model or self.config.model
-        return JudgeVerdict(answer.winner, answer.confidence, answer.justification, f"llm:{model}")
+        identity = f"llm:{model};prompt={PROMPT_VERSION}"
+        return JudgeVerdict(answer.winner, answer.confidence, answer.justification, identity)
 
     async def _answer(self, task: JudgeTask) -> JudgeAnswer:
         for attempt in range(1, self.config.max_attempts + 1):

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from huleedu_service_libs.app import HuleEduApp
+from services.cj_assessment_service.domain.prompts import PROMPT_VERSION
 from services.cj_assessment_service.tests.integration.conftest import (
     Database,
     Externals,
@@ -68,7 +69,9 @@ async def test_an_llm_judged_assessment_survives_bad_answers_and_hides_anchors(
     assert all(r.winner is None for r in rows if r.status == "failed")
     assert all(r.winner in ("A", "B") for r in rows if r.status == "completed")
     assert any(r.attempts > 1 for r in rows)  # unusable answers were asked again
-    assert {r.judge for r in rows if r.status == "completed"} == {"llm:gpt-4o-mini"}
+    assert {r.judge for r in rows if r.status == "completed"} == {
+        f"llm:gpt-4o-mini;prompt={PROMPT_VERSION}"
+    }
     completed = sum(r.status == "completed" for r in rows)
     assert completed == status["progress"]["comparisons_completed"]
     assert externals.entitlements.charged == completed

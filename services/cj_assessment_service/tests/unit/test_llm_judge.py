@@ -17,6 +17,7 @@ from services.cj_assessment_service.domain.judging import (
     JudgeUnavailable,
     Position,
 )
+from services.cj_assessment_service.domain.prompts import PROMPT_VERSION
 from services.cj_assessment_service.implementations.llm_judge import (
     LlmJudge,
     LlmJudgeConfig,
@@ -90,7 +91,7 @@ async def test_a_valid_answer_becomes_a_verdict(rig: Rig) -> None:
     assert (verdict.winner, verdict.confidence, verdict.judge) == (
         Position.B,
         0.9,
-        "llm:judge-model",
+        f"llm:judge-model;prompt={PROMPT_VERSION}",
     )
     sent = rig.fake.requests[0]
     assert sent["headers"]["Authorization"] == "Bearer sk-test"
