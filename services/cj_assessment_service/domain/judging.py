@@ -34,9 +34,8 @@ class JudgeVerdict:
     winner: Position
     confidence: float  # 0..1
     justification: str
-    judge: (
-        str  # which judge answered, e.g. "llm:gpt-4o-mini;prompt=2026-12-07" or "simulated:seed=0"
-    )
+    # Which judge answered: "llm:<model>;prompt=<PROMPT_VERSION>" or "simulated:seed=0".
+    judge: str
 
 
 class JudgeFailure(Exception):
