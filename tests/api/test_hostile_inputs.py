@@ -127,3 +127,16 @@ async def test_a_nul_in_a_roster_csv_row_is_a_400(service: tuple[str, httpx.Asyn
     for number, request in enumerate([as_body, as_file]):
         response = await send(client, request, f"csv-{number}")
         _assert_refused(response, 400, f"csv-{number}", f"CSV {number}")
+
+
+async def test_unknown_routes_and_methods_are_error_details(
+    service: tuple[str, httpx.AsyncClient],
+) -> None:
+    name, client = service
+    method, path, identity = JSON_ROUTES[name]
+    unknown = Request("GET", "/no/such/route", headers=dict(identity))
+    _assert_refused(await send(client, unknown, "r-404"), 404, "r-404", "unknown route")
+    wrong = Request("PATCH", path, headers=dict(identity))
+    response = await send(client, wrong, "r-405")
+    _assert_refused(response, 405, "r-405", "wrong method")
+    assert method in response.headers["Allow"]
