@@ -236,6 +236,24 @@ class GradeProjectionRow(Base):
     probabilities: Mapped[dict[str, float]] = mapped_column(JSON)
 
 
+class JudgeStatisticsRow(Base):
+    """How one judge identity behaved in a completed assessment (domain/judge_statistics.py)."""
+
+    __tablename__ = "judge_statistics"
+
+    assessment_id: Mapped[UUID] = mapped_column(
+        ForeignKey("assessments.id", ondelete="CASCADE"), primary_key=True
+    )
+    judge: Mapped[str] = mapped_column(String(255), primary_key=True)
+    judgements: Mapped[int] = mapped_column(Integer)
+    infit: Mapped[float] = mapped_column(Float)
+    first_position_wins: Mapped[float] = mapped_column(Float)
+    position_bias: Mapped[float] = mapped_column(Float)
+    position_bias_se: Mapped[float] = mapped_column(Float)
+    agreement: Mapped[float] = mapped_column(Float)
+    expected_agreement: Mapped[float] = mapped_column(Float)
+
+
 def schema_metadata() -> MetaData:
     """Every table the Alembic chain owns: ours, the shared event_outbox and the event inbox."""
     combined = with_event_outbox(Base.metadata)

@@ -20,6 +20,7 @@ from services.cj_assessment_service.models_db import (
     Essay,
     EssayScore,
     GradeProjectionRow,
+    JudgeStatisticsRow,
 )
 
 
@@ -130,6 +131,10 @@ class ResultRepository(Protocol):
     async def for_assessment(
         self, assessment_id: UUID
     ) -> list[tuple[EssayScore, GradeProjectionRow | None]]: ...
+
+    async def add_judges(self, rows: Sequence[JudgeStatisticsRow]) -> None: ...
+
+    async def judges(self, assessment_id: UUID) -> list[JudgeStatisticsRow]: ...
 
 
 class UnitOfWork(KitUnitOfWork, Protocol):

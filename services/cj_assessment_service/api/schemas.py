@@ -19,6 +19,7 @@ from services.cj_assessment_service.models_db import (
     Assessment,
     EssayScore,
     GradeProjectionRow,
+    JudgeStatisticsRow,
 )
 
 NO_PROJECTION_NOTE = (
@@ -90,6 +91,9 @@ class AssessmentBody(BaseModel):
 class EssayResultBody(BaseModel):
     essay_id: UUID
     is_anchor: bool
+    anchor_grade: str | None = Field(
+        default=None, description="an anchor's known grade, to read beside its projected grade"
+    )
     rank: int
     score: float
     standard_error: float
@@ -104,10 +108,13 @@ class EssayResultBody(BaseModel):
     grade_probabilities: dict[str, float]
 
     @classmethod
-    def of(cls, score: EssayScore, projection: GradeProjectionRow | None) -> EssayResultBody:
+    def of(
+        cls, score: EssayScore, projection: GradeProjectionRow | None, anchor_grade: str | None
+    ) -> EssayResultBody:
         return cls(
             essay_id=score.essay_id,
             is_anchor=score.is_anchor,
+            anchor_grade=anchor_grade,
             rank=score.rank,
             score=score.score,
             standard_error=score.standard_error,
@@ -123,11 +130,43 @@ class EssayResultBody(BaseModel):
         )
 
 
+class JudgeResultBody(BaseModel):
+    """One judge identity, read against the fit of all judgements (the consensus)."""
+
+    judge: str = Field(description='"llm:<model>;prompt=<version>", "simulated:seed=<n>", ...')
+    judgements: int
+    infit: float = Field(
+        description="information-weighted mean square of the judge's residuals; about 1 when the"
+        " judge is as consistent as the model expects, well above 1 for an erratic judge"
+    )
+    first_position_wins: float = Field(description='share of judgements won by "Essay A"')
+    position_bias: float = Field(description='the judge\'s own logit advantage for "Essay A"')
+    position_bias_se: float
+    agreement: float = Field(description="share of judgements naming the fit's likelier winner")
+    expected_agreement: float = Field(
+        description="the agreement expected of a judge that follows the model exactly"
+    )
+
+    @classmethod
+    def of(cls, row: JudgeStatisticsRow) -> JudgeResultBody:
+        return cls(
+            judge=row.judge,
+            judgements=row.judgements,
+            infit=row.infit,
+            first_position_wins=row.first_position_wins,
+            position_bias=row.position_bias,
+            position_bias_se=row.position_bias_se,
+            agreement=row.agreement,
+            expected_agreement=row.expected_agreement,
+        )
+
+
 class ResultsBody(BaseModel):
     assessment: AssessmentBody
     grades_projected: bool
     notes: list[str]
     essays: list[EssayResultBody]
+    judges: list[JudgeResultBody]
 
     @classmethod
     def of(cls, results: AssessmentResults) -> ResultsBody:
@@ -140,7 +179,11 @@ class ResultsBody(BaseModel):
             assessment=assessment,
             grades_projected=projected,
             notes=notes,
-            essays=[EssayResultBody.of(score, projection) for score, projection in results.rows],
+            essays=[
+                EssayResultBody.of(score, projection, results.anchor_grades.get(score.position))
+                for score, projection in results.rows
+            ],
+            judges=[JudgeResultBody.of(row) for row in results.judges],
         )
 
 

@@ -11,6 +11,8 @@ Everything is read against the Bradley-Terry fit of all judgements together (the
   SE from its curvature.
 - agreement: the share of its judgements that name the fitted model's more likely winner, beside
   the share expected from a judge that follows the model exactly (the mean of max(p, 1 - p)).
+  An erratic judge flattens the shared fit, so beside it the consistent judges agree more than
+  expected: compare the judges with one another, not only with their expectation.
 """
 
 from collections.abc import Sequence

@@ -13,6 +13,7 @@ from services.cj_assessment_service.models_db import (
     Assessment,
     EssayScore,
     GradeProjectionRow,
+    JudgeStatisticsRow,
 )
 from services.cj_assessment_service.protocols import UnitOfWork
 
@@ -41,6 +42,7 @@ async def complete(
     uow: UnitOfWork, assessment: Assessment, outcome: Outcome, now: datetime
 ) -> None:
     await uow.results.add(_scores(assessment, outcome), _projections(assessment, outcome))
+    await uow.results.add_judges(_judges(assessment, outcome))
     assessment.reliability = outcome.reliability
     assessment.grade_scale = outcome.grade_scale.value if outcome.grade_scale else None
     transition(assessment, CJBatchState.COMPLETED, now)
@@ -64,6 +66,23 @@ def _scores(assessment: Assessment, outcome: Outcome) -> list[EssayScore]:
             misfit=essay.misfit,
         )
         for essay in outcome.essays
+    ]
+
+
+def _judges(assessment: Assessment, outcome: Outcome) -> list[JudgeStatisticsRow]:
+    return [
+        JudgeStatisticsRow(
+            assessment_id=assessment.id,
+            judge=judge.judge,
+            judgements=judge.judgements,
+            infit=judge.infit,
+            first_position_wins=judge.first_position_wins,
+            position_bias=judge.position_bias,
+            position_bias_se=judge.position_bias_se,
+            agreement=judge.agreement,
+            expected_agreement=judge.expected_agreement,
+        )
+        for judge in outcome.judges
     ]
 
 

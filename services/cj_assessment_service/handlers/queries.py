@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from common_core.domain_enums import CJBatchState
 from services.cj_assessment_service.domain.errors import Conflict, NotFound
-from services.cj_assessment_service.models_db import Assessment, EssayScore, GradeProjectionRow
+from services.cj_assessment_service.models_db import (
+    Assessment,
+    EssayScore,
+    GradeProjectionRow,
+    JudgeStatisticsRow,
+)
 from services.cj_assessment_service.protocols import UnitOfWork, UnitOfWorkFactory
 
 
@@ -15,6 +20,8 @@ from services.cj_assessment_service.protocols import UnitOfWork, UnitOfWorkFacto
 class AssessmentResults:
     assessment: Assessment
     rows: list[tuple[EssayScore, GradeProjectionRow | None]]
+    judges: list[JudgeStatisticsRow] = field(default_factory=list)
+    anchor_grades: dict[int, str] = field(default_factory=dict)  # position -> known grade
 
 
 async def owned_assessment(uow: UnitOfWork, user_id: str, assessment_id: UUID) -> Assessment:
@@ -40,4 +47,10 @@ class AssessmentQueries:
                 raise Conflict(
                     "results exist only for a completed assessment", state=assessment.state
                 )
-            return AssessmentResults(assessment, await uow.results.for_assessment(assessment_id))
+            participants = await uow.assessments.participants(assessment_id)
+            return AssessmentResults(
+                assessment,
+                await uow.results.for_assessment(assessment_id),
+                await uow.results.judges(assessment_id),
+                {p.position: p.anchor_grade for p in participants if p.anchor_grade is not None},
+            )

@@ -19,6 +19,7 @@ from services.cj_assessment_service.models_db import (
     Essay,
     EssayScore,
     GradeProjectionRow,
+    JudgeStatisticsRow,
 )
 
 TERMINAL = ("completed", "failed", "cancelled")
@@ -229,3 +230,14 @@ class SqlResultRepository:
         return [
             (score, projection) for score, projection in (await self.session.execute(statement))
         ]
+
+    async def add_judges(self, rows: Sequence[JudgeStatisticsRow]) -> None:
+        self.session.add_all(rows)
+
+    async def judges(self, assessment_id: UUID) -> list[JudgeStatisticsRow]:
+        statement = (
+            select(JudgeStatisticsRow)
+            .where(JudgeStatisticsRow.assessment_id == assessment_id)
+            .order_by(JudgeStatisticsRow.judgements.desc(), JudgeStatisticsRow.judge)
+        )
+        return list((await self.session.scalars(statement)).all())

@@ -80,6 +80,25 @@ async def test_a_batch_is_assessed_through_the_api(
         a=assessment_id,
     )
     assert rows == progress["comparisons_completed"]
+    await judges_match_the_stored_comparisons(payload["judges"], db, assessment_id)
+
+
+async def judges_match_the_stored_comparisons(
+    judges: list[dict[str, Any]], db: Database, assessment_id: str
+) -> None:
+    stored = await db.rows(
+        "SELECT judge, count(*) AS n, avg(CASE WHEN winner = 'A' THEN 1.0 ELSE 0.0 END) AS a"
+        " FROM comparisons WHERE assessment_id = :a AND status = 'completed' GROUP BY judge",
+        a=assessment_id,
+    )
+    assert [(j["judge"], j["judgements"]) for j in judges] == [(r.judge, r.n) for r in stored]
+    (judge,) = judges
+    assert judge["judge"].startswith("simulated:seed=")
+    assert judge["first_position_wins"] == pytest.approx(float(stored[0].a))
+    assert 0.5 <= judge["expected_agreement"] <= 1.0
+    assert 0.0 <= judge["agreement"] <= 1.0
+    assert judge["position_bias_se"] > 0.0
+    assert judge["infit"] > 0.0
 
 
 async def test_bad_requests_get_error_details(app: HuleEduApp, worker: Worker) -> None:

@@ -17,6 +17,7 @@ class TestMigrations(MigrationChainTests):
             "essay_scores",
             "essays",
             "grade_projections",
+            "judge_statistics",
             "processed_events",
             "event_outbox",
         }

@@ -27,6 +27,7 @@ from services.cj_assessment_service.models_db import (
     Essay,
     EssayScore,
     GradeProjectionRow,
+    JudgeStatisticsRow,
 )
 from services.cj_assessment_service.tests.support.memory_repositories import (
     MemoryAnchors,
@@ -83,6 +84,7 @@ def new_tables() -> dict[str, Any]:
         "comparisons": RowTable(Comparison),
         "essay_scores": RowTable(EssayScore),
         "grade_projections": RowTable(GradeProjectionRow),
+        "judge_statistics": RowTable(JudgeStatisticsRow),
     }
 
 

@@ -15,6 +15,7 @@ from services.cj_assessment_service.models_db import (
     Essay,
     EssayScore,
     GradeProjectionRow,
+    JudgeStatisticsRow,
 )
 from services.cj_assessment_service.tests.support.memory_rows import (
     TERMINAL,
@@ -189,3 +190,12 @@ class MemoryResults:
         projections = {p.position: p for p in self.session.select(GradeProjectionRow, mine)}
         scores = sorted(self.session.select(EssayScore, mine), key=lambda s: s.rank)
         return [(s, projections.get(s.position)) for s in scores]
+
+    async def add_judges(self, rows: Sequence[JudgeStatisticsRow]) -> None:
+        for row in rows:
+            self.session.add(row)
+
+    async def judges(self, assessment_id: UUID) -> list[JudgeStatisticsRow]:
+        mine: Callable[[Values], bool] = lambda row: row["assessment_id"] == assessment_id  # noqa: E731
+        rows = self.session.select(JudgeStatisticsRow, mine)
+        return sorted(rows, key=lambda r: (-r.judgements, r.judge))
