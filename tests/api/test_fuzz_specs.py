@@ -2,11 +2,13 @@
 the real test servers (PostgreSQL, Redis), never answered with a 5xx; every error an ErrorDetail
 with the caller's correlation id; every documented JSON answer matching its schema.
 
-Bounded for CI: EXAMPLES draws per operation, about 40 operations over the four services.
+Bounded for CI: EXAMPLES draws per operation (12; HULEEDU_FUZZ_EXAMPLES for a longer run), about
+40 operations over the four services.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -19,7 +21,7 @@ from tests.api.apps import SERVICE_DIRS, SERVICES, Urls, build, cj_externals
 from tests.api.fuzzing import examples, operations, problems, request_strategy, send
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-EXAMPLES = 12
+EXAMPLES = int(os.environ.get("HULEEDU_FUZZ_EXAMPLES", "12"))
 
 
 @pytest.fixture(params=SERVICES)

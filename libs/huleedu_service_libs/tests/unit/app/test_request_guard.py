@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from huleedu_service_libs.app import HuleEduApp, create_service_app
 from huleedu_service_libs.app.request_guard import RequestLimits
-from huleedu_service_libs.correlation import CorrelationProvider
+from huleedu_service_libs.correlation import CorrelationProvider, request_correlation
 
 
 class Note(BaseModel):
@@ -169,3 +169,10 @@ async def test_a_control_character_in_the_correlation_id_is_a_400_with_a_fresh_i
     assert response.status_code == 400, body
     assert body["details"]["field"] == "header X-Correlation-Id"
     assert response.headers["X-Correlation-ID"] == body["original_correlation_id"] != "a\x7fb"
+
+
+async def test_a_refusal_carries_the_request_correlation_even_before_the_middleware() -> None:
+    app = _app()
+    async with app.test_request_context("/items/a", headers={"X-Correlation-ID": "g-3"}):
+        assert request_correlation().original == "g-3"  # read from the header, nothing active
+    assert request_correlation().original != "g-3"  # outside a request: a generated one
