@@ -32,6 +32,7 @@ from services.class_management_service.domain.errors import (
     InvalidInputError,
     UnsupportedMediaTypeError,
 )
+from services.class_management_service.domain.roster_source import is_workbook
 from services.class_management_service.handlers.classes import ClassHandlers
 from services.class_management_service.handlers.roster import RosterHandlers
 from services.class_management_service.handlers.roster_import import RosterImportHandler
@@ -39,7 +40,7 @@ from services.class_management_service.handlers.roster_import import RosterImpor
 CSV_TYPES = ("text/csv", "application/csv", "text/plain", "application/octet-stream")
 ROSTER_CSV = {
     "text/csv": {"schema": {"type": "string", "description": "first_name,last_name,email"}},
-    **multipart_files("file", "The CSV file", multiple=False),
+    **multipart_files("file", "The roster: a CSV or .xlsx file", multiple=False),
 }
 
 
@@ -154,31 +155,38 @@ def _roster_routes(api: Blueprint) -> None:
         return Response(status=204)
 
     @api.post("/<uuid:class_id>/students/import")
-    @request_body(ROSTER_CSV, "The roster: a CSV file with a header row")
+    @request_body(ROSTER_CSV, "The roster: a CSV or .xlsx file with a header row")
     @validate_response(ImportBody, 200)
     @inject
     async def import_roster(
         class_id: UUID, importer: FromDishka[RosterImportHandler], caller: FromDishka[Caller]
     ) -> ImportBody:
-        """CSV with a header row: first_name, last_name, email (UTF-8, BOM allowed), as the
-        body (text/csv) or as the `file` field of a multipart form. Per-row results;
-        importing the same file again changes nothing."""
-        data = await _csv_body()
+        """A header row naming first name, last name and email (English or Swedish names, e.g.
+        Förnamn, Efternamn, E-post), then one student per row. CSV (comma, semicolon or tab;
+        UTF-8 with or without BOM, UTF-16 with BOM, or Windows-1252) as the body (text/csv) or
+        as the `file` field of a multipart form; an .xlsx workbook (its first sheet) as the
+        `file` field or as an application/octet-stream body. Per-row results; importing the
+        same file again changes nothing."""
+        data = await _roster_body()
         return ImportBody.of(await importer.import_csv(caller.teacher_id, class_id, data))
 
 
-async def _csv_body() -> bytes:
+async def _roster_body() -> bytes:
     if request.mimetype == "multipart/form-data":
         upload = (await request.files).get("file")
         if upload is None:
             raise InvalidInputError("The multipart form has no `file` field")
         content = bytes(upload.read())
-        # A text/csv body met the request guard; a file part's content is this route's to check.
-        refuse_control_characters(content.decode("utf-8", errors="replace"), "form field 'file'")
+        if not is_workbook(content):  # a workbook's cells are checked as they are read
+            # A text/csv body met the request guard; a file part's content is this route's.
+            refuse_control_characters(
+                content.decode("utf-8", errors="replace"), "form field 'file'"
+            )
         return content
     if request.mimetype not in CSV_TYPES:
         raise UnsupportedMediaTypeError(
-            "Send the roster as text/csv or as a multipart `file`", content_type=request.mimetype
+            "Send the roster as text/csv, as application/octet-stream or as a multipart `file`",
+            content_type=request.mimetype,
         )
     data = await request.get_data(as_text=False)
     return data if isinstance(data, bytes) else data.encode()

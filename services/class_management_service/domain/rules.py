@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from collections.abc import Sequence
 from uuid import UUID
+
+from email_validator import EmailNotValidError, validate_email
 
 from services.class_management_service.domain.errors import InvalidInputError, MultipleCourseError
 
 SYSTEM_EMAIL_DOMAIN = "huleedu.system"
 MAX_EMAIL_LENGTH = 254
-# Pragmatic, not RFC 5322: one @, no spaces, a dotted domain of letters, digits and hyphens.
-_EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
-)
+
+
+def canonical_email(raw: str) -> str:
+    """Trimmed, composed (NFC: an export's decomposed å is the same letter) and lower-cased."""
+    return unicodedata.normalize("NFC", raw.strip()).lower()
 
 
 def email_problem(raw: str) -> str | None:
-    """Why `raw` is not an acceptable student email, or None."""
-    email = raw.strip().lower()
+    """Why `raw` is not an acceptable student email, or None. The syntax is email-validator's
+    (internationalised addresses such as åsa.öberg@skola.se allowed, no quoted local parts, no
+    special-use domains such as .local); deliverability is not looked up."""
+    email = canonical_email(raw)
     if not email:
         return "email is empty"
-    if len(email) > MAX_EMAIL_LENGTH or not _EMAIL.match(email):
-        return "email is not a valid address"
+    if len(email) > MAX_EMAIL_LENGTH:
+        return f"email is longer than {MAX_EMAIL_LENGTH} characters"
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        return f"email is not a valid address: {error}"
     if email.endswith("@" + SYSTEM_EMAIL_DOMAIN):
         return f"the domain {SYSTEM_EMAIL_DOMAIN} is reserved"
     return None
@@ -33,7 +41,7 @@ def normalise_email(raw: str) -> str:
     problem = email_problem(raw)
     if problem is not None:
         raise InvalidInputError(problem, field="email")
-    return raw.strip().lower()
+    return canonical_email(raw)
 
 
 def single_course_code(course_codes: Sequence[str]) -> str:

@@ -11,7 +11,7 @@ from uuid import UUID, uuid4
 from huleedu_service_libs.clock import Clock
 from services.class_management_service.domain.errors import ClassNotFoundError
 from services.class_management_service.domain.model import SchoolClass, Student
-from services.class_management_service.domain.roster_csv import (
+from services.class_management_service.domain.roster_file import (
     ParsedRoster,
     RosterLine,
     parse_roster,

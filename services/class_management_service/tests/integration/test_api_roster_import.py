@@ -7,6 +7,7 @@ import pytest
 from quart.datastructures import FileStorage
 from quart.typing import TestClientProtocol as Client
 
+from services.class_management_service.tests import roster_files
 from services.class_management_service.tests.integration.conftest import TEACHER
 
 pytestmark = pytest.mark.integration
@@ -79,7 +80,7 @@ async def test_import_as_a_multipart_file(client: Client) -> None:
     [
         (b"name,mail\nx,y\n", "text/csv", 400),
         (b"first_name,last_name,email\n", "text/csv", 400),
-        (b"first_name,last_name,email\n\xff\xfe\xfa,b,c@x.se\n", "text/csv", 400),
+        (b"first_name,last_name,email\n\x81\x8d\x8f,b,c@x.se\n", "text/csv", 400),
         (b"", "text/csv", 400),
         (b'{"rows": []}', "application/json", 415),
         (b"first_name,last_name,email\n" + b"A,B,a@x.se\n" * 30_000, "text/csv", 400),
@@ -114,3 +115,75 @@ async def test_the_same_file_imported_concurrently_creates_each_student_once(
     assert len(await sql("SELECT * FROM class_student_association")) == 2
     created_events = await sql("SELECT id FROM event_outbox WHERE topic LIKE '%student.created%'")
     assert len(created_events) == 2
+
+
+async def _students(sql: Sql) -> list[tuple[str, str, str]]:
+    rows = await sql("SELECT first_name, last_name, email FROM students ORDER BY email")
+    return [tuple(row) for row in rows]
+
+
+SWEDISH_STORED = sorted(
+    (first, last, email) for first, last, email, *_ in roster_files.SWEDISH_STUDENTS
+)
+
+
+async def test_a_swedish_semicolon_windows_1252_export_is_imported(
+    client: Client, sql: Sql
+) -> None:
+    class_id = await _class_id(client)
+    response = await _import(client, class_id, roster_files.swedish_export(";", "cp1252"))
+    body = await response.get_json()
+    assert response.status_code == 200, body
+    assert body["summary"] == {"created": 3, "added": 0, "already_present": 0, "invalid": 0}
+    assert sorted(await _students(sql)) == sorted(SWEDISH_STORED)
+
+
+@pytest.mark.parametrize("how", ["multipart", "octet-stream"])
+async def test_an_xlsx_workbook_is_imported(client: Client, sql: Sql, how: str) -> None:
+    class_id = await _class_id(client)
+    workbook = roster_files.xlsx_bytes(
+        [roster_files.SWEDISH_HEADER, *roster_files.SWEDISH_STUDENTS]
+    )
+    url = f"/v1/classes/{class_id}/students/import"
+    if how == "multipart":
+        upload = FileStorage(stream=io.BytesIO(workbook), filename="elever.xlsx")
+        response = await client.post(url, files={"file": upload}, headers=TEACHER)
+    else:
+        headers = {**TEACHER, "Content-Type": "application/octet-stream"}
+        response = await client.post(url, data=workbook, headers=headers)
+    body = await response.get_json()
+    assert response.status_code == 200, body
+    assert [row["row"] for row in body["rows"]] == [2, 3, 4]
+    assert sorted(await _students(sql)) == sorted(SWEDISH_STORED)
+
+
+@pytest.mark.parametrize(
+    ("data", "details"),
+    [
+        (
+            roster_files.csv_bytes(
+                [("Förnamn", "Efternamn", "E-post", "Email"), ("A", "B", "", "")]
+            ),
+            {"row": 1, "columns": [3, 4], "field": "email"},
+        ),
+        (
+            roster_files.csv_bytes([*[("Titel",)] * 3, ("Förnamn", "E-post"), ("A", "a@x.se")]),
+            {"missing": ["last_name"], "closest_header_row": 4},
+        ),
+        (roster_files.inflating_xlsx_bytes(30_000_000), {"max_entries": 500}),
+    ],
+    ids=["column-named-twice", "missing-column", "inflating-workbook"],
+)
+async def test_refusals_are_error_details_naming_the_row_or_column(
+    client: Client, sql: Sql, data: bytes, details: dict[str, Any]
+) -> None:
+    class_id = await _class_id(client)
+    response = await client.post(
+        f"/v1/classes/{class_id}/students/import",
+        data=data,
+        headers={**TEACHER, "Content-Type": "application/octet-stream"},
+    )
+    error = await response.get_json()
+    assert (response.status_code, error["error_code"]) == (400, "VALIDATION_ERROR"), error
+    assert details.items() <= error["details"].items()
+    assert await sql("SELECT id FROM students") == []

@@ -107,7 +107,10 @@ async def test_import_reports_each_row_and_emits_one_event_per_change(
         (4, RowStatus.INVALID, "bad-email"),
         (5, RowStatus.ADDED, "linus@x.se"),
     ]
-    assert report.rows[2].reason == "email is not a valid address"
+    assert (
+        report.rows[2].reason
+        == "email is not a valid address: An email address must have an @-sign."
+    )
     assert report.rows[3].student_id == linus.student.id
     new_events = [pending.envelope.data for pending in db.outbox[events_before:]]
     assert [type(event) for event in new_events] == [StudentCreatedV1] * 2 + [StudentUpdatedV1]
