@@ -176,11 +176,12 @@ def credit_balance(journey: Journey) -> Any:
 
 
 def register_anchors(journey: Journey) -> None:
-    anchors = [{"grade": g, "text": t, "label": f"anchor {g}"} for g, t in ANCHORS]
+    anchors = [{"grade": a.grade, "text": a.text, "label": f"anchor {a.grade}"} for a in ANCHORS]
     with journey.client(CJ) as cj:
         body = {"course_code": "ENG5", "anchors": anchors}
         expect(cj.post("/v1/anchors", json=body), 201, "register anchors")
-    step(5, f"{len(anchors)} anchor essays registered (grades {', '.join(g for g, _ in ANCHORS)})")
+    grades = ", ".join(a.grade for a in ANCHORS)
+    step(5, f"{len(anchors)} anchor essays registered (grades {grades})")
 
 
 def start_assessment(journey: Journey, cj: httpx.Client, batch_id: str) -> Any:

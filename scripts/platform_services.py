@@ -29,6 +29,8 @@ class ServiceSpec:
     redis_db: int
     # Settings holding the base URL of another service it calls: (setting, that service).
     http_dependencies: tuple[tuple[str, str], ...] = ()
+    # Settings the local stack points at a file of this repository: (setting, path from its root).
+    stack_files: tuple[tuple[str, str], ...] = ()
 
     @property
     def package(self) -> str:
@@ -123,6 +125,10 @@ SERVICES: tuple[ServiceSpec, ...] = (
         http_dependencies=(
             ("ENTITLEMENTS_URL", "entitlements_service"),
             ("FILE_SERVICE_URL", "file_service"),
+        ),
+        # The demo's essays and anchors get their declared qualities from the simulated judge.
+        stack_files=(
+            ("SIMULATED_JUDGE_QUALITIES_FILE", "scripts/demo_data/simulated_qualities.json"),
         ),
     ),
 )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from huleedu_service_libs.testing.processes import free_port
 from scripts.database_urls import url_on_server
-from scripts.platform_services import SERVICES, ServiceSpec
+from scripts.platform_services import REPO_ROOT, SERVICES, ServiceSpec
 from scripts.stack_runner.children import COLOURS, ChildSpec
 from scripts.stack_runner.infrastructure import Endpoints
 
@@ -57,6 +57,7 @@ def service_environment(
     settings |= {
         setting: f"http://127.0.0.1:{ports[target]}" for setting, target in spec.http_dependencies
     }
+    settings |= {setting: str(REPO_ROOT / path) for setting, path in spec.stack_files}
     if isolate_ports:
         settings |= {name: str(free_port()) for name in _other_port_settings(spec)}
     environment = {key: value for key, value in os.environ.items() if not _ours(key)}

@@ -1,6 +1,7 @@
 """Settings, validated at start-up (environment variables prefixed CJ_ASSESSMENT_SERVICE_)."""
 
 from enum import StrEnum
+from pathlib import Path
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
@@ -47,6 +48,10 @@ class Settings(SecureServiceSettings):
     LLM_BREAKER_RECOVERY_SECONDS: float = Field(default=30.0, gt=0)
     SIMULATED_JUDGE_SEED: int = 0
     SIMULATED_JUDGE_POSITION_BIAS: float = 0.0
+    # A JSON object {"<a text's opening words>": latent quality in logits} for the simulated judge
+    # (the demo's essays and anchors: scripts/demo_data/simulated_qualities.json); other texts
+    # get a quality from surface features.
+    SIMULATED_JUDGE_QUALITIES_FILE: Path | None = None
 
     # The comparison design and the stopping rule.
     COMPARISONS_PER_ESSAY: int = Field(default=10, ge=1, le=100)

@@ -47,7 +47,10 @@ from services.cj_assessment_service.implementations.service_clients import (
     EntitlementsClient,
     FileContentClient,
 )
-from services.cj_assessment_service.implementations.simulated_judge import SimulatedJudge
+from services.cj_assessment_service.implementations.simulated_judge import (
+    SimulatedJudge,
+    declared_qualities,
+)
 from services.cj_assessment_service.implementations.unit_of_work import AssessmentUnitOfWork
 from services.cj_assessment_service.protocols import (
     ComparisonJudge,
@@ -109,7 +112,9 @@ class DependenciesProvider(Provider):
         )
         yield {
             JudgeKind.LLM: LlmJudge(http, llm_config(settings), breaker),
-            JudgeKind.SIMULATED: SimulatedJudge(simulated),
+            JudgeKind.SIMULATED: SimulatedJudge(
+                simulated, declared_qualities(settings.SIMULATED_JUDGE_QUALITIES_FILE)
+            ),
         }
         await http.aclose()
 

@@ -3,7 +3,8 @@
 import hashlib
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from scipy.special import expit  # type: ignore[import-untyped]
 
@@ -52,3 +53,42 @@ def quality_from_text(text: str) -> float:
     sentence_size = -abs(len(words) / sentences - 18.0) / 10.0
     raw = 0.9 * length + 0.25 * variety + 0.6 * word_size + 0.5 * sentence_size
     return max(-4.0, min(4.0, raw))
+
+
+OPENING_WORDS = 12
+
+
+def _words(text: str) -> list[str]:
+    return [word.lower() for word in _WORD.findall(text)]
+
+
+def opening_key(text: str) -> str:
+    """A text's first words, lower-cased, letters only: the same for a .txt, .docx or .pdf copy."""
+    return " ".join(_words(text)[:OPENING_WORDS])
+
+
+@dataclass(frozen=True)
+class DeclaredQualities:
+    """Latent qualities declared for known texts, such as a demo's essays and anchors.
+
+    A text has the declared quality of the first declared opening (a text's first words, see
+    `opening_key`) that occurs in it, so a heading or the task above an essay does not hide it;
+    any other text gets `quality_from_text`. Only the simulated judge reads them: the texts carry
+    no marker, so nothing extra reaches an LLM judge or a teacher.
+    """
+
+    by_opening: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, qualities: Mapping[str, float]) -> "DeclaredQualities":
+        """From text (or its opening) -> quality in logits."""
+        return cls({opening_key(text): float(quality) for text, quality in qualities.items()})
+
+    def __call__(self, text: str) -> float:
+        words = f" {' '.join(_words(text))} "
+        found = [
+            (position, quality)
+            for opening, quality in self.by_opening.items()
+            if opening and (position := words.find(f" {opening} ")) >= 0
+        ]
+        return min(found)[1] if found else quality_from_text(text)

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 from common_core.domain_enums import JudgeKind
 from services.cj_assessment_service.domain.judging import JudgeTask, JudgeVerdict, Position
 from services.cj_assessment_service.domain.simulated_judge import (
+    DeclaredQualities,
     SimulatedJudgeModel,
     quality_from_text,
 )
 
 QualityOf = Callable[[str], float]
+
+
+def declared_qualities(path: Path | None) -> QualityOf:
+    """The qualities a JSON file declares ({"<opening words>": logits}); none without a file."""
+    if path is None:
+        return quality_from_text
+    qualities = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(qualities, dict):
+        raise ValueError(f"{path}: expected a JSON object of text openings to qualities")
+    return DeclaredQualities.of({str(k): float(v) for k, v in qualities.items()})
 
 
 class SimulatedJudge:

@@ -1,12 +1,16 @@
+import json
 import math
+from pathlib import Path
 
 import pytest
 
 from services.cj_assessment_service.domain.simulated_judge import (
+    DeclaredQualities,
     SimulatedJudgeModel,
     quality_from_text,
     uniform_from,
 )
+from services.cj_assessment_service.implementations.simulated_judge import declared_qualities
 
 
 def test_decisions_are_deterministic_for_a_seed_and_key() -> None:
@@ -60,3 +64,40 @@ def test_quality_from_text_is_stable_and_prefers_developed_writing() -> None:
     assert quality_from_text(rich) > quality_from_text(poor)
     assert quality_from_text("") == -4.0
     assert -4.0 <= quality_from_text("word " * 100_000) <= 4.0
+
+
+ESSAY = (
+    "Replacing textbooks with tablets sounds modern, but modern is not an argument. Before a "
+    "school spends its budget, it should ask three questions."
+)
+
+
+def test_a_declared_quality_is_found_under_a_heading_and_across_line_breaks() -> None:
+    declared = DeclaredQualities.of({ESSAY: 2.2})
+    as_extracted = "Should schools replace printed textbooks?\n\n" + ESSAY.replace(" ", "\n", 5)
+    assert declared(as_extracted) == 2.2
+    assert declared(ESSAY.upper()) == 2.2
+
+
+def test_a_text_without_a_declared_opening_gets_its_surface_quality() -> None:
+    declared = DeclaredQualities.of({ESSAY: 2.2})
+    other = "Books are good. Tablets are also good. I like tablets more."
+    assert declared(other) == quality_from_text(other)
+    # The same words later in a text than its own opening do not count as the opening.
+    assert declared(ESSAY.split(",")[1]) == quality_from_text(ESSAY.split(",")[1])
+
+
+def test_the_first_declared_opening_in_a_text_decides() -> None:
+    weak = "I think tablets are good because they are modern and light. Books are heavy."
+    declared = DeclaredQualities.of({ESSAY: 2.2, weak: -2.6})
+    assert declared(f"{weak} {ESSAY}") == -2.6
+
+
+def test_the_qualities_file_is_read_and_none_means_surface_features(tmp_path: Path) -> None:
+    path = tmp_path / "qualities.json"
+    path.write_text(json.dumps({" ".join(ESSAY.split()[:12]): 1.5}))
+    assert declared_qualities(path)(ESSAY) == 1.5
+    assert declared_qualities(None) is quality_from_text
+    path.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="expected a JSON object"):
+        declared_qualities(path)
