@@ -28,6 +28,8 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from cohorts import CONDITIONS  # noqa: E402
+from honesty import cohort_table, grading_table  # noqa: E402
 from misfit import misfit_table  # noqa: E402
 from simulation import Scenario, Snapshot, at_budget, rho_curve, run_scenario  # noqa: E402
 from stack_run import run_on_stack  # noqa: E402
@@ -165,8 +167,18 @@ def main() -> None:
     parser.add_argument("--stack-runs", type=int, default=3)
     parser.add_argument("--admin-key", default="change-me")
     parser.add_argument("--misfit", action="store_true", help="only the misfit detection table")
+    parser.add_argument("--cohorts", action="store_true", help="only the cohort honesty table")
+    parser.add_argument("--grading", action="store_true", help="only the grade calibration table")
+    parser.add_argument("--jobs", type=int, default=1, help="processes for --cohorts, --grading")
     args = parser.parse_args()
     started = time.perf_counter()
+    if args.cohorts or args.grading:
+        if args.cohorts:
+            cohort_table(args.seeds, args.jobs, list(CONDITIONS))
+        if args.grading:
+            grading_table(args.seeds, args.jobs)
+        print(f"\n(total {time.perf_counter() - started:.0f} s)")
+        return
     if args.misfit:
         misfit_table(args.seeds)
         print(f"\n(total {time.perf_counter() - started:.0f} s)")

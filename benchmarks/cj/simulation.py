@@ -11,7 +11,7 @@ from scipy.stats import spearmanr  # type: ignore[import-untyped]
 from services.cj_assessment_service.domain.bradley_terry import (
     BradleyTerryFit,
     ComparisonData,
-    fit_bradley_terry,
+    fit_scores,
 )
 from services.cj_assessment_service.domain.design import DesignSettings, next_round
 from services.cj_assessment_service.domain.fit_statistics import fit_reliability
@@ -40,7 +40,7 @@ class Scenario:
     max_per_essay: int = 20
     checkpoints: tuple[int, ...] = (5, 10, 15, 20)
     judge_position_bias: float = 0.0
-    prior_sd: float = 2.0
+    prior_sd: float | None = None  # None: the service's fit, which infers the cohort's spread
     coverage_rounds: int = DesignSettings.coverage_rounds
     adaptive_round_share: float = DesignSettings.adaptive_round_share
 
@@ -95,7 +95,7 @@ def run_scenario(scenario: Scenario) -> list[Snapshot]:
                 decision = judge.decide(truth[pair.first], truth[pair.second], str(len(triples)))
                 triples.append((pair.first, pair.second, decision.first_won))
             data = ComparisonData.from_triples(n, triples)
-            fit = fit_bradley_terry(data, prior_sd=scenario.prior_sd)
+            fit = fit_scores(data, scenario.prior_sd)
             snapshots.append(snapshot(fit, truth, len(triples)))
     return snapshots
 

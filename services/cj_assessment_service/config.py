@@ -60,7 +60,9 @@ class Settings(SecureServiceSettings):
     TARGET_RELIABILITY: float = Field(default=0.8, gt=0, le=1)
     COVERAGE_ROUNDS: int = Field(default=2, ge=1)
     ADAPTIVE_ROUND_SHARE: float = Field(default=0.5, gt=0, le=1)
-    PRIOR_SD: float = Field(default=2.0, gt=0)
+    # Unset: the cohort's spread is inferred from the judgements (honest for any cohort). A number
+    # fixes the prior sd of the abilities instead, as assessments made before this did.
+    PRIOR_SD: float | None = Field(default=None, gt=0)
     MAX_ESSAYS_PER_ASSESSMENT: int = Field(default=500, ge=2)
     MAX_ANCHORS_PER_ASSESSMENT: int = Field(default=30, ge=0)
     MAX_ANCHOR_TEXT_CHARS: int = Field(default=50_000, gt=0)

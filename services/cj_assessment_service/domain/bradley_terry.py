@@ -5,6 +5,11 @@ is the judge's position bias. A Gaussian prior N(0, prior_sd^2) on every theta k
 when an essay wins or loses everything. Because every comparison's gradient sums to zero over the
 thetas, the penalised optimum is mean-centred by construction, and the standard errors come from
 the covariance of the centred parameters (no reference essay with SE 0).
+
+`fit_scores(data)` is what the service reports: the cohort's spread is not assumed but inferred
+from the judgements (`fit_hierarchical`). A fixed prior shrinks a wide cohort too much and lets a
+homogeneous one spread too far, and under adaptive pairing either makes the intervals and the
+reliability dishonest.
 """
 
 from dataclasses import dataclass
@@ -24,6 +29,11 @@ POSITION_BIAS_PRIOR_SD = 1.0
 MIN_COMPARISONS_FOR_POSITION_BIAS = 30
 MIN_WINS_PER_POSITION = 5
 REFRESH_RATIO = 0.25
+# The cohort's spread (sd of the abilities, logits) is integrated over this grid: below it essays
+# are indistinguishable at any realistic number of comparisons, above it every comparison is a
+# foregone conclusion.
+SPREAD_GRID = np.exp(np.linspace(np.log(0.05), np.log(8.0), 25))
+MIN_SPREAD_WEIGHT = 1e-4  # grid points with less posterior weight than this are left out
 
 
 class FitError(ValueError):
@@ -103,6 +113,97 @@ def fit_bradley_terry(
     return _summarise(design, params, iterations, prior_sd)
 
 
+def fit_scores(data: ComparisonData, prior_sd: float | None = None) -> BradleyTerryFit:
+    """The service's fit: the cohort's spread inferred (`prior_sd=None`), or a fixed prior."""
+    if prior_sd is None:
+        return fit_hierarchical(data)
+    return fit_bradley_terry(data, prior_sd=prior_sd)
+
+
+def fit_hierarchical(
+    data: ComparisonData, *, estimate_position_bias: bool | None = None
+) -> BradleyTerryFit:
+    """Scores and their covariance averaged over the cohort's spread, as the judgements support it.
+
+    The abilities are N(0, s^2) with s uniform over SPREAD_GRID's range. For each grid value the
+    penalised fit gives the mode and the Laplace approximation of the evidence p(y | s); the
+    result is the evidence-weighted mixture: the mean of the modes, and the mean of the
+    covariances plus the covariance of the modes, so the doubt about s widens the intervals.
+    `prior_sd` of the result is the posterior mean of s.
+    """
+    _validate(data, DEFAULT_PRIOR_SD)
+    with_bias = (
+        position_bias_is_estimable(data)
+        if estimate_position_bias is None
+        else estimate_position_bias
+    )
+    modes = _modes_over_spreads(data, with_bias)
+    log_weight = np.array([evidence for *_, evidence in modes]) + np.log(SPREAD_GRID)
+    weights = np.exp(log_weight - log_weight.max())
+    weights /= weights.sum()
+    kept = [
+        (weight, _summarise(design, params, iterations, float(spread)))
+        for (design, params, iterations, _), weight, spread in zip(
+            modes, weights, SPREAD_GRID, strict=True
+        )
+        if weight >= MIN_SPREAD_WEIGHT
+    ]
+    return _mixture(kept, float(np.dot(weights, SPREAD_GRID)))
+
+
+def _modes_over_spreads(
+    data: ComparisonData, with_bias: bool
+) -> list[tuple[_Design, FloatArray, int, float]]:
+    """The mode, Newton iterations and log evidence at each grid spread (warm-started fits)."""
+    modes = []
+    start = np.zeros(data.n_items + int(with_bias))
+    for spread in SPREAD_GRID:
+        design = _design(data, float(spread), with_bias)
+        start, iterations = _newton(design, 1e-9, 100, start=start)
+        modes.append((design, start, iterations, _log_evidence(design, start)))
+    return modes
+
+
+def _mixture(kept: list[tuple[float, BradleyTerryFit]], spread: float) -> BradleyTerryFit:
+    total = sum(weight for weight, _ in kept)
+    parts = [(weight / total, fit) for weight, fit in kept]
+    weights = np.array([weight for weight, _ in parts])
+    modes = np.stack([fit.scores for _, fit in parts])
+    scores: FloatArray = weights @ modes
+    spread_of_modes = (modes - scores).T @ ((modes - scores) * weights[:, None])
+    covariance: FloatArray = (
+        np.tensordot(weights, np.stack([fit.covariance for _, fit in parts]), axes=1)
+        + spread_of_modes
+    )
+    bias = _mixed_bias(parts)
+    ses = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
+    iterations = sum(fit.iterations for _, fit in parts)
+    return BradleyTerryFit(scores, ses, covariance, *bias, iterations, spread)
+
+
+def _mixed_bias(parts: list[tuple[float, BradleyTerryFit]]) -> tuple[float | None, float | None]:
+    if parts[0][1].position_bias is None:
+        return None, None
+    mean = sum(weight * float(fit.position_bias or 0.0) for weight, fit in parts)
+    second = sum(
+        weight * (float(fit.position_bias_se or 0.0) ** 2 + float(fit.position_bias or 0.0) ** 2)
+        for weight, fit in parts
+    )
+    return mean, float(np.sqrt(max(second - mean**2, 0.0)))
+
+
+def _log_evidence(design: _Design, params: FloatArray) -> float:
+    factor, info = dpotrf(information(design, params), lower=True, clean=True)
+    if info != 0:
+        raise FitError("information matrix is not positive definite")
+    log_det = 2.0 * float(np.sum(np.log(np.diag(factor))))
+    return (
+        -_objective(design, params)
+        + 0.5 * float(np.sum(np.log(design.precision)))
+        - (0.5 * log_det)
+    )
+
+
 def _validate(data: ComparisonData, prior_sd: float) -> None:
     if data.n_items < 2:
         raise FitError("at least two items are needed")
@@ -164,14 +265,16 @@ def information(design: _Design, params: FloatArray) -> FloatArray:
     return matrix
 
 
-def _newton(design: _Design, tolerance: float, max_iterations: int) -> tuple[FloatArray, int]:
+def _newton(
+    design: _Design, tolerance: float, max_iterations: int, start: FloatArray | None = None
+) -> tuple[FloatArray, int]:
     """Newton's method that keeps its Cholesky factor while the gradient still shrinks fast.
 
     Refactoring the information matrix costs O(n^3); a step with the previous factor costs
     O(n^2). Near the optimum the matrix barely changes, so the old factor converges almost as
     fast; it is refreshed whenever the gradient shrank by less than REFRESH_RATIO in a step.
     """
-    params = np.zeros(design.size)
+    params = np.zeros(design.size) if start is None else start.copy()
     value = _objective(design, params)
     factor = cho_factor(information(design, params))
     previous = np.inf

@@ -3,7 +3,7 @@
 import random
 from dataclasses import dataclass
 
-from services.cj_assessment_service.domain.bradley_terry import DEFAULT_PRIOR_SD, BradleyTerryFit
+from services.cj_assessment_service.domain.bradley_terry import BradleyTerryFit
 from services.cj_assessment_service.domain.pairing import (
     PairingHistory,
     PlannedPair,
@@ -21,7 +21,7 @@ class DesignSettings:
     adaptive_round_share: float = 0.5  # share of the essays compared in one adaptive round
     min_comparisons_per_essay: int = 5
     target_reliability: float = 0.8
-    prior_sd: float = DEFAULT_PRIOR_SD
+    prior_sd: float | None = None  # None: the cohort's spread is inferred from the judgements
 
 
 def next_round(

@@ -39,7 +39,23 @@ def scale_separation_reliability(
 
 
 def fit_reliability(fit: BradleyTerryFit) -> float:
-    return scale_separation_reliability(fit.scores, fit.standard_errors, fit.prior_sd)
+    """The expected squared correlation of the scores with the true abilities, under the fit.
+
+    With t = s + e, e ~ N(0, covariance) around the mean-centred scores s, E[corr(s, t)^2] is
+    close to (s's + s'Cs / s's) / (s's + trace C): the share of the true scores' spread that the
+    estimates carry. It stays honest under adaptive pairing and any cohort spread when the fit
+    infers the spread (`fit_hierarchical`); SSR from a fixed prior does not.
+    """
+    return posterior_reliability(fit.scores, fit.covariance)
+
+
+def posterior_reliability(scores: FloatArray, covariance: FloatArray) -> float:
+    centred = scores - scores.mean()
+    signal = float(centred @ centred)
+    if scores.size < 2 or signal <= 0.0:
+        return 0.0
+    along = float(centred @ covariance @ centred) / signal
+    return float(np.clip((signal + along) / (signal + float(np.trace(covariance))), 0.0, 1.0))
 
 
 @dataclass(frozen=True)

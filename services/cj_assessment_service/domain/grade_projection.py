@@ -1,5 +1,13 @@
 """Grade projection from anchor essays: monotone boundaries on the score scale, then a probability
-for every grade from each essay's score and standard error."""
+for every grade.
+
+`project_jointly` is what the service reports. The boundaries come from the anchors' scores, which
+are as uncertain as any essay's, and correlated with them (they are in the same fit). So the
+probabilities are taken over joint draws of every score from the fit's covariance: each draw fits
+its own boundaries from its anchor scores and places each essay. The projected grade is the band
+that holds the median of an essay's grade, not the most probable band: bands have unequal widths
+(the top and bottom ones are open), so the mode favours a wide band whenever the error is wide.
+"""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,6 +20,8 @@ from common_core.grade_scales import GradeScale
 
 MIN_CENTRE_STEP = 0.1  # logits between successive grade centres, so no grade band is empty
 MIN_STANDARD_ERROR = 1e-6
+PROJECTION_DRAWS = 2000
+DRAW_SEED = 20260301  # fixed, so the same judgements always give the same projections
 HIGH_CONFIDENCE = 0.75
 MEDIUM_CONFIDENCE = 0.5
 
@@ -125,5 +135,48 @@ def project_grade(
 ) -> GradeProjection:
     probabilities = grade_probabilities(boundaries, score, standard_error)
     grade = max(probabilities, key=lambda g: probabilities[g])
+    probability = probabilities[grade]
+    return GradeProjection(grade, probability, confidence_label(probability), probabilities)
+
+
+def project_jointly(
+    scale: GradeScale,
+    anchor_grades: dict[int, str],
+    scores: np.ndarray,
+    covariance: np.ndarray,
+    draws: int = PROJECTION_DRAWS,
+) -> list[GradeProjection]:
+    """One projection per item (anchors included) from joint draws of all scores.
+
+    `anchor_grades` maps an item's index to its known grade.
+    """
+    anchored = {i: g for i, g in anchor_grades.items() if g in scale.grades}
+    if not can_project(scale, [AnchorScore(g, 0.0) for g in anchored.values()]):
+        raise ProjectionError("anchors of at least two distinct grades are needed")
+    sampled = _joint_draws(scores, covariance, draws)
+    counts = np.zeros((scores.size, len(scale.grades)))
+    rows = np.arange(scores.size)
+    for draw in sampled:
+        anchors = [AnchorScore(grade, float(draw[i])) for i, grade in anchored.items()]
+        bounds = np.asarray(fit_boundaries(scale, anchors).upper_bounds)
+        counts[rows, np.searchsorted(bounds, draw)] += 1.0
+    return [_median_projection(scale, row / draws) for row in counts]
+
+
+def _joint_draws(scores: np.ndarray, covariance: np.ndarray, draws: int) -> np.ndarray:
+    # The centred covariance is singular along (1, ..., 1); its eigen-decomposition gives a square
+    # root without the jitter a Cholesky factor would need.
+    values, vectors = np.linalg.eigh((covariance + covariance.T) / 2.0)
+    root = vectors * np.sqrt(np.clip(values, 0.0, None))
+    normal = np.random.default_rng(DRAW_SEED).standard_normal((draws, scores.size))
+    result: np.ndarray = scores + normal @ root.T
+    return result
+
+
+def _median_projection(scale: GradeScale, shares: np.ndarray) -> GradeProjection:
+    median = int(np.searchsorted(np.cumsum(shares), 0.5))
+    median = min(median, len(scale.grades) - 1)
+    probabilities = dict(zip(scale.grades, map(float, shares), strict=True))
+    grade = scale.grades[median]
     probability = probabilities[grade]
     return GradeProjection(grade, probability, confidence_label(probability), probabilities)

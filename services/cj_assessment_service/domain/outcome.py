@@ -10,7 +10,7 @@ from common_core.grade_scales import GradeScale, GradeScaleId
 from services.cj_assessment_service.domain.bradley_terry import (
     BradleyTerryFit,
     ComparisonData,
-    fit_bradley_terry,
+    fit_scores,
 )
 from services.cj_assessment_service.domain.fit_statistics import (
     fit_reliability,
@@ -20,8 +20,7 @@ from services.cj_assessment_service.domain.grade_projection import (
     AnchorScore,
     GradeProjection,
     can_project,
-    fit_boundaries,
-    project_grade,
+    project_jointly,
 )
 from services.cj_assessment_service.domain.judge_statistics import (
     JudgeStatistics,
@@ -77,19 +76,19 @@ def comparison_data(n_items: int, judged: Sequence[Judged]) -> ComparisonData:
     return ComparisonData.from_triples(n_items, [(j.first, j.second, j.first_won) for j in judged])
 
 
-def fit_judged(n_items: int, judged: Sequence[Judged], prior_sd: float) -> BradleyTerryFit:
-    return fit_bradley_terry(comparison_data(n_items, judged), prior_sd=prior_sd)
+def fit_judged(n_items: int, judged: Sequence[Judged], prior_sd: float | None) -> BradleyTerryFit:
+    return fit_scores(comparison_data(n_items, judged), prior_sd)
 
 
 def compute_outcome(
     participants: Sequence[Participant],
     judged: Sequence[Judged],
     *,
-    prior_sd: float,
+    prior_sd: float | None,
     scale: GradeScale | None,
 ) -> Outcome:
     data = comparison_data(len(participants), judged)
-    fit = fit_bradley_terry(data, prior_sd=prior_sd)
+    fit = fit_scores(data, prior_sd)
     projections = _projections(participants, fit, scale)
     essays = _essay_outcomes(participants, data, fit, projections)
     graded = scale.id if projections is not None and scale is not None else None
@@ -100,20 +99,11 @@ def compute_outcome(
 def _projections(
     participants: Sequence[Participant], fit: BradleyTerryFit, scale: GradeScale | None
 ) -> list[GradeProjection] | None:
-    anchors = [
-        AnchorScore(p.anchor_grade, float(fit.scores[p.position]))
-        for p in participants
-        if p.anchor_grade is not None
-    ]
+    anchor_grades = {p.position: p.anchor_grade for p in participants if p.anchor_grade}
+    anchors = [AnchorScore(grade, 0.0) for grade in anchor_grades.values()]
     if scale is None or not can_project(scale, anchors):
         return None
-    boundaries = fit_boundaries(scale, anchors)
-    return [
-        project_grade(
-            boundaries, float(fit.scores[p.position]), float(fit.standard_errors[p.position])
-        )
-        for p in participants
-    ]
+    return project_jointly(scale, anchor_grades, fit.scores, fit.covariance)
 
 
 def _essay_outcomes(

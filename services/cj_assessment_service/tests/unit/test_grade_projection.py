@@ -1,6 +1,7 @@
 import itertools
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,6 +16,7 @@ from services.cj_assessment_service.domain.grade_projection import (
     fit_boundaries,
     grade_probabilities,
     project_grade,
+    project_jointly,
 )
 
 SWEDISH = grade_scale(GradeScaleId.SWEDISH_A_F)  # F E D C B A
@@ -115,3 +117,43 @@ def test_any_anchors_give_increasing_boundaries_and_a_distribution(
     assert set(probabilities) == set(SWEDISH.grades)
     assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-9)
     assert all(0.0 <= p <= 1.0 for p in probabilities.values())
+
+
+# Anchors E at -2, C at 0 and A at 2 (items 1-3) put the boundaries at -2.5, -1.5, -0.5, 0.5, 1.5.
+ANCHOR_GRADES = {1: "E", 2: "C", 3: "A"}
+
+
+def test_the_projected_grade_is_the_band_holding_the_median_not_the_open_top_band() -> None:
+    scores = np.array([0.4, -2.0, 0.0, 2.0])
+    covariance = np.diag([4.0, 1e-6, 1e-6, 1e-6])
+    (essay, *_) = project_jointly(SWEDISH, ANCHOR_GRADES, scores, covariance)
+    point = project_grade(fit_boundaries(SWEDISH, _anchors()), 0.4, 2.0)
+    assert point.grade == "A"  # the mode: the open band above 1.5 holds the most mass
+    assert essay.grade == "C"  # P(below C) < 0.5 <= P(up to C)
+    below = sum(essay.probabilities[g] for g in ("F", "E", "D"))
+    assert below < 0.5 <= below + essay.probabilities["C"]
+
+
+def _anchors() -> list[AnchorScore]:
+    return [AnchorScore("E", -2.0), AnchorScore("C", 0.0), AnchorScore("A", 2.0)]
+
+
+def test_uncertain_anchors_make_the_same_essay_less_certain() -> None:
+    certain = project_jointly(
+        SWEDISH, ANCHOR_GRADES, np.array([0.0, -2.0, 0.0, 2.0]), np.diag([0.01] + [1e-6] * 3)
+    )[0]
+    doubtful = project_jointly(
+        SWEDISH, ANCHOR_GRADES, np.array([0.0, -2.0, 0.0, 2.0]), np.diag([0.01] + [0.5] * 3)
+    )[0]
+    assert (certain.grade, doubtful.grade) == ("C", "C")
+    assert certain.probability > 0.99
+    assert doubtful.probability < certain.probability - 0.2
+
+
+def test_joint_probabilities_match_the_point_boundaries_when_anchors_are_exact() -> None:
+    joint = project_jointly(
+        SWEDISH, ANCHOR_GRADES, np.array([0.3, -2.0, 0.0, 2.0]), np.diag([0.36] + [1e-8] * 3)
+    )[0]
+    exact = grade_probabilities(fit_boundaries(SWEDISH, _anchors()), 0.3, 0.6)
+    for grade, probability in exact.items():
+        assert joint.probabilities[grade] == pytest.approx(probability, abs=0.03)
