@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 from uuid import UUID
 
 from email_validator import EmailNotValidError, validate_email
@@ -12,6 +14,12 @@ from services.class_management_service.domain.errors import InvalidInputError, M
 
 SYSTEM_EMAIL_DOMAIN = "huleedu.system"
 MAX_EMAIL_LENGTH = 254
+# Short enough that no whole-address length rule applies, whatever the domain's ASCII form.
+_SHORT = 100
+# RFC 5322 dot-atom of ASCII atext, as email-validator checks an unquoted ASCII local part.
+_ASCII_DOT_ATOM = re.compile(
+    r"[A-Za-z0-9_!#$%&'*+\-/=?^`{|}~]+(?:\.[A-Za-z0-9_!#$%&'*+\-/=?^`{|}~]+)*\Z"
+)
 
 
 def canonical_email(raw: str) -> str:
@@ -28,12 +36,31 @@ def email_problem(raw: str) -> str | None:
         return "email is empty"
     if len(email) > MAX_EMAIL_LENGTH:
         return f"email is longer than {MAX_EMAIL_LENGTH} characters"
+    problem = _syntax_problem(email)
+    if problem is None and email.endswith("@" + SYSTEM_EMAIL_DOMAIN):
+        return f"the domain {SYSTEM_EMAIL_DOMAIN} is reserved"
+    return problem
+
+
+def _syntax_problem(email: str) -> str | None:
+    # A roster's addresses share a domain: an ASCII dot-atom local part (what email-validator
+    # accepts without further checks) lets the domain's verdict be reused, ten times faster.
+    local, _, domain = email.rpartition("@")
+    if len(email) <= _SHORT and _ASCII_DOT_ATOM.match(local):
+        return _domain_problem(domain)
+    return _validator_problem(email)
+
+
+@lru_cache(maxsize=1024)
+def _domain_problem(domain: str) -> str | None:
+    return _validator_problem("x@" + domain)
+
+
+def _validator_problem(email: str) -> str | None:
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as error:
         return f"email is not a valid address: {error}"
-    if email.endswith("@" + SYSTEM_EMAIL_DOMAIN):
-        return f"the domain {SYSTEM_EMAIL_DOMAIN} is reserved"
     return None
 
 

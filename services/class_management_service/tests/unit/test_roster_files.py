@@ -7,7 +7,11 @@ import codecs
 import unicodedata
 
 import pytest
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from services.class_management_service.domain import rules
 from services.class_management_service.domain.errors import InvalidInputError
 from services.class_management_service.domain.roster_file import ParsedRoster, parse_roster
 from services.class_management_service.domain.roster_source import WorkbookLimits
@@ -168,3 +172,49 @@ def test_a_workbook_that_inflates_beyond_the_bound_is_refused_before_it_is_read(
 )
 def test_zips_that_are_not_readable_workbooks_are_refused(data: bytes, message: str) -> None:
     assert message in _refusal(data).message
+
+
+def _validator_verdict(raw: str) -> str | None:
+    """email-validator on every address, no shortcut: what `email_problem` must agree with."""
+    email = rules.canonical_email(raw)
+    if not email or len(email) > rules.MAX_EMAIL_LENGTH:
+        return email_problem(raw)
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError as error:
+        return f"email is not a valid address: {error}"
+    return email_problem(raw) if email.endswith("@huleedu.system") else None
+
+
+_LOCAL_CHARACTERS = st.sampled_from([*"abzAZ09._-+!#'`{|}~\"@ åÖü(),;:\\", "..", "ß"])
+_DOMAINS = st.sampled_from(
+    [
+        "skola.se",
+        "Skola.SE",
+        "sköla.se",
+        "x",
+        "-x.se",
+        "x-.se",
+        "x..se",
+        ".se",
+        "skola.local",
+        "skola.test",
+        "huleedu.system",
+        "123.45",
+        "a.b.c.d",
+        "xn--skla-pra.se",
+        "",
+        "x" * 70 + ".se",
+        "s_k.se",
+        "[127.0.0.1]",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(local=st.lists(_LOCAL_CHARACTERS, max_size=12).map("".join), domain=_DOMAINS)
+def test_the_shortcut_for_shared_domains_agrees_with_email_validator(
+    local: str, domain: str
+) -> None:
+    raw = f"{local}@{domain}"
+    assert email_problem(raw) == _validator_verdict(raw)
