@@ -4,8 +4,10 @@ Kept: paragraphs, tables (nested ones inside their cell), content controls (w:sd
 (DrawingML and VML; of an mc:AlternateContent only the first branch, so a box Word stores twice is
 read once), tracked insertions and moves (their new place), hyperlinks, field results, and the
 footnotes and endnotes the body refers to. Left out: tracked deletions (w:del, w:moveFrom), field
-instructions, runs formatted hidden (w:vanish), and what is not part of the essay's text flow
-(headers, footers, comments, embedded objects, DrawingML text of charts and SmartArt).
+instructions, runs formatted hidden (w:vanish), content controls still showing their template's
+placeholder prompt (w:showingPlcHdr: not the student's words), and what is not part of the
+essay's text flow (headers, footers, comments, embedded objects, DrawingML text of charts and
+SmartArt).
 
 A text box's paragraphs come before the text of the paragraph it is anchored in: the box floats,
 and its anchor paragraph reads on without the box cutting a sentence.
@@ -89,6 +91,14 @@ def _is_hidden(run: ET.Element) -> bool:
     return properties is not None and _is_on(_child(properties, "w:vanish"))
 
 
+def _is_placeholder(element: ET.Element) -> bool:
+    """A content control still showing its template's prompt ("Click here to enter text")."""
+    if name_of(element) != "w:sdt":
+        return False
+    properties = _child(element, "w:sdtPr")
+    return properties is not None and _is_on(_child(properties, "w:showingPlcHdr"))
+
+
 def _chosen_branch(alternate: ET.Element) -> ET.Element | None:
     """The first mc:Choice, else the mc:Fallback: the branches are one object stored twice."""
     branches = [child for child in alternate if name_of(child) in ("mc:Choice", "mc:Fallback")]
@@ -118,7 +128,7 @@ class WordText:
         texts: list[str] = []
         for element in _transparent(container):
             name = name_of(element)
-            if name in _SKIPPED:
+            if name in _SKIPPED or _is_placeholder(element):
                 continue
             if name == "w:p":
                 texts.extend(self._paragraph(element))
@@ -137,7 +147,7 @@ class WordText:
     def _inline(self, element: ET.Element, parts: list[str], boxes: list[str]) -> None:
         for child in _transparent(element):
             name = name_of(child)
-            if name in _SKIPPED or (name == "w:r" and _is_hidden(child)):
+            if name in _SKIPPED or _is_placeholder(child) or (name == "w:r" and _is_hidden(child)):
                 continue
             if name == "w:t":
                 parts.append(child.text or "")

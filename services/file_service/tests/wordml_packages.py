@@ -36,8 +36,9 @@ def para(text: str) -> str:
     return paragraph(run(text))
 
 
-def content_control(*content: str) -> str:
-    properties = '<w:sdtPr><w:alias w:val="Answer"/><w:tag w:val="q1"/></w:sdtPr>'
+def content_control(*content: str, placeholder: bool = False) -> str:
+    showing = "<w:showingPlcHdr/>" if placeholder else ""
+    properties = f'<w:sdtPr><w:alias w:val="Answer"/><w:tag w:val="q1"/>{showing}</w:sdtPr>'
     return f"<w:sdt>{properties}<w:sdtContent>{''.join(content)}</w:sdtContent></w:sdt>"
 
 

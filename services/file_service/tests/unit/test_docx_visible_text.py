@@ -170,6 +170,26 @@ def test_hidden_runs_are_left_out_and_other_runs_kept() -> None:
     assert _text(package) == "Seen and seen.\n\nNot hidden."
 
 
+def test_a_content_control_still_showing_its_placeholder_prompt_is_left_out() -> None:
+    package = WordPackage(
+        para("Title the student wrote.")
+        + content_control(para("Click or tap here to enter text."), placeholder=True)
+        + paragraph(run("Name: "), content_control(run("Skriv ditt namn"), placeholder=True))
+    )
+    assert _text(package) == "Title the student wrote.\n\nName:"
+
+
+def test_content_controls_around_table_rows_and_cells_are_read() -> None:
+    rows = table([cell(para("Row one"))], [cell(para("Row two"))])
+    wrapped = rows.replace("<w:tr>", "<w:sdt><w:sdtContent><w:tr>", 1).replace(
+        "</w:tr>", "</w:tr></w:sdtContent></w:sdt>", 1
+    )
+    wrapped = wrapped.replace(cell(para("Row two")), content_control(cell(para("Row two"))))
+    data = WordPackage(wrapped).to_bytes()
+    assert _text(data) == "Row one\nRow two"
+    assert _text(data).split() == _reference_words(data)
+
+
 def test_a_vertically_merged_cell_is_read_once() -> None:
     package = WordPackage(
         table(
