@@ -140,3 +140,22 @@ async def test_unknown_routes_and_methods_are_error_details(
     response = await send(client, wrong, "r-405")
     _assert_refused(response, 405, "r-405", "wrong method")
     assert method in response.headers["Allow"]
+
+
+@pytest.mark.parametrize("service", ["class_management_service"], indirect=True)
+async def test_a_utf16_roster_file_is_imported_and_a_nul_inside_it_refused(
+    service: tuple[str, httpx.AsyncClient],
+) -> None:
+    _, client = service
+    body = {"name": "9B", "course_codes": ["ENG5"]}
+    created = await client.post("/v1/classes/", json=body, headers=TEACHER)
+    path = f"/v1/classes/{created.json()['id']}/students/import"
+    roster = "first_name\tlast_name\temail\nÅsa\tLind\tasa@example.org\n"
+    for number, (text, status) in enumerate(
+        [(roster, 200), (roster.replace("Lind", "L\x00"), 400)]
+    ):
+        part = [("file", ("roster.txt", text.encode("utf-16"), "text/plain"))]
+        request = Request("POST", path, headers=dict(TEACHER), files=part)
+        response = await send(client, request, f"u16-{number}")
+        assert response.status_code == status, response.text[:300]
+        assert response.headers["X-Correlation-ID"] == f"u16-{number}"

@@ -14,7 +14,6 @@ from quart_schema import (
 )
 
 from huleedu_service_libs.app.openapi import multipart_files, no_content, request_body
-from huleedu_service_libs.app.request_guard import refuse_control_characters
 from huleedu_service_libs.identity import Caller, require_teacher
 from services.class_management_service.api.schemas import (
     ClassBody,
@@ -32,7 +31,6 @@ from services.class_management_service.domain.errors import (
     InvalidInputError,
     UnsupportedMediaTypeError,
 )
-from services.class_management_service.domain.roster_source import is_workbook
 from services.class_management_service.handlers.classes import ClassHandlers
 from services.class_management_service.handlers.roster import RosterHandlers
 from services.class_management_service.handlers.roster_import import RosterImportHandler
@@ -176,13 +174,9 @@ async def _roster_body() -> bytes:
         upload = (await request.files).get("file")
         if upload is None:
             raise InvalidInputError("The multipart form has no `file` field")
-        content = bytes(upload.read())
-        if not is_workbook(content):  # a workbook's cells are checked as they are read
-            # A text/csv body met the request guard; a file part's content is this route's.
-            refuse_control_characters(
-                content.decode("utf-8", errors="replace"), "form field 'file'"
-            )
-        return content
+        # Not checked here: the file may be UTF-16 or a workbook; every cell is checked for
+        # control characters once decoded (domain/roster_source.py).
+        return bytes(upload.read())
     if request.mimetype not in CSV_TYPES:
         raise UnsupportedMediaTypeError(
             "Send the roster as text/csv, as application/octet-stream or as a multipart `file`",
