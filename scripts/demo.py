@@ -57,6 +57,8 @@ class Journey:
 
 
 TERMINAL_STATES = {"completed", "failed", "cancelled"}
+# 6 essays and 5 anchors at 9 comparisons each: 50 comparisons, a new teacher's 50 credits.
+COMPARISONS_PER_ESSAY = 9
 STEPS = 7
 
 
@@ -186,7 +188,11 @@ def register_anchors(journey: Journey) -> None:
 
 def start_assessment(journey: Journey, cj: httpx.Client, batch_id: str) -> Any:
     """CJ learns the batch from the file service's events: 409 until it has all of them."""
-    body = {"batch_id": batch_id, "expected_essays": len(ESSAYS)}
+    body = {
+        "batch_id": batch_id,
+        "expected_essays": len(ESSAYS),
+        "comparisons_per_essay": COMPARISONS_PER_ESSAY,
+    }
     deadline = time.monotonic() + journey.timeout
     response = cj.post("/v1/assessments", json=body)
     while response.status_code == 409 and time.monotonic() < deadline:
