@@ -1,6 +1,7 @@
 """Do the essay misfit statistics find essays that are judged inconsistently?
 
-A simulated assessment (the service's own design and fit) of n essays with true abilities
+A simulated assessment (the service's own design and fit, `fit_scores` with the cohort's
+spread inferred) of n essays with true abilities
 ~ N(0, 1.7^2), of which `inconsistent` essays are judged erratically: every comparison that
 involves one is a coin flip ("coin"), or the judge sees that essay's quality drawn afresh for
 each comparison, N(truth, 2.5^2) ("noisy"). A null cohort (no erratic essay) calibrates the
@@ -21,7 +22,7 @@ from scipy.stats import rankdata  # type: ignore[import-untyped]
 from services.cj_assessment_service.domain.bradley_terry import (
     BradleyTerryFit,
     ComparisonData,
-    fit_bradley_terry,
+    fit_scores,
 )
 from services.cj_assessment_service.domain.design import DesignSettings, next_round
 from services.cj_assessment_service.domain.fit_statistics import (
@@ -118,7 +119,7 @@ def run(cohort: Cohort, seed: int) -> list[Reading]:
                 break
             rounds += 1
             triples += [(p.first, p.second, first_won(p.first, p.second)) for p in pairs]
-            fit = fit_bradley_terry(ComparisonData.from_triples(n, triples))
+            fit = fit_scores(ComparisonData.from_triples(n, triples))
         data = ComparisonData.from_triples(n, triples)
         assert fit is not None
         error = np.abs(fit.scores - (truth - truth.mean()))
