@@ -82,11 +82,11 @@ def misfit_statistics(data: ComparisonData, fit: BradleyTerryFit) -> Misfit:
     """Infit and outfit mean squares per essay, standardised, and flags on the standardised infit.
 
     The fitted scores come from the same comparisons, so residuals are smaller than the model's
-    p(1 - p): at ten comparisons per essay plain mean squares average about 0.7 and fixed limits
-    on them catch almost nothing. Each comparison's expected squared residual here is what the
-    fit leaves of its variance, p(1 - p)(1 - h), with its leverage h = p(1 - p) Var(d) (Var(d)
-    from the fit's covariance): the mean squares average about 0.9 when the model holds. The
-    limit on the Wilson-Hilferty t of the infit is calibrated by simulation
+    p(1 - p): plain mean squares average 0.68-0.78 at 10-20 comparisons per essay, and fixed
+    limits on them catch almost nothing. Each comparison's expected squared residual here is
+    what the fit leaves of its variance, p(1 - p)(1 - h), with its leverage h = p(1 - p) Var(d)
+    (Var(d) from the fit's covariance): these mean squares average 0.83-0.88 when the model
+    holds. The limit on the Wilson-Hilferty t of the infit is calibrated by simulation
     (benchmarks/cj/misfit.py): with no erratic essay it flags 2-8% of essays, by design and
     budget.
     """
