@@ -2,7 +2,8 @@
 
     python -m huleedu_service_libs.outbox.relay_main --service-name file_service \
         --database-url postgresql+asyncpg://... --kafka-bootstrap host:9092 \
-        [--redis-url redis://...] [--no-idempotence] [--environment production]
+        [--redis-url redis://...] [--no-idempotence] [--environment production] \
+        [--batch-size N] [--poll-interval S] [--lanes N] [--max-attempts N] [--publish-timeout S]
 
 SIGTERM or SIGINT stops it gracefully: the batch in flight is published and marked first.
 """
@@ -38,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=None)
     parser.add_argument("--poll-interval", type=float, default=None)
     parser.add_argument("--lanes", type=int, default=None)
+    parser.add_argument("--max-attempts", type=int, default=None)
+    parser.add_argument("--publish-timeout", type=float, default=None)
     return parser
 
 
@@ -46,6 +49,8 @@ def _overrides(arguments: argparse.Namespace) -> dict[str, object]:
         "batch_size": arguments.batch_size,
         "poll_interval_seconds": arguments.poll_interval,
         "lanes": arguments.lanes,
+        "max_attempts": arguments.max_attempts,
+        "publish_timeout_seconds": arguments.publish_timeout,
     }
     return {name: value for name, value in chosen.items() if value is not None}
 
