@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from huleedu_service_libs.kafka import OutgoingMessage
 from huleedu_service_libs.outbox.batch import plan_batch, settle
 from huleedu_service_libs.outbox.claim import FOREVER, Claim, ClaimedRow
+from huleedu_service_libs.outbox.publishing import NotAttemptedError
 from huleedu_service_libs.outbox.settings import OutboxSettings
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -70,13 +71,52 @@ def test_rows_without_a_key_are_never_held_back() -> None:
     assert not outcome.parked
 
 
+def test_rows_behind_another_relays_in_flight_row_are_left_untouched() -> None:
+    behind = row(2, "a")
+    behind.behind_in_flight = True
+    plan = plan_batch(Claim(NOW, [row(1, "b"), behind]))
+    outcome = settle(plan, plan.results([None]), NOW, SETTINGS)
+    assert [r.seq for r in outcome.published] == [1]
+    assert outcome.held == [uuid.UUID(int=2)]
+    assert not outcome.parked
+
+
+def test_rows_behind_a_dead_letter_wait_for_ever_only_if_it_is_still_one() -> None:
+    gone, kept = uuid.UUID(int=100), uuid.UUID(int=101)
+    rows = [row(2, "a", blocked_until=FOREVER), row(3, "b", blocked_until=FOREVER)]
+    rows[0].behind_dead_letter, rows[1].behind_dead_letter = gone, kept
+    plan = plan_batch(Claim(NOW, rows))
+    plan.confirm_dead_letters({kept})
+    assert dict(plan.parked) == {FOREVER: [uuid.UUID(int=3)]}
+    assert plan.held == [uuid.UUID(int=2)]
+
+
+def test_an_unreadable_row_fails_on_its_own_and_its_key_waits_behind_it() -> None:
+    unreadable = row(1, "a")
+    unreadable.unreadable = ValueError("not JSON")
+    plan = plan_batch(Claim(NOW, [unreadable, row(2, "a"), row(3, "b")]))
+    assert [r.seq for r in plan.to_send()] == [3]
+    outcome = settle(plan, plan.results([None]), NOW, SETTINGS)
+    assert [f.row_id for f in outcome.failures] == [uuid.UUID(int=1)]
+    assert [r.seq for r in outcome.published] == [3]
+    assert list(outcome.parked.values()) == [[uuid.UUID(int=2)]]
+
+
+def test_a_row_not_attempted_is_held_with_the_rest_of_its_key_and_charged_nothing() -> None:
+    plan = plan_batch(Claim(NOW, [row(1, "a"), row(2, "a"), row(3, "b")]))
+    outcome = settle(plan, [NotAttemptedError("deadline"), None, None], NOW, SETTINGS)
+    assert outcome.failures == []
+    assert outcome.held == [uuid.UUID(int=1), uuid.UUID(int=2)]
+    assert [r.seq for r in outcome.published] == [3]
+
+
 keys = st.sampled_from(["a", "b", "c", None])
-results = st.sampled_from([None, None, ValueError("refused")])
+results = st.sampled_from([None, None, ValueError("refused"), NotAttemptedError("late")])
 
 
 @given(st.lists(st.tuples(keys, results), min_size=1, max_size=40), st.integers())
 def test_every_row_lands_in_exactly_one_bucket_and_no_key_skips_a_failure(
-    batch: list[tuple[str | None, ValueError | None]], seed: int
+    batch: list[tuple[str | None, Exception | None]], seed: int
 ) -> None:
     rows = [row(seq, key) for seq, (key, _) in enumerate(batch, start=1)]
     outcome = settle(
@@ -86,9 +126,9 @@ def test_every_row_lands_in_exactly_one_bucket_and_no_key_skips_a_failure(
     published = [r.id for r in outcome.published]
     failed = [f.row_id for f in outcome.failures]
     parked = [row_id for ids in outcome.parked.values() for row_id in ids]
-    assert sorted(published + failed + parked) == sorted(r.id for r in rows)
+    assert sorted(published + failed + parked + outcome.held) == sorted(r.id for r in rows)
     failed_seqs = {f.row_id.int for f in outcome.failures}
     for published_row in outcome.published:
         earlier = [r for r in rows if r.seq < published_row.seq and r.event_key is not None]
         same_key = [r for r in earlier if r.event_key == published_row.event_key]
-        assert not any(r.seq in failed_seqs for r in same_key)
+        assert not any(r.seq in failed_seqs or r.id in outcome.held for r in same_key)
