@@ -8,7 +8,9 @@
 
 A dead-lettered row holds back the later rows of its key (order per key is kept). Re-driving
 gives it a fresh attempt budget and releases its key; discarding prints its envelope, deletes
-it and releases the key.
+it and releases the key. Both are safe while relays run: a relay parks rows for ever only behind
+a dead letter it has confirmed under a share lock, so one being changed here is never taken
+for one that stays (see the README's runbook).
 """
 
 from __future__ import annotations
