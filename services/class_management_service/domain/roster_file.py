@@ -96,6 +96,12 @@ def _recognised_count(text: str, delimiter: str) -> int:
     return best
 
 
+def last_line(max_rows: int) -> int:
+    """Blank lines and rows are skipped, but not without end: a sheet with one cell in row
+    1,000,000 reads as a million empty rows."""
+    return 2 * max_rows + HEADER_SEARCH_ROWS
+
+
 def _parse(rows: Iterable[RowCells], max_rows: int) -> ParsedRoster:
     remaining = iter(rows)
     columns = _header(remaining)
@@ -103,6 +109,12 @@ def _parse(rows: Iterable[RowCells], max_rows: int) -> ParsedRoster:
     rejected: list[RejectedLine] = []
     first_row_of: dict[str, int] = {}
     for line in remaining:
+        if line.row > last_line(max_rows):
+            raise InvalidInputError(
+                f"The file goes on past row {last_line(max_rows)} (row {line.row})",
+                max_row=last_line(max_rows),
+                row=line.row,
+            )
         if not any(cell.strip() for cell in line.cells):
             continue
         if len(lines) + len(rejected) >= max_rows:

@@ -218,3 +218,12 @@ def test_the_shortcut_for_shared_domains_agrees_with_email_validator(
 ) -> None:
     raw = f"{local}@{domain}"
     assert email_problem(raw) == _validator_verdict(raw)
+
+
+def test_a_sheet_that_goes_on_past_the_last_readable_row_is_refused() -> None:
+    workbook = files.xlsx_bytes(
+        [files.SWEDISH_HEADER, files.SWEDISH_STUDENTS[0], *[[]] * 30, ["x", "y", "z@x.se"]]
+    )
+    with pytest.raises(InvalidInputError) as refused:
+        parse_roster(workbook, max_rows=10)
+    assert refused.value.details == {"max_row": 30, "row": 31}  # the first row past, blank too

@@ -1,3 +1,5 @@
+import asyncio
+from dataclasses import replace
 from uuid import UUID
 
 import pytest
@@ -14,6 +16,7 @@ from services.class_management_service.handlers.roster_import import (
     RosterImportHandler,
     RowStatus,
 )
+from services.class_management_service.tests import roster_files
 from services.class_management_service.tests.fakes import (
     FakeNotifier,
     InMemoryDatabase,
@@ -148,3 +151,27 @@ async def test_import_into_a_foreign_class_or_of_an_unreadable_file_changes_noth
     with pytest.raises(InvalidInputError):
         await importer.import_csv(TEACHER, mine, b"name,mail\nx,y\n")
     assert db.students == {}
+
+
+async def test_the_event_loop_keeps_running_while_a_large_workbook_is_read(
+    importer: RosterImportHandler, use_cases: UseCases
+) -> None:
+    class_id = await _class_id(use_cases)
+    students = [(f"Elev{n}", "Öberg", f"elev{n}@skola.se") for n in range(3000)]
+    workbook = roster_files.xlsx_bytes([("Förnamn", "Efternamn", "E-post"), *students])
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.005)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0)
+    report = await replace(importer, max_rows=5000).import_csv(TEACHER, class_id, workbook)
+    ticker.cancel()
+
+    assert report.count(RowStatus.CREATED) == 3000
+    # Read on the loop, the ~1 s parse lets the ticker run at most once; off it, dozens of times.
+    assert ticks >= 5
