@@ -9,9 +9,10 @@ alternative, so the requests reach the handlers and the database.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
+from uuid import UUID
 
 import httpx
 import jsonschema  # type: ignore[import-untyped]
@@ -33,6 +34,23 @@ class Request:
     json_body: Any = None
     content: bytes | None = None
     files: list[tuple[str, tuple[str, bytes, str]]] | None = None
+    template: str = ""
+    path_values: dict[str, str] = field(default_factory=dict)
+
+    def with_ids(self, known: list[str], pick: int) -> Request:
+        """The request with its UUID path values replaced by ids the service gave out earlier
+        (so GET, PUT and DELETE meet real resources, not only 404s)."""
+        if not known or not self.template:
+            return self
+        values = {
+            name: known[(pick + index) % len(known)] if _is_uuid(value) else value
+            for index, (name, value) in enumerate(self.path_values.items())
+        }
+        return replace(self, path=_fill(self.template, values), path_values=values)
+
+
+# Answers are read in this order: what creates comes first, what deletes last.
+_METHOD_ORDER = {"POST": 0, "PUT": 1, "PATCH": 1, "GET": 2, "DELETE": 3}
 
 
 def examples(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
@@ -56,15 +74,43 @@ def examples(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
 
 
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [
+    found = [
         (method.upper(), path, operation)
         for path, item in document["paths"].items()
         for method, operation in item.items()
     ]
+    return sorted(found, key=lambda entry: (_METHOD_ORDER.get(entry[0], 2), entry[1]))
+
+
+def ids_in(document: Any) -> list[str]:
+    """Every UUID under a key ending in `id` in an answer: what later requests may name."""
+    found: list[str] = []
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key.endswith("id") and isinstance(item, str) and _is_uuid(item):
+                    found.append(item)
+                else:
+                    pending.append(item)
+        elif isinstance(value, list):
+            pending.extend(value)
+    return found
 
 
 def request_strategy(
     document: dict[str, Any], method: str, path: str, operation: dict[str, Any]
+) -> st.SearchStrategy[Request]:
+    """Clean draws (within the schemas) and hostile ones, half and half."""
+    return st.one_of(
+        _requests(document, method, path, operation, hostile=False),
+        _requests(document, method, path, operation, hostile=True),
+    )
+
+
+def _requests(
+    document: dict[str, Any], method: str, path: str, operation: dict[str, Any], *, hostile: bool
 ) -> st.SearchStrategy[Request]:
     components = document["components"]
     path_values: dict[str, st.SearchStrategy[str]] = {}
@@ -75,9 +121,13 @@ def request_strategy(
             continue
         schema = parameter.get("schema", {})
         if parameter["in"] == "path":
-            path_values[parameter["name"]] = from_schema(schema, document).map(_as_text)
+            path_values[parameter["name"]] = from_schema(schema, document, hostile=hostile).map(
+                _as_text
+            )
         elif parameter["in"] == "query":
-            query_values[parameter["name"]] = from_schema(schema, document).map(_as_text)
+            query_values[parameter["name"]] = from_schema(schema, document, hostile=hostile).map(
+                _as_text
+            )
             if parameter.get("required"):
                 required_query.add(parameter["name"])
     query = st.fixed_dictionaries(
@@ -91,7 +141,7 @@ def request_strategy(
         st.fixed_dictionaries(path_values),
         query,
         st.just(_identity(operation)),
-        _body_strategy(operation.get("requestBody"), components),
+        _body_strategy(operation.get("requestBody"), components, hostile),
     )
 
 
@@ -103,10 +153,8 @@ def _request(
     headers: dict[str, str],
     body: tuple[str, Any],
 ) -> Request:
-    url = path
-    for name, value in path_values.items():
-        url = url.replace("{" + name + "}", quote(value, safe="") or "x")
-    request = Request(method, url, query, dict(headers))
+    url = _fill(path, path_values)
+    request = Request(method, url, query, dict(headers), template=path, path_values=path_values)
     kind, payload = body
     if kind == "json":
         request.json_body = payload
@@ -119,7 +167,7 @@ def _request(
 
 
 def _body_strategy(
-    body: dict[str, Any] | None, components: dict[str, Any]
+    body: dict[str, Any] | None, components: dict[str, Any], hostile: bool
 ) -> st.SearchStrategy[tuple[str, Any]]:
     if body is None:
         return st.just(("none", None))
@@ -127,7 +175,11 @@ def _body_strategy(
     choices: list[st.SearchStrategy[tuple[str, Any]]] = []
     if "application/json" in content:
         schema = content["application/json"]["schema"]
-        choices.append(st.tuples(st.just("json"), from_schema(schema, {"components": components})))
+        choices.append(
+            st.tuples(
+                st.just("json"), from_schema(schema, {"components": components}, hostile=hostile)
+            )
+        )
     if "text/csv" in content:
         rows = st.lists(st.lists(st.text(max_size=12), min_size=3, max_size=3), max_size=4)
         csv = rows.map(lambda r: "first_name,last_name,email\n" + "\n".join(map(",".join, r)))
@@ -145,6 +197,20 @@ def _body_strategy(
         )
         choices.append(st.tuples(st.just("multipart"), parts))
     return st.one_of(choices)
+
+
+def _fill(template: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", quote(value, safe="") or "x")
+    return template
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def _identity(operation: dict[str, Any]) -> dict[str, str]:

@@ -188,7 +188,9 @@ class ResultsBody(BaseModel):
 
 
 class AnchorIn(Body):
-    grade: str = Field(min_length=1, max_length=16)
+    grade: str = Field(
+        min_length=1, max_length=16, description="A grade of the scale", examples=["A", "C", "E"]
+    )
     text: str = Field(min_length=1)
     label: str | None = Field(default=None, max_length=255)
 

@@ -20,9 +20,15 @@ from services.class_management_service.handlers.roster_import import ImportRepor
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 CourseCodeText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=16),
+    Field(examples=["ENG5", "SV1"]),
 ]
-EmailText = Annotated[str, StringConstraints(min_length=1, max_length=320)]
+EmailText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=320),
+    Field(json_schema_extra={"format": "email"}, examples=["ada@example.org"]),
+]
 
 
 class Request(BaseModel):
@@ -32,7 +38,10 @@ class Request(BaseModel):
 class CreateClassRequest(Request):
     name: Name
     course_codes: list[CourseCodeText] = Field(
-        min_length=1, max_length=20, description="Exactly one course; several is an error."
+        min_length=1,
+        max_length=20,
+        description="Exactly one course; several is an error.",
+        examples=[["ENG5"]],
     )
 
     def command(self) -> commands.CreateClass:
