@@ -87,7 +87,7 @@ def misfit_statistics(data: ComparisonData, fit: BradleyTerryFit) -> Misfit:
     what the fit leaves of its variance, p(1 - p)(1 - h), with its leverage h = p(1 - p) Var(d)
     (Var(d) from the fit's covariance): these mean squares average 0.83-0.88 when the model
     holds. The limit on the Wilson-Hilferty t of the infit is calibrated by simulation
-    (benchmarks/cj/misfit.py): with no erratic essay it flags 2-8% of essays, by design and
+    (benchmarks/cj/misfit.py): with no erratic essay it flags 3-7% of essays, by design and
     budget.
     """
     ms = _mean_squares(data, fit)
