@@ -159,3 +159,13 @@ async def test_a_utf16_roster_file_is_imported_and_a_nul_inside_it_refused(
         response = await send(client, request, f"u16-{number}")
         assert response.status_code == status, response.text[:300]
         assert response.headers["X-Correlation-ID"] == f"u16-{number}"
+
+
+async def test_an_encoded_slash_or_a_trailing_one_is_never_a_redirect(
+    service: tuple[str, httpx.AsyncClient],
+) -> None:
+    _, client = service
+    for number, path in enumerate(["/v1/classes/%2F/students/%2F", "/v1/classes/%2F", "/healthz/"]):
+        response = await send(client, Request("GET", path, headers=dict(TEACHER)), f"s-{number}")
+        assert response.status_code in {200, 404}, (path, response.status_code)
+        assert response.headers["X-Correlation-ID"] == f"s-{number}"

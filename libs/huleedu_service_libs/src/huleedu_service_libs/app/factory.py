@@ -36,6 +36,10 @@ def create_service_app(
     auto_inject: bool = False,
 ) -> HuleEduApp:
     app = HuleEduApp(service_name)
+    # No redirects: `/v1/classes` and `/v1/classes/` are the same route, and `//` (an encoded
+    # slash in a path value) matches nothing (404) instead of a 308 no document declares.
+    app.url_map.strict_slashes = False
+    app.url_map.merge_slashes = False
     app.container = container
     app.database_engine = database_engine
     if max_content_length is not None:
