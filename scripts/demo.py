@@ -257,6 +257,12 @@ def show_outcome(
     shown = "n/a" if reliability is None else f"{reliability:.2f}"
     step(7, f"ranking ({assessment['stop_reason']}; reliability {shown}):")
     print(ranking_table(results, names, students))
+    for judge in results["judges"]:
+        print(
+            f"      judge {judge['judge']}: {judge['judgements']} judgements, agreeing with the"
+            f" consensus {judge['agreement']:.2f} (expected {judge['expected_agreement']:.2f}),"
+            f" Essay A won {judge['first_position_wins']:.2f}"
+        )
     for note in results["notes"]:
         print(f"      note: {note}")
     spent = user_balance(before) - user_balance(credit_balance(journey))

@@ -130,6 +130,7 @@ async def test_demo_walks_the_whole_journey_under_one_correlation_id(platform: P
     matched = f"authors: {len(ESSAYS)} of {len(ESSAYS)} essays matched to students and confirmed"
     assert matched in demo.stdout, demo.stdout
     assert re.search(r"anna_lind\.txt\s+Anna Lind\s+[+-]\d", demo.stdout), demo.stdout
+    assert re.search(r"judge simulated:seed=\d+: \d+ judgements", demo.stdout), demo.stdout
     # The demo's essays declare qualities for the simulated judge: the two strong essays rank
     # above the two weak ones (each inversion has a chance of about 1 in 1000).
     table = demo.stdout[demo.stdout.index("ranking (") :]
