@@ -22,7 +22,7 @@ from pydantic_core import from_json
 from quart import current_app, request
 from quart_schema import DataSource, RequestSchemaValidationError
 from quart_schema.validation import QUART_SCHEMA_REQUEST_ATTRIBUTE
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import NotFound, RequestEntityTooLarge
 
 from huleedu_service_libs.correlation import request_correlation
 from huleedu_service_libs.error_handling import raise_validation_error
@@ -119,6 +119,12 @@ def _check_headers(headers: Iterable[tuple[str, str]]) -> None:
 
 
 def _check_path() -> None:
+    # The server decodes %2F before routing, so a value holding a slash would be routed as two
+    # segments (to another route, or a list instead of an item): no resource of ours is named
+    # with a slash, so such a path names none (404).
+    raw_path = request.scope.get("raw_path") or b""
+    if b"%2f" in raw_path.partition(b"?")[0].lower():
+        raise NotFound("No resource is named with an encoded slash (%2F)")
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str):
             _check_value(f"path parameter {name!r}", value)
