@@ -8,6 +8,11 @@ bare INSERT adds); relay throughput on a backlog, beside a naive relay (select o
 it, mark it, repeat) and beside producing straight to Kafka with no database; and the latency
 commit -> consumed at a steady rate, with the relay in its own process as in a worker. Each
 measurement gets a database of its own, dropped after it; the run is on uvloop, as the relay is.
+
+Every figure is measured twice in the same run, phase by phase, on two embedded PostgreSQL
+servers: a durable one (fsync, synchronous_commit and full_page_writes on, as a production
+server runs; the targets are judged on it) and the non-durable one the tests use (all three
+off). Redis and Kafka are shared.
 """
 
 from __future__ import annotations
@@ -60,12 +65,14 @@ from huleedu_service_libs.outbox.metrics import outbox_metrics
 from huleedu_service_libs.outbox.migration import create_event_outbox_table
 from huleedu_service_libs.outbox.settings import outbox_settings_for
 from huleedu_service_libs.testing.databases import create_database, drop_database
+from huleedu_service_libs.testing.embedded import EmbeddedPostgres
 from huleedu_service_libs.testing.kafka_topics import KafkaTopics
 from huleedu_service_libs.testing.servers import (
     KafkaEndpoint,
     PostgresEndpoint,
     RedisEndpoint,
     ServerPool,
+    Source,
 )
 
 SERVICE = "bench_service"
@@ -73,8 +80,10 @@ EVENT_TYPE = "huleedu.bench.order_placed.v1"
 KEYS, PARTITIONS = 1000, 8
 # Writer processes, and transactions in flight in each, by kind of writer. A session writer
 # costs ~0.9 ms of CPU per transaction (more coroutines per process cost more: 1.22 ms at 16),
-# so 1,000/s takes two; a lean one costs ~0.4 ms, and one process of 6 is cheaper than two of 4.
-WRITERS = {True: (1, 6), False: (2, 4)}  # lean: (processes, transactions in flight in each)
+# so 1,000/s takes two; a lean one costs ~0.4 ms, and one process is cheaper than two. On the
+# durable server a commit waits for its WAL flush (1-20 ms here), so 1,000/s needs many in flight
+# (6 reached ~300/s; the WAL flushes of concurrent commits are shared).
+WRITERS = {True: (1, 32), False: (2, 4)}  # lean: (processes, transactions in flight in each)
 INSERT_ORDER = text("INSERT INTO orders (label) VALUES (:label)")
 LEAN_INSERT_ORDER = "INSERT INTO orders (label) VALUES ($1)"
 
@@ -231,10 +240,24 @@ class InMemoryPublisher:
         return [None] * len(messages)
 
 
-async def relay_rate(servers: Servers, publisher: Publisher, backlog: int) -> float:
+WAL_POSITION = text("SELECT CAST(pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0') AS bigint)")
+
+
+@dataclass
+class RelayRun:
+    rate: float
+    wal_bytes_per_event: float
+
+
+async def relay_rate(servers: Servers, publisher: Publisher, backlog: int) -> RelayRun:
     async with scratch_database(servers) as engine:
         await fill_backlog(engine, await new_topic(servers), backlog)
-        return await _drained_rate(engine, publisher, backlog)
+        async with engine.connect() as connection:
+            start: int = await connection.scalar(WAL_POSITION)
+        rate = await _drained_rate(engine, publisher, backlog)
+        async with engine.connect() as connection:
+            end: int = await connection.scalar(WAL_POSITION)
+        return RelayRun(rate, (end - start) / backlog)
 
 
 async def _drained_rate(engine: AsyncEngine, publisher: Publisher, backlog: int) -> float:
@@ -513,16 +536,27 @@ async def median_of(runs: int, measure: Callable[[], Awaitable[float]]) -> float
     return statistics.median([await measure() for _ in range(runs)])
 
 
+async def relay_runs(runs: int, measure: Callable[[], Awaitable[RelayRun]]) -> RelayRun:
+    results = [await measure() for _ in range(runs)]
+    return RelayRun(
+        statistics.median(run.rate for run in results),
+        statistics.median(run.wal_bytes_per_event for run in results),
+    )
+
+
 async def throughputs(servers: Servers, arguments: argparse.Namespace) -> dict[str, float]:
     bus = KafkaBus(servers.kafka.bootstrap, SERVICE, servers.kafka.supports_idempotence)
     await bus.start()
     backlog, runs = arguments.backlog, arguments.runs
     try:
+        relay = await relay_runs(runs, lambda: relay_rate(servers, bus, backlog))
+        database_side = await relay_runs(
+            runs, lambda: relay_rate(servers, InMemoryPublisher(), backlog)
+        )
         return {
-            "relay": await median_of(runs, lambda: relay_rate(servers, bus, backlog)),
-            "database side": await median_of(
-                runs, lambda: relay_rate(servers, InMemoryPublisher(), backlog)
-            ),
+            "relay": relay.rate,
+            "relay WAL per event": relay.wal_bytes_per_event,
+            "database side": database_side.rate,
             "naive": await median_of(
                 runs, lambda: naive_rate(servers, bus, 20_000, arguments.naive_seconds)
             ),
@@ -564,6 +598,7 @@ def table(
         ("naive relay (one row per transaction)", f"{rates['naive']:,.0f}/s", ""),
         ("relay / naive", f"{rates['relay'] / rates['naive']:,.0f}x", ">= 50x"),
         ("relay, Kafka replaced by a no-op", f"{rates['database side']:,.0f}/s", "(database side)"),
+        ("... WAL written per relayed event", f"{rates['relay WAL per event']:,.0f} B", ""),
         ("KafkaBus alone, no database", f"{rates['direct']:,.0f}/s", "(Kafka side)"),
         (f"commit -> consumed at {rate}/s, p50", ms(statistics.median(waits)), "< 20 ms"),
         (f"commit -> consumed at {rate}/s, p99", ms(percentile(waits, 0.99)), "< 100 ms"),
@@ -572,25 +607,68 @@ def table(
     ]
 
 
-def print_table(rows: list[tuple[str, str, str]], footnote: str) -> None:
-    width = max(len(name) for name, _, _ in rows)
-    print(f"\n{'measure':<{width}}  {'median (p99)':>22}  target")
-    for name, value, target in rows:
-        print(f"{name:<{width}}  {value:>22}  {target}")
+def print_table(columns: dict[str, list[tuple[str, str, str]]], footnote: str) -> None:
+    """One value column per server, the targets judged on the first (the durable one)."""
+    names = list(columns)
+    rows = list(zip(*columns.values(), strict=True))
+    width = max(len(row[0][0]) for row in rows)
+    print(f"\n{'measure':<{width}}  " + "  ".join(f"{name:>22}" for name in names) + "  target")
+    for row in rows:
+        values = "  ".join(f"{value:>22}" for _, value, _ in row)
+        print(f"{row[0][0]:<{width}}  {values}  {row[0][2]}")
     print(footnote)
 
 
-async def run(arguments: argparse.Namespace, servers: Servers) -> None:
-    writes = await write_timings(servers, arguments.write_samples)
-    rates = await throughputs(servers, arguments)
-    lean = await latencies(servers, arguments.rate, arguments.seconds, lean=True)
-    sessions = await latencies(servers, arguments.rate, arguments.seconds, lean=False)
+@dataclass
+class Measured:
+    writes: dict[str, list[float]]
+    rates: dict[str, float]
+    lean: Latencies
+    sessions: Latencies
+
+
+async def run(arguments: argparse.Namespace, variants: dict[str, Servers]) -> None:
+    """Phase by phase, each on every server in turn, so both see the machine in the same state."""
+    writes = {name: await write_timings(s, arguments.write_samples) for name, s in variants.items()}
+    rates = {name: await throughputs(s, arguments) for name, s in variants.items()}
+    lean = {
+        name: await latencies(s, arguments.rate, arguments.seconds, lean=True)
+        for name, s in variants.items()
+    }
+    sessions = {
+        name: await latencies(s, arguments.rate, arguments.seconds, lean=False)
+        for name, s in variants.items()
+    }
+    measured = {
+        name: Measured(writes[name], rates[name], lean[name], sessions[name]) for name in variants
+    }
+    first = measured[next(iter(variants))]
     print_table(
-        table(arguments, writes, rates, lean, sessions),
-        f"(writes: {len(writes['alone'])} transactions per variant, interleaved; throughput: "
-        f"median of {arguments.runs} runs; latency: {len(lean.waits)} events each, lean writers "
-        f"(asyncpg) at {lean.reached:,.0f}/s, session writers at {sessions.reached:,.0f}/s)",
+        {
+            name: table(arguments, m.writes, m.rates, m.lean, m.sessions)
+            for name, m in measured.items()
+        },
+        f"(targets judged on the {next(iter(variants))} server; writes: "
+        f"{len(first.writes['alone'])} transactions per variant, interleaved; throughput: "
+        f"median of {arguments.runs} runs; latency: {len(first.lean.waits)} events each, lean "
+        f"writers (asyncpg) at "
+        + ", ".join(f"{m.lean.reached:,.0f}/s ({name})" for name, m in measured.items())
+        + ")",
     )
+
+
+def durable_pair(workdir: Path) -> tuple[dict[str, EmbeddedPostgres], dict[str, PostgresEndpoint]]:
+    servers = {
+        "durable": EmbeddedPostgres(workdir / "durable", durable=True),
+        "non-durable": EmbeddedPostgres(workdir / "non-durable"),
+    }
+    for server in servers.values():
+        server.start()
+    endpoints = {
+        name: PostgresEndpoint(server.admin_dsn, Source.EMBEDDED)
+        for name, server in servers.items()
+    }
+    return servers, endpoints
 
 
 def main() -> None:
@@ -605,10 +683,15 @@ def main() -> None:
     tune_garbage_collector()  # the relay and the naive relay run here, tuned as in a service
     workdir = Path(tempfile.mkdtemp(prefix="huleedu-bench-outbox-"))
     pool = ServerPool(workdir)
+    postgres: dict[str, EmbeddedPostgres] = {}
     try:
-        servers = Servers(pool.postgres(), pool.kafka(), pool.redis())
-        run_service(run(arguments, servers))  # the relay's own event loop (uvloop), as deployed
+        postgres, endpoints = durable_pair(workdir)
+        kafka, redis = pool.kafka(), pool.redis()
+        variants = {name: Servers(endpoint, kafka, redis) for name, endpoint in endpoints.items()}
+        run_service(run(arguments, variants))  # the relay's own event loop (uvloop), as deployed
     finally:
+        for server in postgres.values():
+            server.stop()
         pool.stop_all()
         shutil.rmtree(workdir, ignore_errors=True)
 
