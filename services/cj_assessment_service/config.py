@@ -7,7 +7,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from common_core.events.registry import ProcessingEvent, topic_name
-from huleedu_service_libs.config import SecureServiceSettings, load_settings
+from huleedu_service_libs.config import SecureServiceSettings, host_database_url, load_settings
 
 SERVICE_NAME = "cj_assessment_service"
 
@@ -20,7 +20,8 @@ class JudgeChoice(StrEnum):
 class Settings(SecureServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CJ_ASSESSMENT_SERVICE_")
 
-    DATABASE_URL: str = "postgresql+asyncpg://huleedu:huleedu@localhost:5432/huleedu_cj_assessment"
+    DATABASE_URL: str = host_database_url(5437, "huleedu_cj_assessment")
+    REDIS_URL: str = "redis://localhost:6379/3"
     HTTP_PORT: int = 9095
     # A worker holds pooled connections through long LLM rounds: check them before use.
     DATABASE_POOL_PRE_PING: bool = True

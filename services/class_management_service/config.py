@@ -2,7 +2,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from common_core.events.registry import ProcessingEvent, topic_name
-from huleedu_service_libs.config import SecureServiceSettings, load_settings
+from huleedu_service_libs.config import SecureServiceSettings, host_database_url, load_settings
 
 SERVICE_NAME = "class_management_service"
 
@@ -10,9 +10,8 @@ SERVICE_NAME = "class_management_service"
 class Settings(SecureServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CLASS_MANAGEMENT_SERVICE_")
 
-    DATABASE_URL: str = (
-        "postgresql+asyncpg://huleedu:huleedu@localhost:5432/huleedu_class_management"
-    )
+    DATABASE_URL: str = host_database_url(5436, "huleedu_class_management")
+    REDIS_URL: str = "redis://localhost:6379/2"
     HTTP_PORT: int = 5002
 
     # The pool (DATABASE_POOL_*, per process) is SecureServiceSettings'; see the README's

@@ -8,7 +8,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from common_core.events.registry import ProcessingEvent, topic_name
-from huleedu_service_libs.config import SecureServiceSettings
+from huleedu_service_libs.config import SecureServiceSettings, host_database_url
 
 SERVICE_NAME = "entitlements_service"
 DEFAULT_POLICY_PATH = Path(__file__).parent / "policies" / "default.yaml"
@@ -17,7 +17,8 @@ DEFAULT_POLICY_PATH = Path(__file__).parent / "policies" / "default.yaml"
 class Settings(SecureServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ENTITLEMENTS_SERVICE_", extra="ignore")
 
-    DATABASE_URL: str = "postgresql+asyncpg://huleedu:huleedu@localhost:5432/huleedu_entitlements"
+    DATABASE_URL: str = host_database_url(5438, "huleedu_entitlements")
+    REDIS_URL: str = "redis://localhost:6379/0"
     HTTP_PORT: int = Field(default=8083, ge=1, le=65535)
     POLICY_PATH: Path = DEFAULT_POLICY_PATH
     # No ping per checkout (the base default): it would cost a round trip on every request.

@@ -8,7 +8,7 @@ from pydantic_settings import SettingsConfigDict
 
 from common_core.events.cj import CJAssessmentStartedV1
 from common_core.events.registry import spec_for_payload
-from huleedu_service_libs.config import SecureServiceSettings, load_settings
+from huleedu_service_libs.config import SecureServiceSettings, host_database_url, load_settings
 
 SERVICE_NAME = "file_service"
 MEGABYTE = 1024 * 1024
@@ -22,7 +22,8 @@ class ContentStoreKind(StrEnum):
 class Settings(SecureServiceSettings):
     model_config = SettingsConfigDict(env_prefix="FILE_SERVICE_", extra="ignore")
 
-    DATABASE_URL: str = "postgresql+asyncpg://huleedu:huleedu@localhost:5439/huleedu_file_service"
+    DATABASE_URL: str = host_database_url(5439, "huleedu_file_service")
+    REDIS_URL: str = "redis://localhost:6379/1"
     # Checked before use: the worker's pooled connections outlive PostgreSQL restarts.
     DATABASE_POOL_PRE_PING: bool = True
     HTTP_PORT: int = 7001

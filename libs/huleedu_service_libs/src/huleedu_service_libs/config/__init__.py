@@ -5,6 +5,7 @@ from huleedu_service_libs.config.settings import (
     Environment,
     SecureServiceSettings,
     SettingsError,
+    host_database_url,
     load_settings,
 )
 
@@ -13,5 +14,6 @@ __all__ = [
     "Environment",
     "SecureServiceSettings",
     "SettingsError",
+    "host_database_url",
     "load_settings",
 ]

@@ -1,13 +1,28 @@
 from __future__ import annotations
 
+import difflib
+import os
+from collections.abc import Collection, Mapping
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me"
 MIN_PRODUCTION_SECRET_LENGTH = 16
+
+
+def host_database_url(port: int, database: str) -> str:
+    """A database of docker-compose.infrastructure.yml as a process on the host reaches it."""
+    return f"postgresql+asyncpg://huleedu_user:local-only-password@localhost:{port}/{database}"
 
 
 class Environment(StrEnum):
@@ -24,8 +39,10 @@ class SecureServiceSettings(BaseSettings):
     ENVIRONMENT: Environment = Environment.DEVELOPMENT
     LOG_LEVEL: str = "INFO"
     DATABASE_URL: str
+    # The defaults reach docker-compose.infrastructure.yml from the host; a service sets its
+    # own DATABASE_URL (its database's host port) and REDIS_URL (its Redis database).
     REDIS_URL: str = "redis://localhost:6379/0"
-    KAFKA_BOOTSTRAP_SERVERS: str = "localhost:9092"
+    KAFKA_BOOTSTRAP_SERVERS: str = "localhost:9094"
     # Off against the Tansu test broker, which lacks InitProducerId.
     KAFKA_ENABLE_IDEMPOTENCE: bool = True
     INTERNAL_API_KEY: SecretStr = SecretStr(PLACEHOLDER_SECRET)
@@ -53,6 +70,19 @@ class SecureServiceSettings(BaseSettings):
     WORKER_METRICS_PORT: int = Field(default=9100, ge=0, le=65535)
     WORKER_DRAIN_SECONDS: float = Field(default=30.0, gt=0)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_unknown_variables(cls, data: Any) -> Any:
+        given = set(data) if isinstance(data, Mapping) else set()
+        problems = unknown_variables(cls, os.environ, given)
+        if problems:
+            raise SettingsError(
+                f"environment variables {cls.__module__}.{cls.__name__} would ignore "
+                "(refused so that a typo does not start the service on a default):\n"
+                + "\n".join(problems)
+            )
+        return data
+
     @field_validator("INTERNAL_API_KEY", "ADMIN_API_KEY")
     @classmethod
     def _refuse_weak_secret_in_production(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
@@ -73,6 +103,52 @@ class SecureServiceSettings(BaseSettings):
 
 class SettingsError(RuntimeError):
     """Start-up configuration is invalid; the message names each bad environment variable."""
+
+
+# Names other documents use; each is answered with what this code reads instead.
+_UNPREFIXED_NAMES = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")
+_RETIRED_SETTINGS = {
+    "USE_MOCK_REPOSITORY": (
+        "there is no mock repository: the service always uses PostgreSQL, and tests get a real "
+        "database from the huleedu_service_libs.testing plugin"
+    ),
+    "CIRCUIT_BREAKER_ENABLED": (
+        "the circuit breakers are always on; tune {prefix}CIRCUIT_BREAKER_FAILURE_THRESHOLD and "
+        "{prefix}CIRCUIT_BREAKER_RECOVERY_TIMEOUT_SECONDS"
+    ),
+    "DB_POOL_SIZE": "set {prefix}DATABASE_POOL_SIZE",
+    "DB_MAX_OVERFLOW": "set {prefix}DATABASE_MAX_OVERFLOW",
+    "DB_POOL_TIMEOUT": "set {prefix}DATABASE_POOL_TIMEOUT_SECONDS",
+    "DB_POOL_RECYCLE": "set {prefix}DATABASE_POOL_RECYCLE_SECONDS",
+}
+
+
+def unknown_variables(
+    settings_class: type[SecureServiceSettings],
+    environment: Mapping[str, str],
+    given: Collection[str] = (),
+) -> list[str]:
+    """One line for each variable of the environment the settings class would silently ignore."""
+    prefix = str(settings_class.model_config.get("env_prefix", "")).upper()
+    if not prefix:
+        return []
+    fields = list(settings_class.model_fields)
+    problems = []
+    for name in sorted(key.upper() for key in environment):
+        if name.startswith(prefix) and name.removeprefix(prefix) not in fields:
+            problems.append(f"  {name}: {_advice(prefix, name.removeprefix(prefix), fields)}")
+        elif name in _UNPREFIXED_NAMES and name not in given:
+            problems.append(f"  {name}: not read by this service; set {prefix}{name}")
+    return problems
+
+
+def _advice(prefix: str, setting: str, fields: list[str]) -> str:
+    if setting in _RETIRED_SETTINGS:
+        return "not a setting: " + _RETIRED_SETTINGS[setting].format(prefix=prefix)
+    closest = difflib.get_close_matches(setting, fields, n=1, cutoff=0.6)
+    if closest:
+        return f"not a setting; did you mean {prefix}{closest[0]}?"
+    return "not a setting (docs/settings.md lists them)"
 
 
 SettingsT = TypeVar("SettingsT", bound=SecureServiceSettings)

@@ -100,3 +100,80 @@ def test_overrides_win_over_environment() -> None:
 
     assert settings.ENVIRONMENT is Environment.TESTING
     assert settings.KAFKA_ENABLE_IDEMPOTENCE is False
+
+
+def test_a_mistyped_prefixed_variable_is_refused_with_the_closest_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DEMO_SERVICE_PAGE_SIZ", "10")
+
+    with pytest.raises(SettingsError) as refused:
+        load_settings(DemoSettings)
+
+    assert "DEMO_SERVICE_PAGE_SIZ: not a setting; did you mean DEMO_SERVICE_PAGE_SIZE?" in str(
+        refused.value
+    )
+
+
+def test_direct_construction_refuses_it_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("demo_service_http_prot", "8080")
+
+    with pytest.raises(SettingsError, match=r"DEMO_SERVICE_HTTP_PROT.*DEMO_SERVICE_HTTP_PORT"):
+        DemoSettings()
+
+
+def test_a_name_far_from_every_setting_points_at_the_reference(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DEMO_SERVICE_XYZZY", "1")
+
+    with pytest.raises(SettingsError, match=r"DEMO_SERVICE_XYZZY: not a setting \(docs/settings"):
+        load_settings(DemoSettings)
+
+
+@pytest.mark.parametrize(
+    ("variable", "advice"),
+    [
+        ("DEMO_SERVICE_USE_MOCK_REPOSITORY", "there is no mock repository"),
+        ("DEMO_SERVICE_CIRCUIT_BREAKER_ENABLED", "DEMO_SERVICE_CIRCUIT_BREAKER_FAILURE_THRESHOLD"),
+        ("DEMO_SERVICE_DB_POOL_SIZE", "set DEMO_SERVICE_DATABASE_POOL_SIZE"),
+    ],
+)
+def test_names_other_documents_use_say_what_to_set(
+    monkeypatch: pytest.MonkeyPatch, variable: str, advice: str
+) -> None:
+    monkeypatch.setenv(variable, "true")
+
+    with pytest.raises(SettingsError) as refused:
+        load_settings(DemoSettings)
+
+    assert advice in str(refused.value)
+
+
+def test_an_unprefixed_database_url_alone_is_refused_with_the_prefixed_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DEMO_SERVICE_DATABASE_URL")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u:p@elsewhere/demo")
+
+    with pytest.raises(SettingsError, match="DATABASE_URL: not read by this service; set DEMO_"):
+        load_settings(DemoSettings)
+
+
+def test_an_unprefixed_name_beside_the_prefixed_one_is_left_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u:p@another-project/db")
+
+    settings = load_settings(DemoSettings)
+
+    assert settings.DATABASE_URL == "postgresql+asyncpg://u:p@localhost/demo"
+
+
+def test_other_services_variables_are_not_this_ones_business(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTHER_SERVICE_PAGE_SIZ", "10")
+    monkeypatch.setenv("DEMO_SERVICEX_PAGE_SIZE", "10")
+
+    assert load_settings(DemoSettings).PAGE_SIZE == 50
