@@ -29,20 +29,13 @@ def cohort_table(seeds: int, jobs: int, conditions: list[cohorts.Condition]) -> 
     )
     header = f"{'condition':<34}{'design':>9}{'rho':>7}{'cover':>7}"
     print(header + f"{'reported':>9}{'actual':>8}{'rel err':>8}")
-    tasks = [
-        (condition, design, seed, False)
-        for condition, design, seed in product(conditions, cohorts.DESIGNS, range(seeds))
-    ]
-    tasks += [
-        (STOP_CONDITION, design, seed, True)
-        for design in ("adaptive", "before")
-        for seed in range(seeds)
-    ]
+    batches = [(condition, design, False) for condition in conditions for design in cohorts.DESIGNS]
+    batches += [(STOP_CONDITION, design, True) for design in ("adaptive", "before")]
     with ProcessPoolExecutor(jobs) as pool:
-        results = list(pool.map(_cohort_run, tasks, chunksize=4))
-    for index in range(0, len(tasks), seeds):
-        condition, design = tasks[index][0], tasks[index][1]
-        _cohort_row(condition.label, design, results[index : index + seeds])
+        for condition, design, stopping in batches:
+            tasks = [(condition, design, seed, stopping) for seed in range(seeds)]
+            results = list(pool.map(_cohort_run, tasks, chunksize=4))
+            _cohort_row(condition.label, design, results)
 
 
 def _cohort_row(label: str, design: str, results: list[cohorts.Result]) -> None:
