@@ -140,11 +140,12 @@ async def test_anchors_project_grades_without_the_judge_ever_seeing_them_as_anch
         assert sum(essay.grade_probabilities.values()) == pytest.approx(1.0)
         assert max(essay.grade_probabilities.values()) < 1.0
         # The projected grade is the band that holds the median of the essay's grade.
+        projected = essay.projected_grade
+        assert projected is not None
         grades = list(essay.grade_probabilities)
-        below = sum(
-            essay.grade_probabilities[g] for g in grades[: grades.index(essay.projected_grade)]
-        )
-        assert below < 0.5 <= below + essay.grade_probabilities[essay.projected_grade]
+        shares = [essay.grade_probabilities[g] for g in grades[: grades.index(projected)]]
+        below = float(sum(shares))
+        assert below < 0.5 <= below + essay.grade_probabilities[projected]
     anchor_ids = {str(a.id) for a in h.state.anchors.values()}
     for task in judge.tasks:
         seen = f"{task.essay_a} {task.essay_b} {task.options}"
