@@ -106,7 +106,9 @@ class SettingsError(RuntimeError):
 
 
 # Names other documents use; each is answered with what this code reads instead.
-_UNPREFIXED_NAMES = ("DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS")
+# Only the database URL: a shell may well export REDIS_URL or KAFKA_BOOTSTRAP_SERVERS for other
+# tools, and refusing to start over those would be a trap of its own.
+_UNPREFIXED_NAMES = ("DATABASE_URL",)
 _RETIRED_SETTINGS = {
     "USE_MOCK_REPOSITORY": (
         "there is no mock repository: the service always uses PostgreSQL, and tests get a real "
