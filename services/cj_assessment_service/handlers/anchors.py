@@ -29,11 +29,11 @@ class RegisterAnchors:
     grade_scale: GradeScaleId | None = None
 
 
+@dataclass
 class AnchorCatalogue:
-    def __init__(self, uows: UnitOfWorkFactory, clock: Clock, max_text_chars: int) -> None:
-        self.uows = uows
-        self.clock = clock
-        self.max_text_chars = max_text_chars
+    uows: UnitOfWorkFactory
+    clock: Clock
+    max_text_chars: int
 
     async def register(self, command: RegisterAnchors) -> list[Anchor]:
         scale = grade_scale(command.grade_scale or command.course_code.default_grade_scale)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from common_core.domain_enums import CJBatchState
@@ -15,10 +16,10 @@ from services.cj_assessment_service.models_db import Assessment
 from services.cj_assessment_service.protocols import UnitOfWorkFactory
 
 
+@dataclass
 class CancelAssessment:
-    def __init__(self, uows: UnitOfWorkFactory, clock: Clock) -> None:
-        self.uows = uows
-        self.clock = clock
+    uows: UnitOfWorkFactory
+    clock: Clock
 
     async def __call__(self, user_id: str, assessment_id: UUID) -> Assessment:
         async with self.uows() as uow:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from services.cj_assessment_service.models_db import AssessmentEssay
 from services.cj_assessment_service.protocols import (
@@ -21,12 +22,12 @@ class TextsUnavailable(Exception):
         self.missing = missing  # True: gone for good; False: try again later
 
 
+@dataclass
 class EssayTexts:
-    def __init__(self, uows: UnitOfWorkFactory, content: ContentSource, cache_size: int = 2000):
-        self.uows = uows
-        self.content = content
-        self.cache_size = cache_size
-        self._cache: OrderedDict[str, str] = OrderedDict()
+    uows: UnitOfWorkFactory
+    content: ContentSource
+    cache_size: int = 2000
+    _cache: OrderedDict[str, str] = field(default_factory=OrderedDict, init=False, repr=False)
 
     async def for_participants(self, participants: Sequence[AssessmentEssay]) -> dict[int, str]:
         texts = await self._anchor_texts(participants)

@@ -53,12 +53,12 @@ class AssessmentRequest:
     request_event_id: UUID | None = None
 
 
+@dataclass
 class AssessmentFactory:
     """Builds and stores a new assessment in the caller's unit of work (the caller commits)."""
 
-    def __init__(self, clock: Clock, defaults: AssessmentDefaults) -> None:
-        self.clock = clock
-        self.defaults = defaults
+    clock: Clock
+    defaults: AssessmentDefaults
 
     async def create_in(self, uow: UnitOfWork, request: AssessmentRequest) -> Assessment:
         essays = _distinct(request.essays)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from common_core.events.envelope import EventEnvelope
 from common_core.events.file import BatchFileRemovedV1, EssayContentProvisionedV1
 from services.cj_assessment_service.models_db import Essay
 from services.cj_assessment_service.protocols import UnitOfWorkFactory
 
 
+@dataclass
 class RecordProvisionedEssay:
     """Idempotent by the essay's id: a redelivered event inserts nothing."""
 
-    def __init__(self, uows: UnitOfWorkFactory) -> None:
-        self.uows = uows
+    uows: UnitOfWorkFactory
 
     async def __call__(self, envelope: EventEnvelope[EssayContentProvisionedV1]) -> None:
         async with self.uows() as uow:
@@ -37,9 +39,9 @@ def _essay(
     )
 
 
+@dataclass
 class RecordRemovedEssay:
-    def __init__(self, uows: UnitOfWorkFactory) -> None:
-        self.uows = uows
+    uows: UnitOfWorkFactory
 
     async def __call__(self, envelope: EventEnvelope[BatchFileRemovedV1]) -> None:
         async with self.uows() as uow:

@@ -32,9 +32,9 @@ async def owned_assessment(uow: UnitOfWork, user_id: str, assessment_id: UUID) -
     return assessment
 
 
+@dataclass
 class AssessmentQueries:
-    def __init__(self, uows: UnitOfWorkFactory) -> None:
-        self.uows = uows
+    uows: UnitOfWorkFactory
 
     async def status(self, user_id: str, assessment_id: UUID) -> Assessment:
         async with self.uows() as uow:

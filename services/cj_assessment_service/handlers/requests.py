@@ -40,12 +40,12 @@ class BatchAssessment:
     expected_essays: int | None = None
 
 
+@dataclass
 class StartBatchAssessment:
     """POST /v1/assessments: the batch's essays are the ones its provisioning events announced."""
 
-    def __init__(self, uows: UnitOfWorkFactory, factory: AssessmentFactory) -> None:
-        self.uows = uows
-        self.factory = factory
+    uows: UnitOfWorkFactory
+    factory: AssessmentFactory
 
     async def __call__(self, command: BatchAssessment) -> Assessment:
         async with self.uows() as uow:
@@ -89,12 +89,12 @@ def _request_for_batch(command: BatchAssessment, essays: list[Essay]) -> Assessm
     )
 
 
+@dataclass
 class HandleAssessmentRequest:
     """ELS_CJAssessmentRequestV1, once per event id (database inbox in the same transaction)."""
 
-    def __init__(self, uows: UnitOfWorkFactory, factory: AssessmentFactory) -> None:
-        self.uows = uows
-        self.factory = factory
+    uows: UnitOfWorkFactory
+    factory: AssessmentFactory
 
     async def __call__(self, envelope: EventEnvelope[ELS_CJAssessmentRequestV1]) -> None:
         async with self.uows() as uow:
