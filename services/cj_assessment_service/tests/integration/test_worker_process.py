@@ -65,7 +65,7 @@ async def test_the_worker_serves_process_outbox_and_consumer_metrics_and_livenes
     assert "# TYPE huleedu_outbox_unpublished_events gauge" in metrics
     assert "# TYPE huleedu_outbox_published_total counter" in metrics
     assert "# TYPE kafka_messages_consumed_total counter" in metrics
-    assert "# TYPE kafka_consumer_lag gauge" in metrics
+    assert "# TYPE kafka_consumer_lag_records gauge" in metrics
     assert missing.status_code == 404
 
 

@@ -217,7 +217,7 @@ async def test_the_worker_serves_process_outbox_and_consumer_metrics_and_its_liv
         }
         liveness = await worker.get("/healthz")
     assert {"process_cpu_seconds", "python_gc_objects_collected", "python_info"} <= families
-    assert {"kafka_messages_consumed", "kafka_consumer_lag"} <= families
+    assert {"kafka_messages_consumed", "kafka_consumer_lag_records"} <= families
     assert {"huleedu_outbox_published", "huleedu_outbox_unpublished_events"} <= families
     assert liveness.status_code == 200
     assert liveness.json() == {

@@ -36,7 +36,7 @@ METRIC_FAMILIES = (
     "huleedu_outbox_published_total",  # the relay's
     "huleedu_outbox_dead_lettered_total",
     "kafka_messages_consumed_total",  # the lock consumer's
-    "kafka_consumer_lag",
+    "kafka_consumer_lag_records",
     "file_service_files_processed_total",  # the service's own
 )
 

@@ -59,7 +59,7 @@ class ConsumerMetrics:
             "kafka_messages_dead_lettered", "Records sent to a DLQ", by_topic, registry=registry
         )
         self.lag = Gauge(
-            "kafka_consumer_lag",
+            "kafka_consumer_lag_records",
             "Records behind the high watermark",
             ["topic", "partition"],
             registry=registry,

@@ -219,7 +219,9 @@ async def test_stopping_finishes_the_record_in_hand_and_leaves_the_rest_to_the_g
     await asyncio.wait_for(first.run(), timeout=30)
     assert handled == [sent[0].event_id]  # finished, and nothing fetched after it was started
     assert await _committed(kafka_topics.bootstrap, group, topic) == 1
-    lag = registry.get_sample_value("kafka_consumer_lag", {"topic": topic, "partition": "0"})
+    lag = registry.get_sample_value(
+        "kafka_consumer_lag_records", {"topic": topic, "partition": "0"}
+    )
     assert lag == 4
 
     async def record(envelope: EventEnvelope[Any]) -> None:
