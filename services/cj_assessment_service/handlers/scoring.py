@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from uuid import UUID
 
 from common_core.domain_enums import CJBatchState
@@ -16,10 +17,10 @@ from services.cj_assessment_service.handlers.support import design_of, state_of
 from services.cj_assessment_service.protocols import UnitOfWorkFactory
 
 
+@dataclass
 class ScoringStep:
-    def __init__(self, uows: UnitOfWorkFactory, clock: Clock) -> None:
-        self.uows = uows
-        self.clock = clock
+    uows: UnitOfWorkFactory
+    clock: Clock
 
     async def step(self, assessment_id: UUID) -> Step:
         async with self.uows() as uow:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from uuid import UUID, uuid4
 
@@ -25,11 +26,11 @@ from services.class_management_service.handlers import events
 from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
 
 
+@dataclass
 class ClassHandlers:
-    def __init__(self, uow: UnitOfWork, clock: Clock, notifier: Notifier) -> None:
-        self.uow = uow
-        self.clock = clock
-        self.notifier = notifier
+    uow: UnitOfWork
+    clock: Clock
+    notifier: Notifier
 
     async def create(self, owner: str, command: CreateClass) -> ClassDetails:
         code = single_course_code(command.course_codes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from uuid import UUID
 
@@ -15,11 +16,11 @@ from services.class_management_service.handlers import events
 from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
 
 
+@dataclass
 class RosterHandlers:
-    def __init__(self, uow: UnitOfWork, clock: Clock, notifier: Notifier) -> None:
-        self.uow = uow
-        self.clock = clock
-        self.notifier = notifier
+    uow: UnitOfWork
+    clock: Clock
+    notifier: Notifier
 
     async def roster(self, owner: str, class_id: UUID, limit: int, offset: int) -> Page[Student]:
         async with self.uow.read_only():

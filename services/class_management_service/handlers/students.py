@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from uuid import UUID, uuid4
 
@@ -23,11 +23,11 @@ from services.class_management_service.handlers import events
 from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
 
 
+@dataclass
 class StudentHandlers:
-    def __init__(self, uow: UnitOfWork, clock: Clock, notifier: Notifier) -> None:
-        self.uow = uow
-        self.clock = clock
-        self.notifier = notifier
+    uow: UnitOfWork
+    clock: Clock
+    notifier: Notifier
 
     async def create(self, owner: str, command: CreateStudent) -> StudentDetails:
         email = normalise_email(command.email)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from uuid import UUID, uuid4
 
@@ -19,11 +20,11 @@ from services.class_management_service.protocols import Notification, Notifier, 
 HANDLER_NAME = "class_management.batch_author_matches_suggested"
 
 
+@dataclass
 class SuggestionHandler:
-    def __init__(self, uow: UnitOfWork, clock: Clock, notifier: Notifier) -> None:
-        self.uow = uow
-        self.clock = clock
-        self.notifier = notifier
+    uow: UnitOfWork
+    clock: Clock
+    notifier: Notifier
 
     async def __call__(self, envelope: EventEnvelope[BatchAuthorMatchesSuggestedV1]) -> None:
         await self.handle(envelope.event_id, envelope.data)

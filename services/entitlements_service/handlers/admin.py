@@ -40,10 +40,10 @@ class Adjustment:
         )
 
 
+@dataclass
 class Admin:
-    def __init__(self, uows: UnitOfWorkFactory, policies: PolicyStore) -> None:
-        self.uows = uows
-        self.policies = policies
+    uows: UnitOfWorkFactory
+    policies: PolicyStore
 
     async def adjust(self, adjustment: Adjustment, correlation_id: UUID) -> LedgerEntry:
         key = None

@@ -19,10 +19,10 @@ class AccountsView:
     active_holds: list[Hold]
 
 
+@dataclass
 class TeacherQueries:
-    def __init__(self, uows: UnitOfWorkFactory, policies: PolicyStore) -> None:
-        self.uows = uows
-        self.policies = policies
+    uows: UnitOfWorkFactory
+    policies: PolicyStore
 
     async def balances(self, actor: Actor, correlation_id: UUID) -> AccountsView:
         """Opens accounts seen for the first time, so the signup bonus shows (and is granted)."""

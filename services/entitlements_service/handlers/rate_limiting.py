@@ -29,12 +29,12 @@ class RateGrant:
     token: str
 
 
+@dataclass
 class RateLimiter:
     """Redis trouble lets requests through (logged): rate limits protect, credits are the money."""
 
-    def __init__(self, store: RateLimitStore, enabled: bool = True) -> None:
-        self.store = store
-        self.enabled = enabled
+    store: RateLimitStore
+    enabled: bool = True
 
     async def peek(
         self, subject: Subject, metric: str, policy: MetricPolicy, quantity: int, now: datetime

@@ -9,6 +9,8 @@ retries it and then dead-letters it, visible and re-drivable after a top-up.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from common_core.events.entitlements import ResourceConsumptionV1
 from common_core.events.envelope import EventEnvelope
 from common_core.models.entitlements_api import ConsumeAuthorizationRequest, ConsumeCreditsRequest
@@ -27,13 +29,11 @@ INBOX_HANDLER = "entitlements.resource_consumption"
 logger = create_service_logger("entitlements_service.reported_usage")
 
 
+@dataclass
 class ChargeReportedUsage:
-    def __init__(
-        self, uows: UnitOfWorkFactory, policies: PolicyStore, holds: Authorizations
-    ) -> None:
-        self.uows = uows
-        self.policies = policies
-        self.holds = holds
+    uows: UnitOfWorkFactory
+    policies: PolicyStore
+    holds: Authorizations
 
     async def __call__(self, envelope: EventEnvelope[ResourceConsumptionV1]) -> None:
         async with self.uows() as uow:

@@ -32,10 +32,10 @@ class BatchState:
         return {"total": len(self.files), **{status.value: tally[status] for status in FileStatus}}
 
 
+@dataclass
 class CreateBatch:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self.uow = uow
-        self.clock = clock
+    uow: UnitOfWorkFactory
+    clock: Clock
 
     async def __call__(self, owner_user_id: str, new: NewBatch) -> Batch:
         batch = Batch(
@@ -52,9 +52,9 @@ class CreateBatch:
         return batch
 
 
+@dataclass
 class BatchQueries:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self.uow = uow
+    uow: UnitOfWorkFactory
 
     async def list(self, owner_user_id: str, page: Page) -> tuple[list[Batch], int]:
         async with self.uow() as uow:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from common_core.domain_enums import ContentType
 from common_core.error_enums import ErrorCode
 from huleedu_service_libs.correlation import CorrelationContext
@@ -9,9 +11,9 @@ from services.file_service.handlers.support import refuse
 from services.file_service.protocols import StoredContent, UnitOfWorkFactory
 
 
+@dataclass
 class ReadContent:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self.uow = uow
+    uow: UnitOfWorkFactory
 
     async def __call__(self, storage_id: str, corr: CorrelationContext) -> StoredContent:
         async with self.uow() as uow:

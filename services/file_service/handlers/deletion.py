@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from common_core.error_enums import ErrorCode
@@ -12,9 +13,9 @@ from services.file_service.protocols import UnitOfWorkFactory
 OPERATION = "delete_file"
 
 
+@dataclass
 class DeleteFile:
-    def __init__(self, uow: UnitOfWorkFactory) -> None:
-        self.uow = uow
+    uow: UnitOfWorkFactory
 
     async def __call__(
         self, owner_user_id: str, batch_id: UUID, file_upload_id: UUID, corr: CorrelationContext

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from common_core.events.cj import CJAssessmentStartedV1
@@ -13,10 +14,10 @@ from services.file_service.protocols import UnitOfWorkFactory
 logger = create_service_logger(__name__)
 
 
+@dataclass
 class LockBatch:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self.uow = uow
-        self.clock = clock
+    uow: UnitOfWorkFactory
+    clock: Clock
 
     async def __call__(self, batch_id: UUID, assessment_id: UUID) -> bool:
         """True when this call locked the batch; a redelivered event changes nothing."""
@@ -33,11 +34,11 @@ class LockBatch:
         return True
 
 
+@dataclass
 class OnAssessmentStarted:
     """The lock consumer's handler (the payload's type is checked by its subscription)."""
 
-    def __init__(self, lock: LockBatch) -> None:
-        self.lock = lock
+    lock: LockBatch
 
     async def __call__(self, envelope: EventEnvelope[CJAssessmentStartedV1]) -> None:
         await self.lock(envelope.data.batch_id, envelope.data.assessment_id)
