@@ -20,8 +20,8 @@ from services.cj_assessment_service.domain.bradley_terry import (
     BradleyTerryFit,
     ComparisonData,
     fit_bradley_terry,
-    fit_scores,
 )
+from services.cj_assessment_service.domain.cohort_spread import fit_scores
 from services.cj_assessment_service.domain.design import DesignSettings, next_round
 from services.cj_assessment_service.domain.fit_statistics import (
     fit_reliability,

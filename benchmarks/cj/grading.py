@@ -20,8 +20,8 @@ from common_core.grade_scales import GradeScale, GradeScaleId
 from services.cj_assessment_service.domain.bradley_terry import (
     ComparisonData,
     fit_bradley_terry,
-    fit_scores,
 )
+from services.cj_assessment_service.domain.cohort_spread import fit_scores
 from services.cj_assessment_service.domain.design import DesignSettings, next_round
 from services.cj_assessment_service.domain.grade_projection import (
     AnchorScore,

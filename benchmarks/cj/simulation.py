@@ -11,8 +11,8 @@ from scipy.stats import spearmanr  # type: ignore[import-untyped]
 from services.cj_assessment_service.domain.bradley_terry import (
     BradleyTerryFit,
     ComparisonData,
-    fit_scores,
 )
+from services.cj_assessment_service.domain.cohort_spread import fit_scores
 from services.cj_assessment_service.domain.design import DesignSettings, next_round
 from services.cj_assessment_service.domain.fit_statistics import fit_reliability
 from services.cj_assessment_service.domain.pairing import PairingHistory

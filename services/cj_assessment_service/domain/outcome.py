@@ -10,8 +10,8 @@ from common_core.grade_scales import GradeScale, GradeScaleId
 from services.cj_assessment_service.domain.bradley_terry import (
     BradleyTerryFit,
     ComparisonData,
-    fit_scores,
 )
+from services.cj_assessment_service.domain.cohort_spread import fit_scores
 from services.cj_assessment_service.domain.fit_statistics import (
     fit_reliability,
     misfit_statistics,

@@ -10,8 +10,8 @@ from scipy.optimize import brentq  # type: ignore[import-untyped]
 from services.cj_assessment_service.domain.bradley_terry import (
     ComparisonData,
     FitError,
-    _design,
     _gradient,
+    design_of,
     fit_bradley_terry,
     position_bias_is_estimable,
 )
@@ -76,7 +76,7 @@ def test_matches_choix_map_estimate() -> None:
 def test_standard_errors_are_the_centred_inverse_hessian_of_the_objective() -> None:
     data = simulated(8, 60, seed=5)
     fit = fit_bradley_terry(data, estimate_position_bias=False)
-    design = _design(data, fit.prior_sd, with_bias=False)
+    design = design_of(data, fit.prior_sd, with_bias=False)
     step, n = 1e-5, data.n_items
     hessian = np.empty((n, n))
     for k in range(n):
