@@ -14,7 +14,8 @@ from scripts.platform_services import REPO_ROOT
 MAIN_FILE = REPO_ROOT / "docker-compose.yml"
 INFRASTRUCTURE_FILE = REPO_ROOT / "docker-compose.infrastructure.yml"
 SERVICES_FILE = REPO_ROOT / "docker-compose.services.yml"
-COMPOSE_FILES = (MAIN_FILE, INFRASTRUCTURE_FILE, SERVICES_FILE)
+OBSERVABILITY_FILE = REPO_ROOT / "docker-compose.observability.yml"
+COMPOSE_FILES = (MAIN_FILE, INFRASTRUCTURE_FILE, SERVICES_FILE, OBSERVABILITY_FILE)
 ENV_EXAMPLE = REPO_ROOT / "env.example"
 APP_ROOT_IN_IMAGE = "/app"
 _ENV_LINE = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$")

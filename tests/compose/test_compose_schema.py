@@ -49,10 +49,14 @@ def test_the_schema_rejects_an_invalid_compose_file() -> None:
     assert any("soon" in error for error in schema_errors(broken))
 
 
-def test_docker_compose_yml_includes_the_infrastructure_and_the_services() -> None:
+def test_docker_compose_yml_includes_the_infrastructure_the_services_and_observability() -> None:
     names = [path.name for path in included_paths(load_yaml(MAIN_FILE))]
 
-    assert names == ["docker-compose.infrastructure.yml", "docker-compose.services.yml"]
+    assert names == [
+        "docker-compose.infrastructure.yml",
+        "docker-compose.services.yml",
+        "docker-compose.observability.yml",
+    ]
 
 
 def test_every_dependency_names_a_service_of_the_platform() -> None:
