@@ -12,13 +12,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.app.access_log import setup_access_log
 from huleedu_service_libs.app.docs import setup_swagger_ui
-from huleedu_service_libs.app.health import HealthCheck, database_check, register_health_route
+from huleedu_service_libs.app.health import HealthCheck, register_health_route
 from huleedu_service_libs.app.huleedu_app import HuleEduApp
 from huleedu_service_libs.app.metrics import setup_request_metrics
 from huleedu_service_libs.app.openapi import ServiceOpenAPIProvider, documented_response
 from huleedu_service_libs.app.request_guard import RequestLimits, setup_request_guard
 from huleedu_service_libs.correlation import setup_correlation_middleware
 from huleedu_service_libs.error_handling import register_error_handlers
+from huleedu_service_libs.observability.database import (
+    DB_METRICS_EXTENSION,
+    DatabaseHealthChecker,
+    setup_database_monitoring,
+)
 
 
 def create_service_app(
@@ -56,9 +61,14 @@ def create_service_app(
     setup_correlation_middleware(app)
     setup_request_guard(app, request_limits or RequestLimits())
     register_error_handlers(app, service_name)
-    setup_request_metrics(app, registry or CollectorRegistry())
+    registry = registry or CollectorRegistry()
+    setup_request_metrics(app, registry)
+    app.extensions[DB_METRICS_EXTENSION] = setup_database_monitoring(
+        database_engine, service_name, registry
+    )
     setup_access_log(app)
-    checks = [database_check(database_engine), *health_checks]
+    database = DatabaseHealthChecker(database_engine, service_name)
+    checks = [HealthCheck(database.name, database.probe), *health_checks]
     register_health_route(app, service_name, checks, health_check_timeout_seconds)
     _document_own_routes(app)
     for blueprint in blueprints:

@@ -13,9 +13,7 @@ import redis.asyncio as redis
 from aiokafka.client import AIOKafkaClient
 from quart import Quart, Response, json
 from quart_schema import hide
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from huleedu_service_libs.database import asyncpg_connection
 from huleedu_service_libs.logging_utils import create_service_logger
 
 logger = create_service_logger(__name__)
@@ -27,15 +25,6 @@ Probe = Callable[[], Awaitable[object]]
 class HealthCheck:
     name: str
     probe: Probe
-
-
-def database_check(engine: AsyncEngine) -> HealthCheck:
-    async def select_one() -> None:
-        # One round trip: through SQLAlchemy the same probe also sent BEGIN and ROLLBACK.
-        async with asyncpg_connection(engine) as connection:
-            await connection.execute("SELECT 1")
-
-    return HealthCheck("database", select_one)
 
 
 def redis_check(url: str) -> HealthCheck:

@@ -13,6 +13,7 @@ from huleedu_service_libs.config import SecureServiceSettings
 from huleedu_service_libs.event_loop import run_service
 from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.logging_utils import configure_logging
+from huleedu_service_libs.observability.database import setup_database_monitoring
 from huleedu_service_libs.worker.jobs import Job
 from huleedu_service_libs.worker.probe import ProbeServer
 from huleedu_service_libs.worker.runtime import run_worker_process, supervise
@@ -27,10 +28,13 @@ async def serve_worker(
     jobs: JobsOf,
     stop: asyncio.Event,
 ) -> None:
-    """Serves /metrics and /healthz, supervises `jobs(container)` until `stop` or a job ends,
-    then closes the probe and the container and disposes the engine."""
+    """Serves /metrics (the engine's pool and statement metrics included) and /healthz,
+    supervises `jobs(container)` until `stop` or a job ends, then closes the probe and the
+    container and disposes the engine."""
     settings = await container.get(SecureServiceSettings)
-    probe = ProbeServer(service_name, await container.get(CollectorRegistry))
+    registry = await container.get(CollectorRegistry)
+    setup_database_monitoring(engine, service_name, registry)
+    probe = ProbeServer(service_name, registry)
     try:
         await probe.start(settings.WORKER_METRICS_HOST, settings.WORKER_METRICS_PORT)
         drain = settings.WORKER_DRAIN_SECONDS
