@@ -2,6 +2,7 @@
 
 from huleedu_service_libs.config.settings import (
     PLACEHOLDER_SECRET,
+    BaseServiceSettings,
     Environment,
     SecureServiceSettings,
     SettingsError,
@@ -11,6 +12,7 @@ from huleedu_service_libs.config.settings import (
 
 __all__ = [
     "PLACEHOLDER_SECRET",
+    "BaseServiceSettings",
     "Environment",
     "SecureServiceSettings",
     "SettingsError",

@@ -31,14 +31,14 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-class SecureServiceSettings(BaseSettings):
-    """Base for every service's settings; subclasses set `env_prefix` (e.g. "FILE_SERVICE_")."""
+class BaseServiceSettings(BaseSettings):
+    """Every process's settings but the database's: the base of SecureServiceSettings, and the
+    settings of a process without a database (the API gateway). Subclasses set `env_prefix`."""
 
     model_config = SettingsConfigDict(extra="ignore", validate_default=True)
 
     ENVIRONMENT: Environment = Environment.DEVELOPMENT
     LOG_LEVEL: str = "INFO"
-    DATABASE_URL: str
     # The defaults reach docker-compose.infrastructure.yml from the host; a service sets its
     # own DATABASE_URL (its database's host port) and REDIS_URL (its Redis database).
     REDIS_URL: str = "redis://localhost:6379/0"
@@ -47,6 +47,11 @@ class SecureServiceSettings(BaseSettings):
     KAFKA_ENABLE_IDEMPOTENCE: bool = True
     INTERNAL_API_KEY: SecretStr = SecretStr(PLACEHOLDER_SECRET)
     ADMIN_API_KEY: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    # Teacher ids (X-User-ID, X-Org-ID) count only with the API gateway's signature over them;
+    # unset: required in production only. The gateway signs with the same secret.
+    GATEWAY_IDENTITY_REQUIRED: bool | None = None
+    GATEWAY_SIGNING_SECRET: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+    GATEWAY_SIGNATURE_MAX_AGE_SECONDS: float = Field(default=30.0, gt=0, le=300)
     HTTP_CLIENT_TIMEOUT_SECONDS: float = 10.0
     HEALTH_CHECK_TIMEOUT_SECONDS: float = 2.0
     CIRCUIT_BREAKER_FAILURE_THRESHOLD: int = 5
@@ -55,20 +60,18 @@ class SecureServiceSettings(BaseSettings):
     HTTP_HOST: str = "0.0.0.0"
     HTTP_PORT: int = Field(default=8000, ge=1, le=65535)
     HTTP_WORKERS: int = Field(default=1, ge=1, le=16)  # server processes, each with its own pool
-    # The connection pool: one name for each setting in every service.
-    DATABASE_POOL_SIZE: int = Field(default=10, ge=1)
-    DATABASE_MAX_OVERFLOW: int = Field(default=5, ge=0)
-    DATABASE_POOL_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
-    DATABASE_POOL_RECYCLE_SECONDS: int = Field(default=1800, ge=-1)
-    DATABASE_POOL_PRE_PING: bool = False
-    # PgBouncer in transaction mode: no prepared statements cached across transactions.
-    DATABASE_BEHIND_TRANSACTION_POOLER: bool = False
     # Commands on the shared Redis client; the relay's blocking wake-up wait has its own client.
     REDIS_SOCKET_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
     # The worker process's /metrics and /healthz (port 0: any free port).
     WORKER_METRICS_HOST: str = "0.0.0.0"
     WORKER_METRICS_PORT: int = Field(default=9100, ge=0, le=65535)
     WORKER_DRAIN_SECONDS: float = Field(default=30.0, gt=0)
+    # OpenTelemetry traces, exported over OTLP/HTTP (the collector's base URL, e.g.
+    # http://otel-collector:4318). Off: no tracer provider, no instrumentation, nothing recorded.
+    TRACING_ENABLED: bool = False
+    TRACING_OTLP_ENDPOINT: str | None = None
+    # The share of new traces recorded; a request that arrives inside a trace follows its caller.
+    TRACING_SAMPLE_RATIO: float = Field(default=1.0, ge=0.0, le=1.0)
 
     @model_validator(mode="before")
     @classmethod
@@ -88,17 +91,51 @@ class SecureServiceSettings(BaseSettings):
     def _refuse_weak_secret_in_production(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
         if info.data.get("ENVIRONMENT") != Environment.PRODUCTION:
             return value
-        secret = value.get_secret_value()
-        if secret == PLACEHOLDER_SECRET or len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
-            raise ValueError(
-                f"must be set to a real secret of at least {MIN_PRODUCTION_SECRET_LENGTH} "
-                "characters in production (the placeholder is refused)"
-            )
-        return value
+        return _real_secret(value)
+
+    @field_validator("GATEWAY_SIGNING_SECRET")
+    @classmethod
+    def _refuse_weak_signing_secret(cls, value: SecretStr, info: ValidationInfo) -> SecretStr:
+        # Required in production unless GATEWAY_IDENTITY_REQUIRED is false.
+        if info.data.get("ENVIRONMENT") != Environment.PRODUCTION:
+            return value
+        if info.data.get("GATEWAY_IDENTITY_REQUIRED") is False:
+            return value
+        return _real_secret(value)
 
     @property
     def is_production(self) -> bool:
         return self.ENVIRONMENT is Environment.PRODUCTION
+
+    @property
+    def gateway_identity_required(self) -> bool:
+        if self.GATEWAY_IDENTITY_REQUIRED is None:
+            return self.is_production
+        return self.GATEWAY_IDENTITY_REQUIRED
+
+
+class SecureServiceSettings(BaseServiceSettings):
+    """Base for every service's settings; subclasses set `env_prefix` (e.g. "FILE_SERVICE_")."""
+
+    DATABASE_URL: str
+    # The connection pool: one name for each setting in every service.
+    DATABASE_POOL_SIZE: int = Field(default=10, ge=1)
+    DATABASE_MAX_OVERFLOW: int = Field(default=5, ge=0)
+    DATABASE_POOL_TIMEOUT_SECONDS: float = Field(default=5.0, gt=0)
+    DATABASE_POOL_RECYCLE_SECONDS: int = Field(default=1800, ge=-1)
+    DATABASE_POOL_PRE_PING: bool = False
+    # PgBouncer in transaction mode: no prepared statements cached across transactions.
+    DATABASE_BEHIND_TRANSACTION_POOLER: bool = False
+
+
+def _real_secret(value: SecretStr) -> SecretStr:
+    secret = value.get_secret_value()
+    if secret == PLACEHOLDER_SECRET or len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
+        raise ValueError(
+            f"must be set to a real secret of at least {MIN_PRODUCTION_SECRET_LENGTH} "
+            "characters in production (the placeholder is refused)"
+        )
+    return value
 
 
 class SettingsError(RuntimeError):
@@ -126,7 +163,7 @@ _RETIRED_SETTINGS = {
 
 
 def unknown_variables(
-    settings_class: type[SecureServiceSettings],
+    settings_class: type[BaseServiceSettings],
     environment: Mapping[str, str],
     given: Collection[str] = (),
 ) -> list[str]:
@@ -139,7 +176,7 @@ def unknown_variables(
     for name in sorted(key.upper() for key in environment):
         if name.startswith(prefix) and name.removeprefix(prefix) not in fields:
             problems.append(f"  {name}: {_advice(prefix, name.removeprefix(prefix), fields)}")
-        elif name in _UNPREFIXED_NAMES and name not in given:
+        elif name in _UNPREFIXED_NAMES and name in fields and name not in given:
             problems.append(f"  {name}: not read by this service; set {prefix}{name}")
     return problems
 
@@ -153,7 +190,7 @@ def _advice(prefix: str, setting: str, fields: list[str]) -> str:
     return "not a setting (docs/settings.md lists them)"
 
 
-SettingsT = TypeVar("SettingsT", bound=SecureServiceSettings)
+SettingsT = TypeVar("SettingsT", bound=BaseServiceSettings)
 
 
 def load_settings(settings_class: type[SettingsT], **overrides: object) -> SettingsT:
@@ -163,7 +200,7 @@ def load_settings(settings_class: type[SettingsT], **overrides: object) -> Setti
         raise SettingsError(_readable(settings_class, error)) from None
 
 
-def _readable(settings_class: type[SecureServiceSettings], error: ValidationError) -> str:
+def _readable(settings_class: type[BaseServiceSettings], error: ValidationError) -> str:
     prefix = settings_class.model_config.get("env_prefix", "")
     problems = [
         f"  {prefix}{'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
 from typing import NoReturn
 
 from pydantic import SecretStr
@@ -11,6 +12,12 @@ from quart import Request, current_app
 from huleedu_service_libs.correlation import request_correlation
 from huleedu_service_libs.error_handling import raise_authentication_error
 from huleedu_service_libs.identity.caller import Caller, Principal
+from huleedu_service_libs.identity.signature import (
+    DEFAULT_MAX_AGE_SECONDS,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    signature_problem,
+)
 
 USER_HEADER = "X-User-ID"
 ORG_HEADER = "X-Org-ID"
@@ -40,7 +47,20 @@ def id_header(request: Request, name: str) -> str | None:
     return value or None
 
 
-def read_caller(request: Request, internal_key: SecretStr, admin_key: SecretStr) -> Caller:
+@dataclass(frozen=True, slots=True)
+class GatewayTrust:
+    """Teacher ids count only under the gateway's signature (`identity.signature`)."""
+
+    secret: SecretStr
+    max_age_seconds: float = DEFAULT_MAX_AGE_SECONDS
+
+
+def read_caller(
+    request: Request,
+    internal_key: SecretStr,
+    admin_key: SecretStr,
+    gateway: GatewayTrust | None = None,
+) -> Caller:
     user_id = id_header(request, USER_HEADER)
     org_id = id_header(request, ORG_HEADER)
     admin_user = id_header(request, ADMIN_USER_HEADER)
@@ -50,7 +70,26 @@ def read_caller(request: Request, internal_key: SecretStr, admin_key: SecretStr)
         principal = Principal.INTERNAL
     else:
         principal = Principal.TEACHER if user_id else Principal.ANONYMOUS
+        if gateway is not None and (user_id or org_id):
+            _check_signature(request, gateway, user_id, org_id)
     return Caller(principal, user_id, org_id, admin_user)
+
+
+def _check_signature(
+    request: Request, gateway: GatewayTrust, user_id: str | None, org_id: str | None
+) -> None:
+    problem = signature_problem(
+        gateway.secret.get_secret_value(),
+        user_id=user_id,
+        org_id=org_id,
+        method=request.method,
+        path=request.path,
+        timestamp=request.headers.get(TIMESTAMP_HEADER),
+        signature=request.headers.get(SIGNATURE_HEADER),
+        max_age_seconds=gateway.max_age_seconds,
+    )
+    if problem is not None:
+        refuse(request, problem, SIGNATURE_HEADER)
 
 
 def _presents(request: Request, header: str, key: SecretStr) -> bool:

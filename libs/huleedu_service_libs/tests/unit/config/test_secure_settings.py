@@ -3,6 +3,7 @@ from pydantic_settings import SettingsConfigDict
 
 from huleedu_service_libs.config import (
     PLACEHOLDER_SECRET,
+    BaseServiceSettings,
     Environment,
     SecureServiceSettings,
     SettingsError,
@@ -73,10 +74,12 @@ def test_production_accepts_real_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEMO_SERVICE_ENVIRONMENT", "production")
     monkeypatch.setenv("DEMO_SERVICE_INTERNAL_API_KEY", REAL_SECRET)
     monkeypatch.setenv("DEMO_SERVICE_ADMIN_API_KEY", REAL_SECRET + "-admin")
+    monkeypatch.setenv("DEMO_SERVICE_GATEWAY_SIGNING_SECRET", REAL_SECRET + "-gateway")
 
     settings = load_settings(DemoSettings)
 
     assert settings.is_production
+    assert settings.gateway_identity_required
     assert REAL_SECRET not in repr(settings)
 
 
@@ -177,3 +180,27 @@ def test_other_services_variables_are_not_this_ones_business(
     monkeypatch.setenv("DEMO_SERVICEX_PAGE_SIZE", "10")
 
     assert load_settings(DemoSettings).PAGE_SIZE == 50
+
+
+class NoDatabaseSettings(BaseServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="NO_DATABASE_")
+
+
+def test_a_process_without_a_database_needs_no_database_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://u:p@localhost/not-read")
+
+    settings = load_settings(NoDatabaseSettings)
+
+    assert "DATABASE_URL" not in NoDatabaseSettings.model_fields
+    assert not settings.gateway_identity_required
+
+
+def test_a_process_without_a_database_refuses_its_database_fields(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NO_DATABASE_DATABASE_POOL_SIZE", "3")
+
+    with pytest.raises(SettingsError, match="NO_DATABASE_DATABASE_POOL_SIZE"):
+        load_settings(NoDatabaseSettings)
