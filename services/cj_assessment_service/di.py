@@ -16,6 +16,7 @@ from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.http_client import create_service_client
 from huleedu_service_libs.kafka import EventConsumer, KafkaBus
 from huleedu_service_libs.kafka.subscriptions import dispatchers
+from huleedu_service_libs.observability.tracing import tracer_provider_for
 from huleedu_service_libs.unit_of_work import SqlTransactions
 from services.cj_assessment_service.config import SERVICE_NAME, JudgeChoice, Settings
 from services.cj_assessment_service.domain.design import DesignSettings
@@ -247,6 +248,7 @@ class WorkerLoopProvider(Provider):
             handlers=dispatchers(container, subscriptions(settings)),
             dead_letter_bus=bus,
             registry=registry,
+            tracer_provider=tracer_provider_for(settings),
         )
 
 

@@ -13,10 +13,13 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from huleedu_service_libs.config import SecureServiceSettings
+from huleedu_service_libs.observability.instrumentation import trace_engine
+from huleedu_service_libs.observability.tracing import tracer_provider_for
 
 
 def build_engine(settings: SecureServiceSettings) -> AsyncEngine:
-    return create_async_engine(
+    """Traced (a span per statement) when `setup_tracing` ran for these settings' service."""
+    engine = create_async_engine(
         settings.DATABASE_URL,
         pool_size=settings.DATABASE_POOL_SIZE,
         max_overflow=settings.DATABASE_MAX_OVERFLOW,
@@ -25,6 +28,10 @@ def build_engine(settings: SecureServiceSettings) -> AsyncEngine:
         pool_pre_ping=settings.DATABASE_POOL_PRE_PING,
         connect_args=_connect_args(settings),
     )
+    provider = tracer_provider_for(settings)
+    if provider is not None:
+        trace_engine(engine, provider)
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

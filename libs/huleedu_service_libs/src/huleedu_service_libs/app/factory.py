@@ -24,6 +24,8 @@ from huleedu_service_libs.observability.database import (
     DatabaseHealthChecker,
     setup_database_monitoring,
 )
+from huleedu_service_libs.observability.instrumentation import trace_asgi
+from huleedu_service_libs.observability.tracing import tracer_provider_of
 
 
 def create_service_app(
@@ -67,6 +69,7 @@ def create_service_app(
         database_engine, service_name, registry
     )
     setup_access_log(app)
+    _trace_requests(app, service_name)
     database = DatabaseHealthChecker(database_engine, service_name)
     checks = [HealthCheck(database.name, database.probe), *health_checks]
     register_health_route(app, service_name, checks, health_check_timeout_seconds)
@@ -77,6 +80,18 @@ def create_service_app(
     QuartDishka(app=app, container=container, auto_inject=auto_inject)
     _release_resources_after_serving(app)
     return app
+
+
+def _trace_requests(app: HuleEduApp, service_name: str) -> None:
+    provider = tracer_provider_of(service_name)
+    if provider is None:
+        return
+    trace_asgi(app, provider)
+
+    async def flush() -> None:
+        provider.force_flush()
+
+    app.after_serving(flush)
 
 
 def _document_own_routes(app: HuleEduApp) -> None:

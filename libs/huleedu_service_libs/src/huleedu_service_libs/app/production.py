@@ -11,6 +11,7 @@ from huleedu_service_libs.app.serving import serve_http
 from huleedu_service_libs.config import SecureServiceSettings
 from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.logging_utils import configure_logging
+from huleedu_service_libs.observability.tracing import setup_tracing
 
 S = TypeVar("S", bound=SecureServiceSettings)
 
@@ -18,8 +19,10 @@ S = TypeVar("S", bound=SecureServiceSettings)
 def production_app_of(
     service_name: str, settings: S, create_app: Callable[[S], HuleEduApp]
 ) -> HuleEduApp:
-    """Logging configured, the app built, the garbage collector tuned: what a server runs."""
+    """Logging and tracing configured, the app built, the garbage collector tuned: what a
+    server runs."""
     configure_logging(service_name, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
+    setup_tracing(service_name, settings)
     app = create_app(settings)
     tune_garbage_collector()
     return app

@@ -16,6 +16,8 @@ from huleedu_service_libs.di.service import ServiceInfo
 from huleedu_service_libs.engines import session_factory
 from huleedu_service_libs.events import EnvelopeFactory
 from huleedu_service_libs.kafka import KafkaBus
+from huleedu_service_libs.observability.instrumentation import trace_redis
+from huleedu_service_libs.observability.tracing import tracer_provider_of
 from huleedu_service_libs.outbox.metrics import outbox_metrics
 from huleedu_service_libs.outbox.relay import EventRelayWorker
 from huleedu_service_libs.outbox.settings import outbox_settings_for
@@ -47,7 +49,9 @@ class RedisProvider(Provider):
     scope = Scope.APP
 
     @provide
-    async def redis(self, settings: SecureServiceSettings) -> AsyncIterator[Redis]:
+    async def redis(
+        self, settings: SecureServiceSettings, service: ServiceInfo
+    ) -> AsyncIterator[Redis]:
         timeout = settings.REDIS_SOCKET_TIMEOUT_SECONDS
         client = Redis.from_url(
             settings.REDIS_URL,
@@ -55,6 +59,11 @@ class RedisProvider(Provider):
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
         )
+        # Traced: the command client only; the relay's wake-up client would add a span for
+        # every idle BLPOP.
+        provider = tracer_provider_of(service.name)
+        if provider is not None:
+            trace_redis(client, provider)
         yield client
         await client.aclose()
 

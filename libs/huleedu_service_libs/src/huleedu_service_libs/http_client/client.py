@@ -6,6 +6,7 @@ from types import TracebackType
 from typing import Any, NoReturn
 
 import httpx
+from opentelemetry.sdk.trace import TracerProvider
 from pydantic import SecretStr
 
 from common_core.error_enums import AnyErrorCode, ErrorCode
@@ -17,6 +18,8 @@ from huleedu_service_libs.correlation import (
 )
 from huleedu_service_libs.error_handling import HuleEduError
 from huleedu_service_libs.error_handling.dependencies import unavailable_message
+from huleedu_service_libs.observability.instrumentation import trace_http_client
+from huleedu_service_libs.observability.tracing import tracer_provider_of
 from huleedu_service_libs.resilience import CircuitBreaker, CircuitOpenError, Clock
 
 INTERNAL_API_KEY_HEADER = "X-Internal-API-Key"
@@ -39,6 +42,7 @@ class ServiceClient:
         breaker: CircuitBreaker,
         timeout_seconds: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         self.service_name = service_name
         self.target_service = target_service
@@ -49,6 +53,8 @@ class ServiceClient:
             transport=transport,
             headers={INTERNAL_API_KEY_HEADER: internal_api_key.get_secret_value()},
         )
+        if tracer_provider is not None:
+            trace_http_client(self._http, tracer_provider)
 
     async def request(
         self,
@@ -159,4 +165,5 @@ def create_service_client(
         breaker=CircuitBreaker.from_settings(target_service, settings, clock=clock),
         timeout_seconds=settings.HTTP_CLIENT_TIMEOUT_SECONDS,
         transport=transport,
+        tracer_provider=tracer_provider_of(service_name),
     )

@@ -19,6 +19,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from common_core.events.codec import decode_envelope
@@ -28,6 +29,7 @@ from huleedu_service_libs.correlation import correlation_of, correlation_scope
 from huleedu_service_libs.idempotency.decorator import EventInFlightError
 from huleedu_service_libs.kafka.bus import KafkaBus
 from huleedu_service_libs.kafka.messages import OutgoingMessage, header_value
+from huleedu_service_libs.observability.propagation import consumer_span
 
 Handler = Callable[[EventEnvelope[Any]], Awaitable[None]]
 Record: TypeAlias = "ConsumerRecord[bytes, bytes]"
@@ -77,6 +79,7 @@ class EventConsumer:
         registry: CollectorRegistry,
         retry: RetryPolicy | None = None,
         session_timeout_ms: int = 10000,
+        tracer_provider: TracerProvider | None = None,
     ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.group_id = group_id
@@ -85,6 +88,7 @@ class EventConsumer:
         self.retry = retry or RetryPolicy()
         self.metrics = ConsumerMetrics(registry)
         self.session_timeout_ms = session_timeout_ms
+        self.tracer_provider = tracer_provider
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -135,12 +139,27 @@ class EventConsumer:
             return
         context = correlation_of(envelope)
         with (
+            self._span(record),
             correlation_scope(context),
             structlog.contextvars.bound_contextvars(
                 topic=record.topic, partition=record.partition, offset=record.offset
             ),
         ):
             await self._handle_with_retries(record, envelope)
+
+    def _span(self, record: Record) -> contextlib.AbstractContextManager[None]:
+        """The handler's CONSUMER span continues the trace the event was written in (the
+        `traceparent` header, which the relay copies from the stored envelope)."""
+        return consumer_span(
+            self.tracer_provider,
+            record.topic,
+            record.headers,
+            {
+                "messaging.kafka.message.offset": record.offset,
+                "messaging.destination.partition.id": str(record.partition),
+                "messaging.consumer.group.name": self.group_id,
+            },
+        )
 
     async def _handle_with_retries(self, record: Record, envelope: EventEnvelope[Any]) -> None:
         attempt = 0

@@ -8,6 +8,7 @@ from typing import Any
 from common_core.events.codec import encode_envelope
 from common_core.events.envelope import EventEnvelope
 from huleedu_service_libs.correlation.envelopes import with_original_correlation
+from huleedu_service_libs.observability.propagation import with_trace_context
 
 Headers = list[tuple[str, bytes]]
 
@@ -34,7 +35,7 @@ def envelope_headers(envelope: EventEnvelope[Any]) -> Headers:
 
 
 def message_for(envelope: EventEnvelope[Any], key: str | None) -> OutgoingMessage:
-    envelope = with_original_correlation(envelope)
+    envelope = with_trace_context(with_original_correlation(envelope))
     return OutgoingMessage(
         topic=envelope.event_type,
         value=encode_envelope(envelope),

@@ -17,6 +17,7 @@ from common_core.events.registry import spec_for_payload
 from huleedu_service_libs.config import SecureServiceSettings
 from huleedu_service_libs.kafka.bus import KafkaBus
 from huleedu_service_libs.kafka.consumer import EventConsumer, Handler, RetryPolicy
+from huleedu_service_libs.observability.tracing import tracer_provider_for
 
 P = TypeVar("P", bound=EventPayload)
 
@@ -77,4 +78,5 @@ async def subscribed_consumer(
         dead_letter_bus=await container.get(KafkaBus),
         registry=await container.get(CollectorRegistry),
         retry=retry,
+        tracer_provider=tracer_provider_for(settings),
     )

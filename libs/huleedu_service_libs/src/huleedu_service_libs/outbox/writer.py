@@ -26,6 +26,7 @@ from common_core.events.envelope import EventEnvelope
 from huleedu_service_libs.correlation.context import CorrelationContext
 from huleedu_service_libs.correlation.envelopes import with_original_correlation
 from huleedu_service_libs.database import AsyncpgStatement, driver_of
+from huleedu_service_libs.observability.propagation import with_trace_context
 from huleedu_service_libs.outbox.model import TABLE_NAME, OutboxBase
 from huleedu_service_libs.outbox.wakeup import RelayWakeup
 
@@ -152,8 +153,9 @@ async def insert_outbox_rows(connection: asyncpg.Connection, events: Sequence[Ou
 
 
 def outbox_row_values(event: OutboxEvent) -> dict[str, Any]:
-    """The outbox columns for `event`, `envelope_json` being what the relay will publish."""
-    envelope = event.envelope
+    """The outbox columns for `event`, `envelope_json` being what the relay will publish: the
+    envelope's metadata carries the writer's trace context when a recorded span is current."""
+    envelope = with_trace_context(event.envelope)
     return {
         "aggregate_type": event.aggregate_type,
         "aggregate_id": event.aggregate_id,

@@ -14,6 +14,7 @@ from huleedu_service_libs.event_loop import run_service
 from huleedu_service_libs.gc_tuning import tune_garbage_collector
 from huleedu_service_libs.logging_utils import configure_logging
 from huleedu_service_libs.observability.database import setup_database_monitoring
+from huleedu_service_libs.observability.tracing import setup_tracing, shutdown_tracing
 from huleedu_service_libs.worker.jobs import Job
 from huleedu_service_libs.worker.probe import ProbeServer
 from huleedu_service_libs.worker.runtime import run_worker_process, supervise
@@ -50,7 +51,12 @@ def worker_main(
     settings: SecureServiceSettings,
     run: Callable[[asyncio.Event], Awaitable[None]],
 ) -> None:
-    """The body of a worker's `main()`: logging, GC tuning, the event loop, the stop signals."""
+    """The body of a worker's `main()`: logging, tracing, GC tuning, the event loop, the stop
+    signals; at exit the spans still queued are exported."""
     configure_logging(f"{service_name}.worker", settings.ENVIRONMENT.value, settings.LOG_LEVEL)
+    setup_tracing(service_name, settings)
     tune_garbage_collector()
-    run_service(run_worker_process(run))
+    try:
+        run_service(run_worker_process(run))
+    finally:
+        shutdown_tracing()

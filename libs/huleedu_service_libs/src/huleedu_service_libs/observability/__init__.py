@@ -1,0 +1,17 @@
+"""Traces (OpenTelemetry) of every service process; see README.md."""
+
+from huleedu_service_libs.observability.propagation import current_trace_context
+from huleedu_service_libs.observability.tracing import (
+    exporting_to,
+    setup_tracing,
+    shutdown_tracing,
+    tracer_provider_of,
+)
+
+__all__ = [
+    "current_trace_context",
+    "exporting_to",
+    "setup_tracing",
+    "shutdown_tracing",
+    "tracer_provider_of",
+]
