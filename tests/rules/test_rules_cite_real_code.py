@@ -13,16 +13,21 @@ from scripts.platform_services import REPO_ROOT
 RULES_DIR = REPO_ROOT / ".cursor" / "rules"
 EXPECTED_RULES = {
     "000-rule-index",
-    "030-event-driven-architecture",
+    "030-event-driven-architecture-eda-standards",
     "040-service-implementation-guidelines",
-    "041-service-kit",
+    "041-http-service-blueprint",
+    "041-fastapi-integration-patterns",
     "042-async-patterns-and-di",
     "042.1-transactional-outbox-pattern",
     "043-service-configuration-and-logging",
     "048-error-handling",
     "050-python-coding-standards",
+    "051-pydantic-v2-standards",
+    "053-sqlalchemy-standards",
+    "055-import-and-module-standards",
     "070-testing-standards",
     "075-test-creation-methodology",
+    "083-pdm-standards",
     "085-database-migration-standards",
 }
 _TOP_LEVEL = r"(?:libs|services|scripts|tests|benchmarks|\.ci|\.cursor)/|Dockerfile|env\.example|"
@@ -71,6 +76,49 @@ def test_rule_has_cursor_front_matter(rule: Path) -> None:
 
     assert lines[0] == "---"
     assert any(line.startswith("description: ") for line in lines[1 : lines.index("---", 1)])
+
+
+CHECK = re.compile(
+    r"^(?:tests/|libs/.+/tests/|services/.+/tests/|pyproject\.toml$|\.ci/run$|Dockerfile$|scripts/check-)"
+)
+MIGRATION_TESTS = "libs/huleedu_service_libs/src/huleedu_service_libs/testing/migrations.py"
+
+
+def enforcing_checks(text: str) -> list[str]:
+    """The citations under a rule's "## Enforced by" heading that name a check: a test, a lint
+    configuration, CI, or the migration-test base class every chain's test subclasses."""
+    _, heading, section = text.partition("\n## Enforced by\n")
+    if not heading:
+        return []
+    return [
+        citation
+        for citation in citations(section)
+        if CHECK.match(citation.partition("::")[0]) or citation.startswith(MIGRATION_TESTS)
+    ]
+
+
+@pytest.mark.parametrize(
+    "rule", [r for r in RULE_FILES if r.stem != "000-rule-index"], ids=lambda path: path.stem
+)
+def test_every_rule_names_the_check_that_enforces_it(rule: Path) -> None:
+    assert enforcing_checks(rule.read_text()), f"{rule.name} has no '## Enforced by' check"
+
+
+def test_a_rule_without_a_check_is_reported() -> None:
+    assert enforcing_checks("# rule\n- `services/file_service/app.py`\n") == []
+    claim_only = "# rule\n\n## Enforced by\n- `services/file_service/app.py`\n"
+    assert enforcing_checks(claim_only) == []
+    checked = "# rule\n\n## Enforced by\n- `tests/rules/test_code_claims.py`\n"
+    assert enforcing_checks(checked) == ["tests/rules/test_code_claims.py"]
+
+
+@pytest.mark.parametrize("suffix", [".md", ".mdc"])
+def test_every_rule_is_also_under_claude_rules(suffix: str) -> None:
+    mirrored = {
+        path.stem: path.resolve() for path in (REPO_ROOT / ".claude" / "rules").glob(f"*{suffix}")
+    }
+
+    assert mirrored == {path.stem: path.resolve() for path in RULE_FILES}
 
 
 def test_a_stale_citation_is_reported() -> None:
