@@ -20,7 +20,6 @@ from services.entitlements_service.api.errors import register_refusal_metrics
 from services.entitlements_service.api.internal_routes import internal_blueprint
 from services.entitlements_service.api.teacher_routes import teacher_blueprint
 from services.entitlements_service.config import SERVICE_NAME, Settings
-from services.entitlements_service.metrics import EXTENSION, EntitlementsMetrics
 from services.entitlements_service.startup_setup import build_container, load_policies
 
 
@@ -40,7 +39,6 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> HuleEd
         max_content_length=settings.MAX_REQUEST_BYTES,
         registry=registry,
     )
-    app.extensions[EXTENSION] = EntitlementsMetrics(registry)
     register_refusal_metrics(app)
     return app
 

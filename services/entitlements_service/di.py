@@ -5,6 +5,7 @@ outbox writer and wake-up, the envelope factory and the clock come from the libr
 from __future__ import annotations
 
 from dishka import Provider, Scope, provide
+from prometheus_client import CollectorRegistry
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -25,6 +26,7 @@ from services.entitlements_service.implementations.policy_store import PolicySto
 from services.entitlements_service.implementations.redis_rate_limits import RedisRateLimitStore
 from services.entitlements_service.implementations.sql_charges import AutocommitCharges
 from services.entitlements_service.implementations.unit_of_work import EntitlementsUnitOfWork
+from services.entitlements_service.metrics import EntitlementsMetrics
 from services.entitlements_service.protocols import (
     ChargeRepository,
     RateLimitStore,
@@ -48,6 +50,14 @@ class StorageProvider(Provider):
     @provide
     def rate_limits(self, redis: Redis) -> RateLimitStore:
         return RedisRateLimitStore(redis)
+
+
+class MetricsProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def metrics(self, registry: CollectorRegistry) -> EntitlementsMetrics:
+        return EntitlementsMetrics(registry)
 
 
 class HandlerProvider(Provider):
@@ -80,4 +90,4 @@ class HandlerProvider(Provider):
 
 
 def service_providers() -> list[Provider]:
-    return [StorageProvider(), HandlerProvider()]
+    return [StorageProvider(), MetricsProvider(), HandlerProvider()]

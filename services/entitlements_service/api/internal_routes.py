@@ -26,7 +26,6 @@ from huleedu_service_libs.identity import Caller, require_internal_key
 from services.entitlements_service.handlers.consumption import ConsumeCredits
 from services.entitlements_service.handlers.holds import Authorizations
 from services.entitlements_service.handlers.preflight import CheckCredits
-from services.entitlements_service.metrics import app_metrics
 
 
 @validate_request(CreditCheckRequest)
@@ -59,10 +58,7 @@ async def consume_credits(
 ) -> ConsumeCreditsResponse:
     """Charge once per idempotency key (402 when no account covers it, 409 on a changed
     payload under a used key, 429 when rate limited)."""
-    result = await consume(data, corr.uuid)
-    if not result.idempotent_replay:
-        app_metrics().charged("direct", result.charged_subject_type, result.credits_charged)
-    return result
+    return await consume(data, corr.uuid)
 
 
 @validate_request(CreateAuthorizationRequest)
@@ -90,10 +86,7 @@ async def consume_authorization(
     caller: FromDishka[Caller],
 ) -> AuthorizationResponse:
     """Charge work against a hold, once per idempotency key."""
-    hold = await holds.consume(authorization_id, data, corr.uuid, caller.user_id)
-    if not hold.idempotent_replay:
-        app_metrics().charges.labels("hold", hold.charged_subject_type).inc()
-    return hold
+    return await holds.consume(authorization_id, data, corr.uuid, caller.user_id)
 
 
 @validate_request(ReleaseAuthorizationRequest)

@@ -32,6 +32,7 @@ from services.entitlements_service.handlers.events import (
 from services.entitlements_service.handlers.rate_limiting import RateLimiter
 from services.entitlements_service.handlers.support import RateUsage, rate_checked
 from services.entitlements_service.implementations.policy_store import PolicyStore
+from services.entitlements_service.metrics import EntitlementsMetrics, first_payer
 from services.entitlements_service.protocols import (
     ChargeRepository,
     KeyTakenError,
@@ -146,14 +147,22 @@ class ConsumeCredits:
     policies: PolicyStore
     limiter: RateLimiter
     clock: Clock
+    metrics: EntitlementsMetrics
 
     async def __call__(
         self, request: ConsumeCreditsRequest, correlation_id: UUID
     ) -> ConsumeCreditsResponse:
         try:
-            return await self._charge_once(request, correlation_id)
+            response = await self._charge_once(request, correlation_id)
         except KeyTakenError:
-            return await self._replay(request)
+            replay = await self._replay(request)
+            self.metrics.replayed(replay.charged_subject_type)
+            return replay
+        except InsufficientCreditsError:
+            self.metrics.refused(first_payer(request.org_id))
+            raise
+        self.metrics.charged(response.charged_subject_type, response.credits_charged)
+        return response
 
     async def _charge_once(
         self, request: ConsumeCreditsRequest, correlation_id: UUID

@@ -45,6 +45,7 @@ from services.entitlements_service.handlers.support import (
     shift_held,
 )
 from services.entitlements_service.implementations.policy_store import PolicyStore
+from services.entitlements_service.metrics import EntitlementsMetrics
 from services.entitlements_service.protocols import (
     KeyTakenError,
     UnitOfWork,
@@ -71,6 +72,7 @@ class Authorizations:
     limiter: RateLimiter
     clock: Clock
     limits: HoldLimits
+    metrics: EntitlementsMetrics
 
     async def create(
         self, request: CreateAuthorizationRequest, correlation_id: UUID
@@ -155,7 +157,15 @@ class Authorizations:
                 hold, replay = await self.consume_in(
                     uow, authorization_id, request, correlation_id, caller_user_id
                 )
+        self.count_charge(hold, request.quantity, replay)
         return hold_response(hold, replay=replay)
+
+    def count_charge(self, hold: Hold, quantity: int, replay: bool) -> None:
+        """Once the charge against `hold` is committed (or found already made)."""
+        if replay:
+            self.metrics.replayed(hold.payer.type)
+        else:
+            self.metrics.charged(hold.payer.type, quantity * hold.unit_cost)
 
     async def consume_in(
         self,

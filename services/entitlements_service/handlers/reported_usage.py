@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from common_core.domain_enums import CreditSubjectType
 from common_core.events.entitlements import ResourceConsumptionV1
 from common_core.events.envelope import EventEnvelope
 from common_core.models.entitlements_api import ConsumeAuthorizationRequest, ConsumeCreditsRequest
 from huleedu_service_libs.logging_utils import create_service_logger
+from services.entitlements_service.domain.errors import InsufficientCreditsError
 from services.entitlements_service.domain.ledger import scoped_key
 from services.entitlements_service.handlers.consumption import (
     charge,
@@ -23,6 +25,7 @@ from services.entitlements_service.handlers.consumption import (
 )
 from services.entitlements_service.handlers.holds import Authorizations
 from services.entitlements_service.implementations.policy_store import PolicyStore
+from services.entitlements_service.metrics import EntitlementsMetrics, first_payer
 from services.entitlements_service.protocols import UnitOfWork, UnitOfWorkFactory
 
 INBOX_HANDLER = "entitlements.resource_consumption"
@@ -34,21 +37,35 @@ class ChargeReportedUsage:
     uows: UnitOfWorkFactory
     policies: PolicyStore
     holds: Authorizations
+    metrics: EntitlementsMetrics
 
     async def __call__(self, envelope: EventEnvelope[ResourceConsumptionV1]) -> None:
+        try:
+            await self._charge_once(envelope)
+        except InsufficientCreditsError:
+            # Counted per attempt: the consumer retries, then dead-letters the event.
+            self.metrics.refused(first_payer(envelope.data.org_id))
+            raise
+
+    async def _charge_once(self, envelope: EventEnvelope[ResourceConsumptionV1]) -> None:
         async with self.uows() as uow:
             if not await uow.claim_event(INBOX_HANDLER, envelope.event_id):
                 logger.info("duplicate delivery skipped", event_id=str(envelope.event_id))
                 return
             if envelope.data.authorization_id is None:
-                await self._charge_balance(uow, envelope)
+                payer, credits = await self._charge_balance(uow, envelope)
             else:
-                await self._charge_hold(uow, envelope)
+                payer, credits = await self._charge_hold(uow, envelope)
             await uow.commit()
+        if credits is None:
+            self.metrics.replayed(payer)
+        else:
+            self.metrics.charged(payer, credits)
 
     async def _charge_balance(
         self, uow: UnitOfWork, envelope: EventEnvelope[ResourceConsumptionV1]
-    ) -> None:
+    ) -> tuple[CreditSubjectType, int | None]:
+        """(who paid, the credits charged, or None when the key had already charged)."""
         event = envelope.data
         request = ConsumeCreditsRequest(
             user_id=event.user_id,
@@ -59,20 +76,23 @@ class ChargeReportedUsage:
             resource_id=event.resource_id,
         )
         key = scoped_key("consume", event.idempotency_key)
-        if await earlier_charge(uow, key, consumption_movement(request)) is None:
-            await charge(
-                uow.charges, self.uows, request, self.policies.current, envelope.correlation_id
-            )
+        earlier = await earlier_charge(uow, key, consumption_movement(request))
+        if earlier is not None:
+            return earlier.subject.type, None
+        entry = await charge(
+            uow.charges, self.uows, request, self.policies.current, envelope.correlation_id
+        )
+        return entry.subject.type, -entry.delta
 
     async def _charge_hold(
         self, uow: UnitOfWork, envelope: EventEnvelope[ResourceConsumptionV1]
-    ) -> None:
+    ) -> tuple[CreditSubjectType, int | None]:
         event = envelope.data
         assert event.authorization_id is not None
         request = ConsumeAuthorizationRequest(
             quantity=event.quantity, idempotency_key=event.idempotency_key
         )
-        await self.holds.consume_in(
+        hold, replay = await self.holds.consume_in(
             uow,
             event.authorization_id,
             request,
@@ -80,3 +100,4 @@ class ChargeReportedUsage:
             caller_user_id=event.user_id,
             resource_id=event.resource_id,
         )
+        return hold.payer.type, None if replay else event.quantity * hold.unit_cost

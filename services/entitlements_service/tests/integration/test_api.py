@@ -311,15 +311,18 @@ async def test_health_and_openapi(service: RunningService) -> None:
     assert f"{BASE}/consume-credits" in spec["paths"]
 
 
-async def test_metrics_count_charges_and_refusals(service: RunningService) -> None:
-    await service.client.post(
-        BASE + "/consume-credits", json=consumption(quantity=3), headers=INTERNAL
-    )
+async def test_metrics_count_charges_by_result_and_payer(service: RunningService) -> None:
+    charge = consumption(quantity=3)
+    await service.client.post(BASE + "/consume-credits", json=charge, headers=INTERNAL)
+    await service.client.post(BASE + "/consume-credits", json=charge, headers=INTERNAL)
     await service.client.post(
         BASE + "/consume-credits", json=consumption(quantity=999), headers=INTERNAL
     )
     text = await (await service.client.get("/metrics")).get_data(as_text=True)
-    assert 'entitlements_credits_charged_total{subject_type="user"} 3.0' in text
+    assert 'entitlements_charges_total{payer="user",result="charged"} 1.0' in text
+    assert 'entitlements_charges_total{payer="user",result="replayed"} 1.0' in text
+    assert 'entitlements_charges_total{payer="user",result="refused"} 1.0' in text
+    assert 'entitlements_credits_charged_total{payer="user"} 3.0' in text
     assert 'entitlements_refusals_total{code="INSUFFICIENT_CREDITS"} 1.0' in text
 
 

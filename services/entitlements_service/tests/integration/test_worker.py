@@ -193,6 +193,9 @@ async def test_a_consumption_event_delivered_three_times_is_charged_once_and_ann
         charges, balance = await _ledger(settings)
         assert charges == [-7]
         assert balance == 50 + 100 - 7
+        charged = await worker.sample("entitlements_charges_total", result="charged", payer="user")
+        assert charged == 1  # the redeliveries are skipped by the inbox, not charges
+        assert await worker.sample("entitlements_credits_charged_total", payer="user") == 7
 
         records = await kafka_topics.read(USAGE_TOPIC, count=1000, timeout=15)
     mine = [json.loads(r.value) for r in records if _correlation(r.value) == str(correlation)]
@@ -219,6 +222,8 @@ async def test_the_worker_serves_process_outbox_and_consumer_metrics_and_its_liv
     assert {"process_cpu_seconds", "python_gc_objects_collected", "python_info"} <= families
     assert {"kafka_messages_consumed", "kafka_consumer_lag_records"} <= families
     assert {"huleedu_outbox_published", "huleedu_outbox_unpublished_events"} <= families
+    assert {"huleedu_db_pool_checked_out_connections", "entitlements_charges"} <= families
+    assert "huleedu_db_statement_duration_seconds" in families
     assert liveness.status_code == 200
     assert liveness.json() == {
         "service": SERVICE_NAME,
