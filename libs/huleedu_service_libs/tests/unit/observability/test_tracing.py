@@ -1,0 +1,94 @@
+"""Tracing from settings: nothing when off; the service's name, sampling and context when on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+from huleedu_service_libs.observability import (
+    current_trace_context,
+    exporting_to,
+    setup_tracing,
+    shutdown_tracing,
+    tracer_provider_of,
+)
+
+
+@dataclass
+class Tracing:
+    TRACING_ENABLED: bool = True
+    TRACING_OTLP_ENDPOINT: str | None = None
+    TRACING_SAMPLE_RATIO: float = 1.0
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    with exporting_to(exporter):
+        yield exporter
+
+
+def _remote_parent(sampled: bool) -> trace.Span:
+    flags = TraceFlags(TraceFlags.SAMPLED if sampled else TraceFlags.DEFAULT)
+    context = SpanContext(0x1234, 0x5678, is_remote=True, trace_flags=flags)
+    return NonRecordingSpan(context)
+
+
+def test_tracing_off_builds_no_provider(spans: InMemorySpanExporter) -> None:
+    assert setup_tracing("svc", Tracing(TRACING_ENABLED=False)) is None
+    assert tracer_provider_of("svc") is None
+
+
+def test_spans_name_their_service_and_one_provider_serves_each_service(
+    spans: InMemorySpanExporter,
+) -> None:
+    provider = setup_tracing("svc", Tracing())
+    assert provider is not None
+    assert setup_tracing("svc", Tracing()) is provider
+    with provider.get_tracer("test").start_as_current_span("work"):
+        pass
+    [span] = spans.get_finished_spans()
+    assert span.resource.attributes["service.name"] == "svc"
+
+
+def test_a_ratio_of_zero_records_no_new_trace_but_follows_a_recorded_caller(
+    spans: InMemorySpanExporter,
+) -> None:
+    provider = setup_tracing("svc", Tracing(TRACING_SAMPLE_RATIO=0.0))
+    assert provider is not None
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("root"):
+        pass
+    caller = trace.set_span_in_context(_remote_parent(sampled=True))
+    with tracer.start_as_current_span("continued", context=caller):
+        pass
+    assert [span.name for span in spans.get_finished_spans()] == ["continued"]
+
+
+def test_the_current_context_is_given_only_for_a_recorded_span(
+    spans: InMemorySpanExporter,
+) -> None:
+    assert current_trace_context() == {}
+    with trace.use_span(_remote_parent(sampled=False)):
+        assert current_trace_context() == {}
+    with trace.use_span(_remote_parent(sampled=True)):
+        assert current_trace_context() == {"traceparent": f"00-{0x1234:032x}-{0x5678:016x}-01"}
+
+
+def test_after_shutdown_the_exporter_is_closed_and_takes_no_more_spans(
+    spans: InMemorySpanExporter,
+) -> None:
+    provider = setup_tracing("svc", Tracing())
+    assert provider is not None
+    tracer = provider.get_tracer("test")
+    with tracer.start_as_current_span("before"):
+        pass
+    shutdown_tracing()
+    with tracer.start_as_current_span("after"):
+        pass
+    assert [span.name for span in spans.get_finished_spans()] == ["before"]
