@@ -1,0 +1,40 @@
+"""The gateway's refusals, as the ErrorDetail every service answers with."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from common_core.error_enums import ErrorCode
+from common_core.models.error_models import ErrorDetail
+from huleedu_service_libs.correlation import CorrelationContext
+from services.api_gateway_service.config import SERVICE_NAME
+
+
+class Refusal(Exception):
+    def __init__(self, code: ErrorCode, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def error_response(
+    refusal: Refusal, correlation: CorrelationContext, operation: str
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    detail = ErrorDetail(
+        error_code=refusal.code,
+        message=refusal.message,
+        correlation_id=correlation.uuid,
+        original_correlation_id=correlation.original,
+        service=SERVICE_NAME,
+        operation=operation,
+        details=refusal.details,
+    )
+    headers = [(b"content-type", b"application/json")]
+    retry_after = refusal.details.get("retry_after_seconds")
+    if isinstance(retry_after, int | float):
+        headers.append((b"retry-after", str(max(1, math.ceil(retry_after))).encode()))
+    if detail.http_status == 401:
+        headers.append((b"www-authenticate", b'Bearer realm="huleedu"'))
+    return detail.http_status, headers, detail.model_dump_json().encode()

@@ -1,0 +1,79 @@
+"""Which client headers reach a service, and which service headers reach the client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from huleedu_service_libs.identity import (
+    ADMIN_KEY_HEADER,
+    ADMIN_USER_HEADER,
+    INTERNAL_KEY_HEADER,
+    ORG_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    USER_HEADER,
+)
+
+CORRELATION_HEADER = "x-correlation-id"
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Set by the gateway from the token (or never sent on): whatever the client sent is dropped.
+_STRIPPED_FROM_CLIENT = (
+    _HOP_BY_HOP
+    | {
+        name.lower()
+        for name in (
+            USER_HEADER,
+            ORG_HEADER,
+            ADMIN_USER_HEADER,
+            INTERNAL_KEY_HEADER,
+            ADMIN_KEY_HEADER,
+            SIGNATURE_HEADER,
+            TIMESTAMP_HEADER,
+        )
+    }
+    | {"host", "authorization", "cookie", CORRELATION_HEADER, "x-forwarded-for"}
+)
+_STRIPPED_FROM_SERVICE = _HOP_BY_HOP | {"content-length", "server", "date"}
+
+
+def upstream_headers(
+    raw: Iterable[tuple[bytes, bytes]], identity: dict[str, str], correlation: str, client: str
+) -> list[tuple[str, str]]:
+    kept = [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, value in raw
+        if name.decode("latin-1").lower() not in _STRIPPED_FROM_CLIENT
+    ]
+    return [
+        *kept,
+        *identity.items(),
+        ("X-Correlation-ID", correlation),
+        ("X-Forwarded-For", client),
+    ]
+
+
+def downstream_headers(raw: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in raw
+        if name.lower() not in _STRIPPED_FROM_SERVICE
+    ]
+
+
+def header(raw: Iterable[tuple[bytes, bytes]], name: str) -> str | None:
+    wanted = name.lower().encode()
+    for key, value in raw:
+        if key.lower() == wanted:
+            return value.decode("latin-1")
+    return None
