@@ -28,6 +28,8 @@ from scripts.stack_runner.infrastructure import (
 )
 from scripts.stack_runner.runner import RunningService, Stack, StackError, StackOptions
 
+ENV_OTLP_ENDPOINT = "HULEEDU_STACK_OTLP_ENDPOINT"
+
 INTERRUPTED = 130
 
 
@@ -50,6 +52,13 @@ def parser() -> argparse.ArgumentParser:
         "--check",
         action="store_true",
         help="start, wait for every /healthz, then stop: exit 0 only when all four services ran",
+    )
+    parser.add_argument(
+        "--otlp-endpoint",
+        default=os.environ.get(ENV_OTLP_ENDPOINT) or None,
+        metavar="URL",
+        help="send every process's traces to this OTLP/HTTP endpoint, e.g. http://localhost:4318"
+        f" (default: ${ENV_OTLP_ENDPOINT}; unset: no tracing)",
     )
     parser.add_argument(
         "--port",
@@ -137,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         external=arguments.external,
         start_timeout=arguments.start_timeout,
         ports=parse_ports(arguments.port),
+        otlp_endpoint=arguments.otlp_endpoint,
     )
     colour = not arguments.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     return asyncio.run(run(options, Console(colour=colour), arguments.check))

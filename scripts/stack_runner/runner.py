@@ -49,6 +49,7 @@ class StackOptions:
     isolate_ports: bool = False  # other listening ports of a service (metrics) on free ports
     start_timeout: float = 120.0
     topic_partitions: int = 3
+    otlp_endpoint: str | None = None  # every API and worker traces there (OTLP/HTTP base URL)
 
 
 @dataclass
@@ -189,7 +190,11 @@ class Stack:
         log_dir.mkdir(parents=True, exist_ok=True)
         for spec in self.plan.runnable:
             environment = service_environment(
-                spec, endpoints, self.options.ports, self.options.isolate_ports
+                spec,
+                endpoints,
+                self.options.ports,
+                self.options.isolate_ports,
+                self.options.otlp_endpoint,
             )
             children = [Child(c, log_dir, self.console) for c in child_specs(spec, environment)]
             self.services.append(RunningService(spec, self._port(spec), children))

@@ -44,6 +44,7 @@ def service_environment(
     endpoints: Endpoints,
     ports: Mapping[str, int],
     isolate_ports: bool = False,
+    otlp_endpoint: str | None = None,
 ) -> dict[str, str]:
     settings: dict[str, str] = {
         "ENVIRONMENT": "development",
@@ -60,6 +61,8 @@ def service_environment(
     settings |= {setting: str(REPO_ROOT / path) for setting, path in spec.stack_files}
     if isolate_ports:
         settings |= {name: str(free_port()) for name in _other_port_settings(spec)}
+    if otlp_endpoint is not None:
+        settings |= {"TRACING_ENABLED": "true", "TRACING_OTLP_ENDPOINT": otlp_endpoint}
     environment = {key: value for key, value in os.environ.items() if not _ours(key)}
     environment |= {spec.env_prefix + key: value for key, value in settings.items()}
     return environment | {"PYTHONUNBUFFERED": "1"}
