@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Literal, get_args, get_origin
 
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
@@ -51,7 +52,10 @@ def _section(title: str, prefix: str, settings_class: type[SecureServiceSettings
 
 def _type(field: FieldInfo) -> str:
     annotation = field.annotation
-    text = getattr(annotation, "__name__", None) or str(annotation)
+    if get_origin(annotation) is Literal:
+        text = " | ".join(f'"{value}"' for value in get_args(annotation))
+    else:
+        text = getattr(annotation, "__name__", None) or str(annotation)
     return f"`{text}`".replace("|", "\\|")
 
 

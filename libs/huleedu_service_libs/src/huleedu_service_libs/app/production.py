@@ -21,7 +21,12 @@ def production_app_of(
 ) -> HuleEduApp:
     """Logging and tracing configured, the app built, the garbage collector tuned: what a
     server runs."""
-    configure_logging(service_name, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
+    configure_logging(
+        service_name,
+        settings.ENVIRONMENT.value,
+        settings.LOG_LEVEL,
+        log_format=settings.LOG_FORMAT,
+    )
     setup_tracing(service_name, settings)
     app = create_app(settings)
     tune_garbage_collector()
@@ -30,7 +35,12 @@ def production_app_of(
 
 def serve_service(service_name: str, settings: SecureServiceSettings, app_factory: str) -> None:
     """Serves `app_factory` ("module:function") on the settings' HTTP host, port and workers."""
-    configure_logging(service_name, settings.ENVIRONMENT.value, settings.LOG_LEVEL)
+    configure_logging(
+        service_name,
+        settings.ENVIRONMENT.value,
+        settings.LOG_LEVEL,
+        log_format=settings.LOG_FORMAT,
+    )
     serve_http(
         app_factory, host=settings.HTTP_HOST, port=settings.HTTP_PORT, workers=settings.HTTP_WORKERS
     )

@@ -4,7 +4,7 @@ import difflib
 import os
 from collections.abc import Collection, Mapping
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import (
     Field,
@@ -39,6 +39,8 @@ class BaseServiceSettings(BaseSettings):
 
     ENVIRONMENT: Environment = Environment.DEVELOPMENT
     LOG_LEVEL: str = "INFO"
+    # auto: coloured console lines only on a terminal in development, JSON lines otherwise.
+    LOG_FORMAT: Literal["auto", "json", "console"] = "auto"
     # The defaults reach docker-compose.infrastructure.yml from the host; a service sets its
     # own DATABASE_URL (its database's host port) and REDIS_URL (its Redis database).
     REDIS_URL: str = "redis://localhost:6379/0"

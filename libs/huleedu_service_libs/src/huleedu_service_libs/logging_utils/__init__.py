@@ -1,4 +1,5 @@
-"""Structured logging on structlog: JSON lines in production, console output in development."""
+"""Structured logging on structlog: JSON lines, or console lines on a terminal in development;
+every line with its correlation, trace and span ids."""
 
 from huleedu_service_libs.logging_utils.setup import (
     configure_logging,

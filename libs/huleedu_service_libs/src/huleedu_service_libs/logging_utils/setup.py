@@ -2,13 +2,17 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TextIO
+from typing import Literal, TextIO, get_args
 
 import structlog
+from opentelemetry import trace
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 # Third-party loggers that must not keep handlers of their own, so their records reach ours.
 ROUTED_LIBRARY_LOGGERS = ("aiokafka", "sqlalchemy", "uvicorn", "uvicorn.error", "quart")
+# "auto": console lines only on a terminal in development; JSON lines everywhere else.
+LogFormat = Literal["auto", "json", "console"]
+LOG_FORMATS: tuple[str, ...] = get_args(LogFormat)
 
 
 class _HuleEduHandler(logging.StreamHandler[TextIO]):
@@ -21,7 +25,11 @@ def configure_logging(
     level: str | int = "INFO",
     *,
     stream: TextIO | None = None,
+    log_format: LogFormat = "auto",
 ) -> None:
+    if log_format not in LOG_FORMATS:
+        raise ValueError(f"log_format must be one of {LOG_FORMATS}, not {log_format!r}")
+    output = stream or sys.stdout
     shared = _shared_processors(service_name)
     structlog.configure(
         processors=[
@@ -33,8 +41,12 @@ def configure_logging(
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    handler = _HuleEduHandler(stream or sys.stdout)
-    handler.setFormatter(_formatter(shared, environment))
+    handler = _HuleEduHandler(output)
+    on_terminal = _is_terminal(output)
+    console = log_format == "console" or (
+        log_format == "auto" and environment == "development" and on_terminal
+    )
+    handler.setFormatter(_formatter(shared, console=console, colours=on_terminal))
     _install_root_handler(handler, level)
     _route_library_loggers()
 
@@ -49,20 +61,30 @@ def _shared_processors(service_name: str) -> list[Processor]:
         event_dict.setdefault("correlation_id", None)
         return event_dict
 
+    def add_trace_ids(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+        context = trace.get_current_span().get_span_context()
+        valid = context.is_valid
+        event_dict.setdefault("trace_id", format(context.trace_id, "032x") if valid else None)
+        event_dict.setdefault("span_id", format(context.span_id, "016x") if valid else None)
+        return event_dict
+
     return [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         add_service_fields,
+        add_trace_ids,
         structlog.processors.StackInfoRenderer(),
     ]
 
 
-def _formatter(shared: list[Processor], environment: str) -> structlog.stdlib.ProcessorFormatter:
+def _formatter(
+    shared: list[Processor], *, console: bool, colours: bool
+) -> structlog.stdlib.ProcessorFormatter:
     renderers: list[Processor]
-    if environment == "development":
-        renderers = [structlog.dev.ConsoleRenderer()]
+    if console:
+        renderers = [structlog.dev.ConsoleRenderer(colors=colours)]
     else:
         renderers = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     return structlog.stdlib.ProcessorFormatter(
@@ -72,6 +94,14 @@ def _formatter(shared: list[Processor], environment: str) -> structlog.stdlib.Pr
         pass_foreign_args=False,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
     )
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except ValueError:  # a closed stream
+        return False
 
 
 def _install_root_handler(handler: logging.Handler, level: str | int) -> None:

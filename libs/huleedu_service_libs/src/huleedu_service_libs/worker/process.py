@@ -53,7 +53,12 @@ def worker_main(
 ) -> None:
     """The body of a worker's `main()`: logging, tracing, GC tuning, the event loop, the stop
     signals; at exit the spans still queued are exported."""
-    configure_logging(f"{service_name}.worker", settings.ENVIRONMENT.value, settings.LOG_LEVEL)
+    configure_logging(
+        f"{service_name}.worker",
+        settings.ENVIRONMENT.value,
+        settings.LOG_LEVEL,
+        log_format=settings.LOG_FORMAT,
+    )
     setup_tracing(service_name, settings)
     tune_garbage_collector()
     try:

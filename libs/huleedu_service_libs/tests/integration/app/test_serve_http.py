@@ -78,10 +78,14 @@ async def test_a_request_is_served_and_logged_in_its_correlation_scope(served: S
     assert health.status_code == 200, health.text
     assert health.headers["X-Correlation-ID"] == "probe-1"
     assert "server" not in health.headers
-    [access] = [line for line in served.lines() if line["logger"] == ACCESS_LOGGER]
+    lines = served.lines()
+    [access] = [line for line in lines if line["logger"] == ACCESS_LOGGER]
     assert (access["method"], access["path"], access["status"]) == ("GET", "/healthz", 200)
     assert access["correlation_id"] == str(CorrelationContext.from_header("probe-1").uuid)
     assert access["service"] == "served_app"
+    # Uvicorn's own access line (outside the correlation scope) is not written at all.
+    assert [line for line in lines if line["logger"] == "uvicorn.access"] == []
+    assert all({"correlation_id", "trace_id", "span_id"} <= set(line) for line in lines)
 
 
 async def test_sigterm_lets_the_open_request_finish_then_shuts_the_app_down(

@@ -8,6 +8,9 @@ from uuid import uuid5
 import pytest
 import structlog
 from dishka import FromDishka, Provider, Scope, make_async_container, provide
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import BaseModel
 from quart import Blueprint
 from quart_dishka import QuartProvider, inject
@@ -30,6 +33,7 @@ from huleedu_service_libs.correlation import (
 )
 from huleedu_service_libs.error_handling import HuleEduError
 from huleedu_service_libs.logging_utils import configure_logging
+from huleedu_service_libs.observability.instrumentation import trace_asgi
 
 LIMIT = 2048
 SERVICE = "class_management_service"
@@ -339,6 +343,25 @@ async def test_each_request_gets_one_access_line_in_its_correlation_scope(
     assert {line["correlation_id"] for line in access} == {expected}
     assert {line["original_correlation_id"] for line in access} == {"teacher-7"}
     assert all(line["duration_ms"] >= 0 for line in access)
+
+
+async def test_the_access_line_carries_the_request_spans_trace_and_span_ids(
+    app: HuleEduApp, log_stream: io.StringIO
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    trace_asgi(app, provider)
+
+    await send(app, "POST", "/v1/students", b'{"name": "Cy", "year": 8}', "application/json")
+
+    [server_span] = exporter.get_finished_spans()
+    lines = [json.loads(line) for line in log_stream.getvalue().splitlines()]
+    [access] = [line for line in lines if line["logger"] == ACCESS_LOGGER]
+    assert server_span.context is not None
+    assert access["trace_id"] == format(server_span.context.trace_id, "032x")
+    assert access["span_id"] == format(server_span.context.span_id, "016x")
+    assert access["correlation_id"] == str(CorrelationContext.from_header("teacher-7").uuid)
 
 
 async def test_the_access_line_is_skipped_below_its_level(app: HuleEduApp) -> None:

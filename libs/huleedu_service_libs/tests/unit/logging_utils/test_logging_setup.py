@@ -1,11 +1,16 @@
 import io
 import json
 import logging
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import structlog
+from opentelemetry.sdk.trace import TracerProvider
 
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
 from huleedu_service_libs.logging_utils import configure_logging, create_service_logger
@@ -19,6 +24,19 @@ def stream() -> Iterator[io.StringIO]:
     root.handlers[:] = saved_handlers
     root.setLevel(saved_level)
     structlog.reset_defaults()
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def terminal(stream: io.StringIO) -> Terminal:
+    return Terminal()
 
 
 def json_lines(stream: io.StringIO) -> list[dict[str, Any]]:
@@ -89,16 +107,101 @@ def test_level_filters_lower_records(stream: io.StringIO) -> None:
     assert [line["event"] for line in json_lines(stream)] == ["shown"]
 
 
-def test_development_output_is_readable_text(stream: io.StringIO) -> None:
+def test_development_on_a_terminal_is_coloured_readable_text(terminal: io.StringIO) -> None:
+    configure_logging("svc", "development", stream=terminal)
+
+    create_service_logger("svc").info("hello", item="x")
+
+    output = terminal.getvalue()
+    assert "hello" in output
+    assert "item" in output
+    assert ANSI.search(output)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(output)
+
+
+def test_development_not_on_a_terminal_is_json_without_colour(stream: io.StringIO) -> None:
     configure_logging("svc", "development", stream=stream)
 
     create_service_logger("svc").info("hello", item="x")
 
-    output = stream.getvalue()
-    assert "hello" in output
-    assert "item" in output
-    with pytest.raises(json.JSONDecodeError):
-        json.loads(output)
+    assert not ANSI.search(stream.getvalue())
+    assert json_lines(stream)[0]["item"] == "x"
+
+
+def test_production_on_a_terminal_is_json(terminal: io.StringIO) -> None:
+    configure_logging("svc", "production", stream=terminal)
+
+    create_service_logger("svc").info("hello")
+
+    assert json_lines(terminal)[0]["event"] == "hello"
+
+
+def test_console_format_asked_for_off_a_terminal_has_no_colour(stream: io.StringIO) -> None:
+    configure_logging("svc", "production", stream=stream, log_format="console")
+
+    create_service_logger("svc").info("hello", item="x")
+
+    assert "hello" in stream.getvalue()
+    assert not ANSI.search(stream.getvalue())
+
+
+def test_json_format_asked_for_on_a_terminal_in_development(terminal: io.StringIO) -> None:
+    configure_logging("svc", "development", stream=terminal, log_format="json")
+
+    create_service_logger("svc").info("hello")
+
+    assert json_lines(terminal)[0]["event"] == "hello"
+
+
+def test_an_unknown_format_is_refused() -> None:
+    with pytest.raises(ValueError, match="log_format"):
+        configure_logging("svc", stream=io.StringIO(), log_format="pretty")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("target", ["pipe", "file"])
+def test_a_development_process_writing_to_a_pipe_or_file_writes_json_lines(
+    target: str, tmp_path: Path
+) -> None:
+    program = (
+        "from huleedu_service_libs.logging_utils import configure_logging, create_service_logger\n"
+        "import logging\n"
+        "configure_logging('svc', 'development')\n"
+        "create_service_logger('svc').info('to a file', item=1)\n"
+        "logging.getLogger('uvicorn.error').warning('server %s', 'started')\n"
+    )
+    output = tmp_path / "out.log"
+    with output.open("w") as file:
+        result = subprocess.run(
+            [sys.executable, "-c", program],
+            stdout=subprocess.PIPE if target == "pipe" else file,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+    text = result.stdout if target == "pipe" else output.read_text()
+
+    assert not ANSI.search(text)
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert [line["event"] for line in lines] == ["to a file", "server started"]
+    assert all(line["trace_id"] is None for line in lines)
+
+
+def test_every_line_inside_a_span_carries_its_trace_and_span_ids(stream: io.StringIO) -> None:
+    configure_logging("svc", "production", stream=stream)
+    tracer = TracerProvider().get_tracer("test")
+
+    with tracer.start_as_current_span("outer") as outer:
+        create_service_logger("svc").info("ours")
+        logging.getLogger("aiokafka").warning("a library's")
+    create_service_logger("svc").info("after")
+
+    ours, library, after = json_lines(stream)
+    context = outer.get_span_context()
+    for line in (ours, library):
+        assert line["trace_id"] == format(context.trace_id, "032x")
+        assert line["span_id"] == format(context.span_id, "016x")
+    assert (after["trace_id"], after["span_id"]) == (None, None)
 
 
 def test_reconfiguring_replaces_rather_than_duplicates(stream: io.StringIO) -> None:
