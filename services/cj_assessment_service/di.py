@@ -53,6 +53,7 @@ from services.cj_assessment_service.implementations.simulated_judge import (
     declared_qualities,
 )
 from services.cj_assessment_service.implementations.unit_of_work import AssessmentUnitOfWork
+from services.cj_assessment_service.metrics import CJMetrics
 from services.cj_assessment_service.protocols import (
     ComparisonJudge,
     ContentSource,
@@ -71,8 +72,16 @@ class UnitOfWorkProvider(Provider):
     scope = Scope.APP
 
     @provide
-    def units_of_work(self, transactions: SqlTransactions) -> UnitOfWorkFactory:
-        return transactions.factory_of(AssessmentUnitOfWork)
+    def units_of_work(self, transactions: SqlTransactions, metrics: CJMetrics) -> UnitOfWorkFactory:
+        return transactions.factory_of(AssessmentUnitOfWork, metrics)
+
+
+class MetricsProvider(Provider):
+    scope = Scope.APP
+
+    @provide
+    def metrics(self, registry: CollectorRegistry) -> CJMetrics:
+        return CJMetrics(registry)
 
 
 class DependenciesProvider(Provider):
@@ -195,17 +204,24 @@ class RunnerProvider(Provider):
 
     @provide
     def judging(
-        self, uows: UnitOfWorkFactory, judges: Judges, clock: Clock, policy: RunnerPolicy
+        self,
+        uows: UnitOfWorkFactory,
+        judges: Judges,
+        clock: Clock,
+        policy: RunnerPolicy,
+        metrics: CJMetrics,
     ) -> RoundJudging:
-        return RoundJudging(uows, judges, clock, policy)
+        return RoundJudging(uows, judges, clock, policy, metrics)
 
     @provide
     def texts(self, uows: UnitOfWorkFactory, content: ContentSource) -> EssayTexts:
         return EssayTexts(uows, content)
 
     @provide
-    def sweeper(self, uows: UnitOfWorkFactory, clock: Clock, settings: Settings) -> StallSweeper:
-        return StallSweeper(uows, clock, settings.STALL_TIMEOUT_SECONDS)
+    def sweeper(
+        self, uows: UnitOfWorkFactory, clock: Clock, settings: Settings, metrics: CJMetrics
+    ) -> StallSweeper:
+        return StallSweeper(uows, clock, settings.STALL_TIMEOUT_SECONDS, metrics=metrics)
 
 
 class WorkerLoopProvider(Provider):
@@ -254,6 +270,7 @@ class WorkerLoopProvider(Provider):
 
 def service_providers() -> list[Provider]:
     return [
+        MetricsProvider(),
         UnitOfWorkProvider(),
         DependenciesProvider(),
         RequestHandlersProvider(),

@@ -24,6 +24,7 @@ from services.cj_assessment_service.domain.judging import (
 )
 from services.cj_assessment_service.handlers.snapshot import COMPLETED, FAILED, PENDING
 from services.cj_assessment_service.handlers.steps import RunnerPolicy
+from services.cj_assessment_service.metrics import CJMetrics, ComparisonOutcome, JudgeErrorReason
 from services.cj_assessment_service.models_db import Assessment, Comparison
 from services.cj_assessment_service.protocols import ComparisonJudge, UnitOfWork, UnitOfWorkFactory
 
@@ -34,6 +35,7 @@ class RoundJudging:
     judges: Mapping[JudgeKind, ComparisonJudge]
     clock: Clock
     policy: RunnerPolicy
+    metrics: CJMetrics
 
     async def judge_pending(
         self, assessment: Assessment, pending: Sequence[Comparison], texts: Mapping[int, str]
@@ -57,19 +59,35 @@ class RoundJudging:
         try:
             verdict = await judge.judge(_task(assessment, comparison, texts))
         except JudgeAnswerInvalid as error:
-            await self._record_failure(comparison.id, str(error))
+            self._judge_answered(judge, started, JudgeErrorReason.INVALID_ANSWER)
+            outcome = await self._record_failure(comparison.id, str(error))
+            if outcome is not None:
+                self.metrics.compared(outcome)
             return None
         except JudgeUnavailable as error:
+            self._judge_answered(judge, started, JudgeErrorReason.UNAVAILABLE)
+            self.metrics.compared(ComparisonOutcome.DEFERRED)
             return max(error.retry_after_seconds or 0.0, self.policy.retry_delay_seconds)
-        elapsed_ms = int((time.monotonic() - started) * 1000)
-        await self._record_verdict(comparison.id, verdict, elapsed_ms)
+        elapsed = self._judge_answered(judge, started)
+        if await self._record_verdict(comparison.id, verdict, int(elapsed * 1000)):
+            self.metrics.compared(ComparisonOutcome.JUDGED)
         return None
 
-    async def _record_verdict(self, comparison_id: UUID, verdict: JudgeVerdict, ms: int) -> None:
+    def _judge_answered(
+        self, judge: ComparisonJudge, started: float, error: JudgeErrorReason | None = None
+    ) -> float:
+        elapsed = time.monotonic() - started
+        self.metrics.judged(judge.kind, elapsed)
+        if error is not None:
+            self.metrics.judge_failed(error)
+        return elapsed
+
+    async def _record_verdict(self, comparison_id: UUID, verdict: JudgeVerdict, ms: int) -> bool:
+        """True when this call stored the verdict."""
         async with self.uows() as uow:
             locked = await _lock_pending(uow, comparison_id)
             if locked is None:
-                return  # already answered (a repeated step): never counted twice
+                return False  # already answered (a repeated step): never counted twice
             assessment, comparison = locked
             now = self.clock.now()
             comparison.status = COMPLETED
@@ -84,20 +102,25 @@ class RoundJudging:
             assessment.completed_comparisons += 1
             assessment.progress_at = now
             await uow.commit()
+        return True
 
-    async def _record_failure(self, comparison_id: UUID, error: str) -> None:
+    async def _record_failure(self, comparison_id: UUID, error: str) -> ComparisonOutcome | None:
+        """What the failed attempt did to the comparison, once committed (None: nothing)."""
         async with self.uows() as uow:
             locked = await _lock_pending(uow, comparison_id)
             if locked is None:
-                return
+                return None
             assessment, comparison = locked
             comparison.attempts += 1
             comparison.error = error[:2000]
+            outcome = ComparisonOutcome.INVALID
             if comparison.attempts >= self.policy.comparison_max_attempts:
                 comparison.status = FAILED
                 comparison.completed_at = self.clock.now()
                 assessment.failed_comparisons += 1
+                outcome = ComparisonOutcome.DROPPED
             await uow.commit()
+        return outcome
 
 
 async def _lock_pending(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -158,6 +158,11 @@ class SqlAssessmentRepository:
             .where(Assessment.id.in_(list(ids)), Assessment.lease_owner == owner)
             .values(lease_expires_at=until)
         )
+
+    async def count_by_state(self) -> dict[str, int]:
+        statement = select(Assessment.state, func.count()).group_by(Assessment.state)
+        rows = (await self.session.execute(statement)).all()
+        return {str(state): int(count) for state, count in rows}
 
     async def stalled(self, progress_before: datetime, limit: int) -> list[UUID]:
         statement = (

@@ -20,6 +20,7 @@ from services.cj_assessment_service.handlers.support import (
     state_of,
     transition,
 )
+from services.cj_assessment_service.metrics import CJMetrics
 from services.cj_assessment_service.protocols import UnitOfWork, UnitOfWorkFactory
 
 logger = create_service_logger("cj_assessment_service.sweeper")
@@ -27,20 +28,31 @@ logger = create_service_logger("cj_assessment_service.sweeper")
 
 class StallSweeper:
     def __init__(
-        self, uows: UnitOfWorkFactory, clock: Clock, stall_seconds: float, limit: int = 100
+        self,
+        uows: UnitOfWorkFactory,
+        clock: Clock,
+        stall_seconds: float,
+        limit: int = 100,
+        *,
+        metrics: CJMetrics | None = None,
     ) -> None:
         self.uows = uows
         self.clock = clock
         self.stall = timedelta(seconds=stall_seconds)
         self.limit = limit
+        self.metrics = metrics
 
     async def sweep(self) -> int:
-        """Returns how many assessments it ended or moved to scoring."""
+        """Returns how many assessments it ended or moved to scoring; then refreshes the
+        assessments-per-state gauge."""
         async with self.uows() as uow:
             stalled = await uow.assessments.stalled(self.clock.now() - self.stall, self.limit)
         handled = 0
         for assessment_id in stalled:
             handled += int(await self._settle_one(assessment_id))
+        if self.metrics is not None:
+            async with self.uows() as uow:
+                self.metrics.set_states(await uow.assessments.count_by_state())
         return handled
 
     async def _settle_one(self, assessment_id: UUID) -> bool:

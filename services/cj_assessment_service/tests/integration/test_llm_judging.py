@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
 
 from huleedu_service_libs.app import HuleEduApp
 from services.cj_assessment_service.domain.prompts import PROMPT_VERSION
@@ -17,6 +18,7 @@ from services.cj_assessment_service.tests.integration.conftest import (
     teacher,
 )
 from services.cj_assessment_service.tests.support.fake_llm import Scripted
+from services.cj_assessment_service.workers.sweeper import StallSweeper
 
 pytestmark = pytest.mark.integration
 QUALITIES = [-2.0, -1.2, -0.5, 0.0, 0.6, 1.1, 1.9, 2.6]
@@ -75,6 +77,7 @@ async def test_an_llm_judged_assessment_survives_bad_answers_and_hides_anchors(
     completed = sum(r.status == "completed" for r in rows)
     assert completed == status["progress"]["comparisons_completed"]
     assert externals.entitlements.charged == completed
+    await _assert_counted(worker, completed, dropped=sum(r.status == "failed" for r in rows))
 
     for sent in externals.llm.requests:
         prompt = json.dumps(sent["body"]["messages"])
@@ -91,3 +94,22 @@ async def test_an_llm_judged_assessment_survives_bad_answers_and_hides_anchors(
         assert sum(essay["grade_probabilities"].values()) == pytest.approx(1.0)
         assert essay["grade_probability"] < 1.0
         assert essay["grade_confidence"] in ("high", "medium", "low")
+
+
+async def _assert_counted(worker: Worker, completed: int, dropped: int) -> None:
+    """The worker's registry counted what the database holds."""
+    registry = await worker.container.get(CollectorRegistry)
+    await (await worker.container.get(StallSweeper)).sweep()  # refreshes the state gauge
+
+    def value(name: str, **labels: str) -> float:
+        return registry.get_sample_value(name, labels) or 0.0
+
+    assert value("cj_comparisons_total", outcome="judged") == completed
+    assert value("cj_comparisons_total", outcome="dropped") == dropped
+    assert value("cj_comparisons_total", outcome="invalid") >= 1  # asked again
+    assert value("cj_judge_errors_total", reason="invalid_answer") >= 1
+    assert value("cj_judge_duration_seconds_count", judge="llm") >= completed
+    assert value("cj_assessment_transitions_total", state="comparing") == 1
+    assert value("cj_assessment_transitions_total", state="completed") == 1
+    assert value("cj_assessments", state="completed") == 1
+    assert value("cj_assessments", state="comparing") == 0

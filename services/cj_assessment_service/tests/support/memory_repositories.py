@@ -135,6 +135,12 @@ class MemoryAssessments:
         for assessment in mine:
             assessment.lease_expires_at = until
 
+    async def count_by_state(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for assessment in self.session.select(Assessment, lambda a: True):
+            counts[assessment.state] = counts.get(assessment.state, 0) + 1
+        return counts
+
     async def stalled(self, progress_before: datetime, limit: int) -> list[UUID]:
         found = self.session.select(
             Assessment,
