@@ -32,6 +32,10 @@ class ErrorCode(StrEnum):
 
 
 class ClassManagementErrorCode(StrEnum):
+    """Retired: class management answers only base codes, naming the resource in
+    `details.resource`. The values stay parseable, since stored and published ErrorDetails from
+    before may carry them."""
+
     COURSE_NOT_FOUND = "COURSE_NOT_FOUND"
     MULTIPLE_COURSE_ERROR = "MULTIPLE_COURSE_ERROR"
     CLASS_NOT_FOUND = "CLASS_NOT_FOUND"

@@ -97,7 +97,7 @@ async def test_confirm_flow_publishes_one_event_and_replays_change_nothing(
     )
     assert (changed_mind.status_code, (await changed_mind.get_json())["error_code"]) == (
         409,
-        "ASSOCIATION_ALREADY_RESOLVED",
+        "CONFLICT",
     )
     rows = await sql(
         "SELECT topic, event_data::text FROM event_outbox WHERE topic = :t", t=CONFIRMED_TOPIC
@@ -120,10 +120,10 @@ async def test_confirm_flow_publishes_one_event_and_replays_change_nothing(
 @pytest.mark.parametrize(
     ("decision", "status", "code"),
     [
-        ({"action": "choose", "student_id": str(uuid4())}, 404, "STUDENT_NOT_FOUND"),
+        ({"action": "choose", "student_id": str(uuid4())}, 404, "RESOURCE_NOT_FOUND"),
         ({"action": "choose"}, 400, "VALIDATION_ERROR"),
         ({"action": "maybe"}, 422, "SCHEMA_VALIDATION_ERROR"),
-        ({"action": "accept", "essay_id": str(uuid4())}, 404, "ASSOCIATION_NOT_FOUND"),
+        ({"action": "accept", "essay_id": str(uuid4())}, 404, "RESOURCE_NOT_FOUND"),
     ],
 )
 async def test_bad_decisions_change_nothing(

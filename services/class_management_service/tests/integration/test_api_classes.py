@@ -96,7 +96,8 @@ async def test_another_teachers_class_is_a_404_for_every_route(client: Client) -
     for attempt in attempts:
         response = await attempt
         body = await response.get_json()
-        assert (response.status_code, body["error_code"]) == (404, "CLASS_NOT_FOUND")
+        assert (response.status_code, body["error_code"]) == (404, "RESOURCE_NOT_FOUND")
+        assert body["details"]["resource"] == "class"
     listed = await (await client.get("/v1/classes", headers=OTHER_TEACHER)).get_json()
     assert listed["items"] == []
 
@@ -104,8 +105,8 @@ async def test_another_teachers_class_is_a_404_for_every_route(client: Client) -
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"name": "9A", "course_codes": ["ENG5", "SV1"]}, 400, "MULTIPLE_COURSE_ERROR"),
-        ({"name": "9A", "course_codes": ["MATH9"]}, 404, "COURSE_NOT_FOUND"),
+        ({"name": "9A", "course_codes": ["ENG5", "SV1"]}, 400, "VALIDATION_ERROR"),
+        ({"name": "9A", "course_codes": ["MATH9"]}, 404, "RESOURCE_NOT_FOUND"),
         ({"name": "9A", "course_codes": []}, 422, "SCHEMA_VALIDATION_ERROR"),
         ({"name": "   ", "course_codes": ["ENG5"]}, 422, "SCHEMA_VALIDATION_ERROR"),
         ({"name": 9, "course_codes": ["ENG5"]}, 422, "SCHEMA_VALIDATION_ERROR"),

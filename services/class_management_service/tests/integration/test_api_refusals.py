@@ -51,8 +51,10 @@ async def _refused(
     assert response.status_code == status, body
     assert body["correlation_id"]
     assert body["error_code"]
-    if code is not None:
-        assert body["error_code"] == code, body
+    if code is not None:  # "CODE" or "CODE:resource" (details.resource names what is missing)
+        expected_code, _, resource = code.partition(":")
+        assert body["error_code"] == expected_code, body
+        assert not resource or body["details"]["resource"] == resource, body
     assert await _state(sql) == before
     return dict(body)
 
@@ -93,8 +95,9 @@ async def test_an_unknown_course_is_refused_on_update(client: Client, sql: Sql) 
     class_id = await _class(client)
     url = f"/v1/classes/{class_id}"
     body = {"course_codes": ["MATH9"]}
-    refusal = await _refused(sql, client.put(url, json=body, headers=TEACHER), 404)
-    assert refusal["error_code"] == "COURSE_NOT_FOUND"
+    await _refused(
+        sql, client.put(url, json=body, headers=TEACHER), 404, "RESOURCE_NOT_FOUND:course"
+    )
     kept = await (await client.get(url, headers=TEACHER)).get_json()
     assert kept["course"]["code"] == "ENG5"
 
@@ -106,10 +109,10 @@ async def test_removing_a_student_with_foreign_ids_is_a_404(client: Client, sql:
     await client.post(f"/v1/classes/{mine}/students/{my_student}", headers=TEACHER)
     await client.post(f"/v1/classes/{theirs}/students/{their_student}", headers=OTHER_TEACHER)
     attempts = [
-        (mine, my_student, OTHER_TEACHER, "CLASS_NOT_FOUND"),
-        (theirs, their_student, TEACHER, "CLASS_NOT_FOUND"),
-        (mine, their_student, TEACHER, "STUDENT_NOT_FOUND"),
-        (mine, uuid4(), TEACHER, "STUDENT_NOT_FOUND"),
+        (mine, my_student, OTHER_TEACHER, "RESOURCE_NOT_FOUND:class"),
+        (theirs, their_student, TEACHER, "RESOURCE_NOT_FOUND:class"),
+        (mine, their_student, TEACHER, "RESOURCE_NOT_FOUND:student"),
+        (mine, uuid4(), TEACHER, "RESOURCE_NOT_FOUND:student"),
     ]
     for class_id, student_id, headers, code in attempts:
         url = f"/v1/classes/{class_id}/students/{student_id}"

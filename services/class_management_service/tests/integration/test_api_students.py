@@ -57,7 +57,8 @@ async def test_student_lifecycle_with_class_memberships(client: Client, sql: Sql
 async def test_duplicate_email_is_a_409_naming_the_existing_student(client: Client) -> None:
     _, first = await _student(client, "ada@x.se")
     status, error = await _student(client, " ADA@x.se")
-    assert (status, error["error_code"]) == (409, "DUPLICATE_STUDENT")
+    assert (status, error["error_code"]) == (409, "CONFLICT")
+    assert error["details"]["resource"] == "student"
     assert error["details"]["existing_student_id"] == first["id"]
 
     _, second = await _student(client, "bo@x.se")
@@ -98,7 +99,7 @@ async def test_concurrent_creates_of_one_email_store_one_student(client: Client,
         (
             {"first_name": "A", "last_name": "B", "email": "a@x.se", "class_ids": [str(uuid4())]},
             404,
-            "CLASS_NOT_FOUND",
+            "RESOURCE_NOT_FOUND",
         ),
     ],
 )
@@ -124,7 +125,7 @@ async def test_another_teachers_student_is_a_404(client: Client) -> None:
         response = await attempt
         assert (response.status_code, (await response.get_json())["error_code"]) == (
             404,
-            "STUDENT_NOT_FOUND",
+            "RESOURCE_NOT_FOUND",
         )
     foreign = await _student(client, "bo@x.se", class_ids=[their_class])
     assert foreign[0] == 404

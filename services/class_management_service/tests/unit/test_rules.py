@@ -52,7 +52,7 @@ def test_a_class_has_exactly_one_course() -> None:
     assert single_course_code([" eng5 ", "ENG5"]) == "ENG5"
     with pytest.raises(MultipleCourseError) as refused:
         single_course_code(["ENG5", "SV1"])
-    assert refused.value.details == {"course_codes": ["ENG5", "SV1"]}
+    assert refused.value.details == {"field": "course_codes", "course_codes": ["ENG5", "SV1"]}
     with pytest.raises(InvalidInputError):
         single_course_code([])
 
