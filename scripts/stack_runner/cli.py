@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from huleedu_service_libs.logging_utils.setup import LOG_FORMATS
 from scripts.platform_services import REPO_ROOT, SERVICES, known_names
 from scripts.stack_runner.children import Console
 from scripts.stack_runner.infrastructure import (
@@ -59,6 +60,13 @@ def parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="send every process's traces to this OTLP/HTTP endpoint, e.g. http://localhost:4318"
         f" (default: ${ENV_OTLP_ENDPOINT}; unset: no tracing)",
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default=None,
+        help="the processes' log lines: JSON (their default here, since their output is a pipe)"
+        " or console text (no colour); see docs/observability.md",
     )
     parser.add_argument(
         "--port",
@@ -128,6 +136,7 @@ async def _run(stack: Stack, stop: asyncio.Event, console: Console, check: bool)
         return INTERRUPTED
     for line in url_table(stack.services).splitlines():
         console.info(line)
+    console.info(f"Prometheus file_sd targets: {stack.targets_path} (docs/observability.md)")
     console.info(f"up in {seconds:.1f} s; data in {stack.options.data_dir}; Ctrl-C stops it")
     if check:
         return 1 if stack.plan.missing else 0
@@ -147,6 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         start_timeout=arguments.start_timeout,
         ports=parse_ports(arguments.port),
         otlp_endpoint=arguments.otlp_endpoint,
+        log_format=arguments.log_format,
     )
     colour = not arguments.no_color and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     return asyncio.run(run(options, Console(colour=colour), arguments.check))

@@ -25,6 +25,7 @@ from scripts.stack_runner.infrastructure import (
     InfrastructureError,
     external_endpoints,
 )
+from scripts.stack_runner.prometheus import TARGETS_FILE, metrics_targets, write_targets
 from scripts.stack_runner.services import (
     Plan,
     child_specs,
@@ -50,6 +51,7 @@ class StackOptions:
     start_timeout: float = 120.0
     topic_partitions: int = 3
     otlp_endpoint: str | None = None  # every API and worker traces there (OTLP/HTTP base URL)
+    log_format: str | None = None  # the children's <PREFIX>LOG_FORMAT (None: their default)
 
 
 @dataclass
@@ -57,6 +59,7 @@ class RunningService:
     spec: ServiceSpec
     port: int
     children: list[Child]
+    environment: dict[str, str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -100,6 +103,10 @@ class Stack:
     def description_path(self) -> Path:
         return self.options.data_dir / STACK_FILE
 
+    @property
+    def targets_path(self) -> Path:
+        return self.options.data_dir / TARGETS_FILE
+
     def _write_description(self, endpoints: Endpoints) -> None:
         """Where everything runs, for `pdm run demo` and other tools (removed on stop)."""
         description = {
@@ -107,11 +114,15 @@ class Stack:
             "missing": self.plan.missing,
             "kafka_bootstrap": endpoints.kafka_bootstrap,
             "redis_url": endpoints.redis_url,
+            "prometheus_targets": str(self.targets_path),
         }
         self.description_path.write_text(json.dumps(description, indent=2))
+        processes = [(s.spec, s.port, s.environment, len(s.children) > 1) for s in self.services]
+        write_targets(self.targets_path, metrics_targets(processes))
 
     async def stop(self) -> None:
         self.description_path.unlink(missing_ok=True)
+        self.targets_path.unlink(missing_ok=True)
         children = [child for service in self.services for child in service.children]
         await asyncio.gather(*(child.stop() for child in children))
         self._infrastructure.stop()
@@ -195,9 +206,10 @@ class Stack:
                 self.options.ports,
                 self.options.isolate_ports,
                 self.options.otlp_endpoint,
+                self.options.log_format,
             )
             children = [Child(c, log_dir, self.console) for c in child_specs(spec, environment)]
-            self.services.append(RunningService(spec, self._port(spec), children))
+            self.services.append(RunningService(spec, self._port(spec), children, environment))
             for child in children:
                 await child.start()
 

@@ -45,6 +45,7 @@ def service_environment(
     ports: Mapping[str, int],
     isolate_ports: bool = False,
     otlp_endpoint: str | None = None,
+    log_format: str | None = None,
 ) -> dict[str, str]:
     settings: dict[str, str] = {
         "ENVIRONMENT": "development",
@@ -63,6 +64,8 @@ def service_environment(
         settings |= {name: str(free_port()) for name in _other_port_settings(spec)}
     if otlp_endpoint is not None:
         settings |= {"TRACING_ENABLED": "true", "TRACING_OTLP_ENDPOINT": otlp_endpoint}
+    if log_format is not None:
+        settings["LOG_FORMAT"] = log_format
     environment = {key: value for key, value in os.environ.items() if not _ours(key)}
     environment |= {spec.env_prefix + key: value for key, value in settings.items()}
     return environment | {"PYTHONUNBUFFERED": "1"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -20,6 +21,7 @@ from huleedu_service_libs.testing.processes import free_port
 from scripts.platform_services import REPO_ROOT
 from scripts.stack_runner.children import die_with_parent
 from scripts.stack_runner.infrastructure import ENV_KAFKA, ENV_POSTGRES, ENV_REDIS
+from scripts.stack_runner.prometheus import TARGETS_FILE
 from scripts.stack_runner.services import plan_services
 
 STACK = [sys.executable, str(REPO_ROOT / "scripts" / "stack.py"), "--no-color"]
@@ -114,6 +116,7 @@ def test_stack_starts_every_service_healthy_and_ctrl_c_leaves_no_process(
         try:
             output = _read_until(stack, "up in ", timeout=240)
             healthy = {name: _healthz(port) for name, port in ports.items()}
+            scraped = _scrape_every_target(data_dir / TARGETS_FILE)
             processes = _descendants(stack.pid)
             stack.send_signal(signal.SIGINT)
             output += stack.communicate(timeout=60)[0]
@@ -121,6 +124,8 @@ def test_stack_starts_every_service_healthy_and_ctrl_c_leaves_no_process(
             stack.kill()
 
         assert healthy == dict.fromkeys(ports, 200), output
+        assert set(scraped) >= set(ports), output
+        assert all(text.count("process_cpu_seconds_total") for text in scraped.values())
         assert stack.returncode == 0, output
         assert len(processes) >= 3 + len(RUNNABLE)  # PostgreSQL, Redis, Kafka, the services
         assert _still_alive(processes) == [], output
@@ -147,6 +152,17 @@ def _read_until(process: subprocess.Popen[str], marker: str, timeout: float) -> 
             return "".join(lines)
     process.kill()
     raise AssertionError("the stack did not come up:\n" + "".join(lines[-60:]))
+
+
+def _scrape_every_target(targets_file: Path) -> dict[str, str]:
+    """Each job's /metrics, as a Prometheus reading the stack's file_sd targets would get it."""
+    scraped: dict[str, str] = {}
+    for group in json.loads(targets_file.read_text()):
+        [target] = group["targets"]
+        response = httpx.get(f"http://{target}/metrics", timeout=10)
+        assert response.status_code == 200, (group, response.text[:300])
+        scraped[group["labels"]["job"]] = response.text
+    return scraped
 
 
 def _healthz(port: int) -> int:
