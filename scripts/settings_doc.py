@@ -14,8 +14,9 @@ from typing import Literal, get_args, get_origin
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from huleedu_service_libs.config import SecureServiceSettings
+from huleedu_service_libs.config import BaseServiceSettings
 from scripts.platform_services import REPO_ROOT, SERVICES
+from services.api_gateway_service.config import Settings as GatewaySettings
 
 DOCUMENT = REPO_ROOT / "docs" / "settings.md"
 HEADER = """# Environment reference
@@ -33,10 +34,11 @@ def render() -> str:
     sections = [HEADER]
     for spec in SERVICES:
         sections.append(_section(spec.title, spec.env_prefix, spec.settings_class()))
+    sections.append(_section("API gateway", "API_GATEWAY_SERVICE_", GatewaySettings))
     return "\n".join(sections)
 
 
-def _section(title: str, prefix: str, settings_class: type[SecureServiceSettings]) -> str:
+def _section(title: str, prefix: str, settings_class: type[BaseServiceSettings]) -> str:
     rows = [
         f"## {title} (`{prefix}`)",
         "",
