@@ -5,9 +5,10 @@ Creates a class and imports its roster, creates a batch and uploads the sample e
 suggested (scripts/demo_matching.py stands in for the NLP service) and confirms them as the
 teacher, shows the teacher's credits, registers graded anchor essays, runs a CJ assessment of
 the batch (simulated judge) with its progress, and prints the ranking with scores, standard
-errors, projected grades and the matched students, and the credits charged. Service URLs and
-the Kafka bootstrap come from the stack's description file (.stack/stack.json), so it follows
-any --port the stack was given.
+errors, projected grades and the matched students, and the credits charged. Every call goes
+through the API gateway with a development token for the teacher (as `pdm run token` mints it).
+The gateway's and the services' URLs and the Kafka bootstrap come from the stack's description
+file (.stack/stack.json), so it follows any --port the stack was given.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import httpx
 
 from scripts.demo_data.essays import ANCHORS, ESSAYS, HERE, path_of
 from scripts.demo_matching import publish_suggestions, suggest_authors
+from scripts.mint_token import development_token
 from scripts.platform_services import REPO_ROOT
 
 CM, FILES, CREDITS, CJ = (
@@ -48,12 +50,16 @@ class Journey:
     teacher: str
     correlation: str
     timeout: float
+    gateway: str
 
     def client(self, service: str) -> httpx.Client:
         if service not in self.urls:
             raise DemoError(f"{service} is not running in this stack (not built yet?)")
-        headers = {"X-User-ID": self.teacher, "X-Correlation-ID": self.correlation}
-        return httpx.Client(base_url=self.urls[service], headers=headers, timeout=30.0)
+        headers = {
+            "Authorization": f"Bearer {development_token(self.teacher, [])}",
+            "X-Correlation-ID": self.correlation,
+        }
+        return httpx.Client(base_url=self.gateway, headers=headers, timeout=30.0)
 
 
 TERMINAL_STATES = {"completed", "failed", "cancelled"}
@@ -274,13 +280,16 @@ def user_balance(balance: Any) -> int:
     return sum(int(a["balance"]) for a in balance["accounts"] if a["subject_type"] == "user")
 
 
-def load_stack(stack_file: Path) -> tuple[dict[str, str], str]:
+def load_stack(stack_file: Path) -> tuple[dict[str, str], str, str]:
     if not stack_file.is_file():
         raise DemoError(f"no running stack ({stack_file} is missing): start `pdm run stack`")
     description = json.loads(stack_file.read_text())
     for name, parts in description.get("missing", {}).items():
         print(f"note: {name} lacks {', '.join(parts)}")
-    return dict(description["services"]), str(description["kafka_bootstrap"])
+    if "gateway" not in description:
+        raise DemoError(f"{stack_file} names no API gateway: restart `pdm run stack`")
+    services, kafka = dict(description["services"]), str(description["kafka_bootstrap"])
+    return services, kafka, str(description["gateway"])
 
 
 def run(journey: Journey) -> None:
@@ -302,7 +311,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--correlation-id", default=f"demo-{uuid4()}", help="sent on every call")
     arguments = parser.parse_args(argv)
     try:
-        urls, kafka_bootstrap = load_stack(arguments.stack_file)
+        urls, kafka_bootstrap, gateway = load_stack(arguments.stack_file)
         run(
             Journey(
                 urls,
@@ -310,6 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 arguments.teacher,
                 arguments.correlation_id,
                 arguments.timeout,
+                gateway,
             )
         )
     except (DemoError, httpx.HTTPError) as error:

@@ -18,6 +18,22 @@ from services.api_gateway_service.config import Settings
 from services.api_gateway_service.tokens import mint_development_token
 
 
+def development_token(user_id: str, orgs: list[str], minutes: int = 60) -> str:
+    """A token the gateway with these environment's settings accepts; SystemExit in production."""
+    settings = load_settings(Settings)
+    if settings.JWT_DEVELOPMENT_SECRET is None:
+        raise SystemExit("the gateway has no JWT_DEVELOPMENT_SECRET (production?)")
+    return mint_development_token(
+        settings.JWT_DEVELOPMENT_SECRET.get_secret_value(),
+        user_id=user_id,
+        orgs=orgs,
+        issuer=settings.JWT_ISSUER,
+        audience=settings.JWT_AUDIENCE,
+        lifetime_seconds=minutes * 60,
+        now=int(time.time()),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pdm run token", description=__doc__.splitlines()[0])
     parser.add_argument("--user", required=True, help="the user id (the token's sub)")
@@ -26,21 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--minutes", type=int, default=60, help="lifetime (default 60)")
     arguments = parser.parse_args(argv)
-    settings = load_settings(Settings)
-    if settings.JWT_DEVELOPMENT_SECRET is None:
-        print("the gateway has no JWT_DEVELOPMENT_SECRET (production?)", file=sys.stderr)
-        return 1
-    print(
-        mint_development_token(
-            settings.JWT_DEVELOPMENT_SECRET.get_secret_value(),
-            user_id=arguments.user,
-            orgs=arguments.org,
-            issuer=settings.JWT_ISSUER,
-            audience=settings.JWT_AUDIENCE,
-            lifetime_seconds=arguments.minutes * 60,
-            now=int(time.time()),
-        )
-    )
+    print(development_token(arguments.user, arguments.org, arguments.minutes))
     return 0
 
 

@@ -148,3 +148,24 @@ def select(names: list[str] | None) -> list[ServiceSpec]:
 
 def known_names() -> str:
     return ", ".join(spec.name for spec in SERVICES)
+
+
+@dataclass(frozen=True)
+class GatewaySpec:
+    """The API gateway: no database, no worker; in front of the four services."""
+
+    name: str = "api_gateway_service"
+    port: int = 8080
+    env_prefix: str = "API_GATEWAY_SERVICE_"
+    redis_db: int = 4
+    http_module: str = "services.api_gateway_service.app"
+    # The gateway's setting holding each service's base URL.
+    service_urls: tuple[tuple[str, str], ...] = (
+        ("ENTITLEMENTS_URL", "entitlements_service"),
+        ("FILE_SERVICE_URL", "file_service"),
+        ("CLASS_MANAGEMENT_URL", "class_management_service"),
+        ("CJ_ASSESSMENT_URL", "cj_assessment_service"),
+    )
+
+
+GATEWAY = GatewaySpec()

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from huleedu_service_libs.logging_utils.setup import LOG_FORMATS
-from scripts.platform_services import REPO_ROOT, SERVICES, known_names
+from scripts.platform_services import GATEWAY, REPO_ROOT, SERVICES, known_names
 from scripts.stack_runner.children import Console
 from scripts.stack_runner.infrastructure import (
     ENV_KAFKA,
@@ -73,18 +73,20 @@ def parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="SERVICE=PORT",
-        help="serve a service on another port, e.g. file_service=17001 (repeatable)",
+        help="serve a service (or api_gateway_service) on another port, e.g. file_service=17001"
+        " (repeatable)",
     )
     return parser
 
 
 def parse_ports(pairs: Sequence[str]) -> dict[str, int]:
-    ports = {spec.name: spec.port for spec in SERVICES}
+    ports = {spec.name: spec.port for spec in SERVICES} | {GATEWAY.name: GATEWAY.port}
     for pair in pairs:
         name, _, port = pair.partition("=")
         if name not in ports or not port.isdigit():
             raise SystemExit(
-                f"--port {pair!r}: expected SERVICE=PORT with SERVICE in {known_names()}"
+                f"--port {pair!r}: expected SERVICE=PORT with SERVICE in {known_names()}, "
+                f"{GATEWAY.name}"
             )
         ports[name] = int(port)
     return ports
@@ -136,6 +138,9 @@ async def _run(stack: Stack, stop: asyncio.Event, console: Console, check: bool)
         return INTERRUPTED
     for line in url_table(stack.services).splitlines():
         console.info(line)
+    gateway = stack.gateway_url
+    console.info(f"API gateway (the public entry): {gateway}, docs {gateway}/docs")
+    console.info("  a token: ./dev pdm run token --user teacher-1 [--org ORG]")
     console.info(f"Prometheus file_sd targets: {stack.targets_path} (docs/observability.md)")
     console.info(f"up in {seconds:.1f} s; data in {stack.options.data_dir}; Ctrl-C stops it")
     if check:

@@ -28,6 +28,11 @@ def metrics_targets(
     return groups
 
 
+def gateway_target(job: str, port: int) -> dict[str, Any]:
+    """The API gateway's /metrics (no worker)."""
+    return _group(job, port)
+
+
 def write_targets(path: Path, groups: list[dict[str, Any]]) -> None:
     # Prometheus re-reads the file on change; replace it whole so no half-written file is read.
     partial = path.with_suffix(".tmp")

@@ -13,11 +13,11 @@ import asyncpg
 import httpx
 
 from huleedu_service_libs.testing.embedded import EmbeddedServerUnavailable
-from huleedu_service_libs.testing.processes import ServerStartError
+from huleedu_service_libs.testing.processes import ServerStartError, free_port
 from scripts.create_topics import BrokerUnavailable, create_topics
 from scripts.database_urls import ensure_database
 from scripts.migrate_all import run_chain
-from scripts.platform_services import SERVICES, ServiceSpec
+from scripts.platform_services import GATEWAY, SERVICES, ServiceSpec
 from scripts.stack_runner.children import Child, Console
 from scripts.stack_runner.infrastructure import (
     EmbeddedInfrastructure,
@@ -25,10 +25,17 @@ from scripts.stack_runner.infrastructure import (
     InfrastructureError,
     external_endpoints,
 )
-from scripts.stack_runner.prometheus import TARGETS_FILE, metrics_targets, write_targets
+from scripts.stack_runner.prometheus import (
+    TARGETS_FILE,
+    gateway_target,
+    metrics_targets,
+    write_targets,
+)
 from scripts.stack_runner.services import (
     Plan,
     child_specs,
+    gateway_child_spec,
+    gateway_environment,
     plan_services,
     port_taken,
     service_environment,
@@ -53,6 +60,12 @@ class StackOptions:
     otlp_endpoint: str | None = None  # every API and worker traces there (OTLP/HTTP base URL)
     log_format: str | None = None  # the children's <PREFIX>LOG_FORMAT (None: their default)
 
+    def resolved_gateway_port(self) -> int:
+        """`ports["api_gateway_service"]`; unset: 8080, or a free port with isolate_ports."""
+        if GATEWAY.name not in self.ports:
+            self.ports[GATEWAY.name] = free_port() if self.isolate_ports else GATEWAY.port
+        return self.ports[GATEWAY.name]
+
 
 @dataclass
 class RunningService:
@@ -73,6 +86,7 @@ class Stack:
         self.plan: Plan = plan_services()
         self.endpoints: Endpoints | None = None
         self.services: list[RunningService] = []
+        self.gateway: Child | None = None
         self._infrastructure = EmbeddedInfrastructure(options.data_dir)
 
     async def start(self) -> float:
@@ -93,11 +107,18 @@ class Stack:
 
     def child(self, label: str) -> Child:
         """A service process by its log label, e.g. "cj_assessment worker"."""
-        for service in self.services:
-            for child in service.children:
-                if child.spec.label == label:
-                    return child
+        for child in self._children():
+            if child.spec.label == label:
+                return child
         raise KeyError(label)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.options.resolved_gateway_port()}"
+
+    def _children(self) -> list[Child]:
+        children = [child for service in self.services for child in service.children]
+        return children + ([self.gateway] if self.gateway is not None else [])
 
     @property
     def description_path(self) -> Path:
@@ -111,6 +132,7 @@ class Stack:
         """Where everything runs, for `pdm run demo` and other tools (removed on stop)."""
         description = {
             "services": {s.spec.name: s.base_url for s in self.services},
+            "gateway": self.gateway_url,
             "missing": self.plan.missing,
             "kafka_bootstrap": endpoints.kafka_bootstrap,
             "redis_url": endpoints.redis_url,
@@ -118,18 +140,20 @@ class Stack:
         }
         self.description_path.write_text(json.dumps(description, indent=2))
         processes = [(s.spec, s.port, s.environment, len(s.children) > 1) for s in self.services]
-        write_targets(self.targets_path, metrics_targets(processes))
+        targets = metrics_targets(processes)
+        if self.gateway is not None:
+            targets.append(gateway_target(GATEWAY.name, self.options.resolved_gateway_port()))
+        write_targets(self.targets_path, targets)
 
     async def stop(self) -> None:
         self.description_path.unlink(missing_ok=True)
         self.targets_path.unlink(missing_ok=True)
-        children = [child for service in self.services for child in service.children]
-        await asyncio.gather(*(child.stop() for child in children))
+        await asyncio.gather(*(child.stop() for child in self._children()))
         self._infrastructure.stop()
 
     async def wait_for_exit(self, stop: asyncio.Event) -> Child | None:
         """Block until `stop` is set (None) or a service process exits (that child)."""
-        children = [child for service in self.services for child in service.children]
+        children = self._children()
         waits = {asyncio.create_task(child.wait()): child for child in children}
         stopped = asyncio.create_task(stop.wait())
         done, _ = await asyncio.wait([stopped, *waits], return_when=asyncio.FIRST_COMPLETED)
@@ -143,6 +167,9 @@ class Stack:
         if not self.plan.runnable:
             raise StackError("no service can start yet (see the missing files above)")
         taken = [spec for spec in self.plan.runnable if port_taken(self._port(spec))]
+        gateway_port = self.options.resolved_gateway_port()
+        if port_taken(gateway_port):
+            raise StackError(f"port {gateway_port} (the API gateway) is already in use")
         if taken:
             raise StackError(
                 "port(s) already in use: "
@@ -212,6 +239,18 @@ class Stack:
             self.services.append(RunningService(spec, self._port(spec), children, environment))
             for child in children:
                 await child.start()
+        await self._start_gateway(endpoints, log_dir)
+
+    async def _start_gateway(self, endpoints: Endpoints, log_dir: Path) -> None:
+        environment = gateway_environment(
+            endpoints,
+            {s.spec.name: s.port for s in self.services},
+            self.options.resolved_gateway_port(),
+            self.options.otlp_endpoint,
+            self.options.log_format,
+        )
+        self.gateway = Child(gateway_child_spec(environment), log_dir, self.console)
+        await self.gateway.start()
 
     async def _wait_healthy(self) -> None:
         deadline = time.monotonic() + self.options.start_timeout
@@ -219,6 +258,11 @@ class Stack:
             await asyncio.gather(
                 *(_wait_service(client, service, deadline) for service in self.services)
             )
+            if self.gateway is not None:
+                gateway = [self.gateway]
+                await _wait_healthy_children(
+                    client, GATEWAY.name, self.gateway_url, gateway, deadline
+                )
 
     def _port(self, spec: ServiceSpec) -> int:
         return self.options.ports[spec.name]
@@ -244,10 +288,18 @@ async def _ensure_database_when_ready(server_url: str, database: str) -> None:
 async def _wait_service(
     client: httpx.AsyncClient, service: RunningService, deadline: float
 ) -> None:
-    api = service.children[0]
+    await _wait_healthy_children(
+        client, service.spec.name, service.base_url, service.children, deadline
+    )
+
+
+async def _wait_healthy_children(
+    client: httpx.AsyncClient, name: str, base_url: str, children: list[Child], deadline: float
+) -> None:
+    api = children[0]
     last = "no answer yet"
     while time.monotonic() < deadline:
-        exited = [child for child in service.children if child.exit_code is not None]
+        exited = [child for child in children if child.exit_code is not None]
         if exited:
             child = exited[0]
             raise StackError(
@@ -255,7 +307,7 @@ async def _wait_service(
                 f"its last lines ({child.log_path}):\n{child.last_lines()}"
             )
         try:
-            response = await client.get(f"{service.base_url}/healthz")
+            response = await client.get(f"{base_url}/healthz")
             if response.status_code == 200:
                 return
             last = f"{response.status_code}: {response.text[:300]}"
@@ -263,6 +315,6 @@ async def _wait_service(
             last = type(error).__name__
         await asyncio.sleep(0.25)
     raise StackError(
-        f"{service.spec.name} was not healthy in time (last /healthz: {last}); "
+        f"{name} was not healthy in time (last /healthz: {last}); "
         f"its last lines ({api.log_path}):\n{api.last_lines()}"
     )

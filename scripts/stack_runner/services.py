@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 from huleedu_service_libs.testing.processes import free_port
 from scripts.database_urls import url_on_server
-from scripts.platform_services import REPO_ROOT, SERVICES, ServiceSpec
+from scripts.platform_services import GATEWAY, REPO_ROOT, SERVICES, ServiceSpec
 from scripts.stack_runner.children import COLOURS, ChildSpec
 from scripts.stack_runner.infrastructure import Endpoints
 
 NEEDED_TO_RUN = ("app.py", "config.py", "alembic.ini")
+# The gateway signs the identity it forwards with this; every service of the stack holds it.
+STACK_SIGNING_SECRET = "local-stack-gateway-signing-secret"
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ def service_environment(
         "KAFKA_ENABLE_IDEMPOTENCE": str(endpoints.kafka_idempotence).lower(),
         "HTTP_HOST": "127.0.0.1",
         "HTTP_PORT": str(ports[spec.name]),
+        "GATEWAY_SIGNING_SECRET": STACK_SIGNING_SECRET,
     }
     settings |= {
         setting: f"http://127.0.0.1:{ports[target]}" for setting, target in spec.http_dependencies
@@ -72,7 +75,40 @@ def service_environment(
 
 
 def _ours(key: str) -> bool:
-    return key.startswith(tuple(spec.env_prefix for spec in SERVICES))
+    return key.startswith((*(spec.env_prefix for spec in SERVICES), GATEWAY.env_prefix))
+
+
+def gateway_environment(
+    endpoints: Endpoints,
+    ports: Mapping[str, int],
+    port: int,
+    otlp_endpoint: str | None = None,
+    log_format: str | None = None,
+) -> dict[str, str]:
+    settings = {
+        "ENVIRONMENT": "development",
+        "REDIS_URL": f"{endpoints.redis_url}/{GATEWAY.redis_db}",
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": str(port),
+        "GATEWAY_SIGNING_SECRET": STACK_SIGNING_SECRET,
+    }
+    settings |= {
+        setting: f"http://127.0.0.1:{ports[service]}"
+        for setting, service in GATEWAY.service_urls
+        if service in ports
+    }
+    if otlp_endpoint is not None:
+        settings |= {"TRACING_ENABLED": "true", "TRACING_OTLP_ENDPOINT": otlp_endpoint}
+    if log_format is not None:
+        settings["LOG_FORMAT"] = log_format
+    environment = {key: value for key, value in os.environ.items() if not _ours(key)}
+    environment |= {GATEWAY.env_prefix + key: value for key, value in settings.items()}
+    return environment | {"PYTHONUNBUFFERED": "1"}
+
+
+def gateway_child_spec(environment: dict[str, str]) -> ChildSpec:
+    argv = [sys.executable, "-m", GATEWAY.http_module]
+    return ChildSpec("gateway", argv, environment, COLOURS[len(SERVICES) % len(COLOURS)])
 
 
 def _other_port_settings(spec: ServiceSpec) -> list[str]:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from huleedu_service_libs.testing.processes import free_port
-from scripts.platform_services import REPO_ROOT
+from scripts.platform_services import GATEWAY, REPO_ROOT
 from scripts.stack_runner.children import die_with_parent
 from scripts.stack_runner.infrastructure import ENV_KAFKA, ENV_POSTGRES, ENV_REDIS
 from scripts.stack_runner.prometheus import TARGETS_FILE
@@ -100,7 +100,7 @@ def test_unknown_port_flag_is_refused() -> None:
 def test_stack_starts_every_service_healthy_and_ctrl_c_leaves_no_process(
     server_data_dir: Path,
 ) -> None:
-    ports = {spec.name: free_port() for spec in RUNNABLE}
+    ports = {spec.name: free_port() for spec in RUNNABLE} | {GATEWAY.name: free_port()}
     flags = _port_flags([f"{name}={port}" for name, port in ports.items()])
     data_dir = server_data_dir / "stack"
 
