@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
@@ -10,6 +11,8 @@ from common_core.domain_enums import CJBatchState
 from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
 from huleedu_service_libs.logging_utils import create_service_logger
+from huleedu_service_libs.observability import tracer_provider_of
+from services.cj_assessment_service.config import SERVICE_NAME
 from services.cj_assessment_service.handlers.comparing import ComparingSteps
 from services.cj_assessment_service.handlers.credits import CreditSteps
 from services.cj_assessment_service.handlers.scoring import ScoringStep
@@ -47,7 +50,7 @@ class AssessmentRunner:
         if assessment is None:
             return Step.LOST
         context = CorrelationContext.from_uuid(assessment.correlation_id)
-        with correlation_scope(context):
+        with correlation_scope(context), _step_span(assessment):
             return await self._dispatch(assessment)
 
     async def _dispatch(self, assessment: Assessment) -> Step:
@@ -79,3 +82,16 @@ class AssessmentRunner:
                 assessment.lease_owner = None
                 assessment.lease_expires_at = None
                 await uow.commit()
+
+
+def _step_span(assessment: Assessment) -> contextlib.AbstractContextManager[object]:
+    """A step is started by the worker's poll, not by a request or an event, so nothing else
+    opens a span for it: the entitlements calls, judge calls and events of the step (so the
+    consumers of its events) belong to this one."""
+    provider = tracer_provider_of(SERVICE_NAME)
+    if provider is None:
+        return contextlib.nullcontext()
+    return provider.get_tracer(__name__).start_as_current_span(
+        "cj.assessment.step",
+        attributes={"cj.assessment_id": str(assessment.id), "cj.state": assessment.state},
+    )
