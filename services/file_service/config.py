@@ -53,6 +53,8 @@ class Settings(SecureServiceSettings):
     PROCESSING_CONCURRENCY: int = Field(default=6, ge=1)
     WORKER_POLL_INTERVAL_SECONDS: float = Field(default=1.0, gt=0)
     WORK_WAKE_KEY: str = "file_service:work:wake"
+    # Each real-time notification (ws:{user_id}) is waited for at most this long.
+    NOTIFICATION_TIMEOUT_SECONDS: float = Field(default=0.5, gt=0)
 
     LOCK_CONSUMER_GROUP: str = "file_service.batch_lock"
     ASSESSMENT_STARTED_TOPIC: str = spec_for_payload(CJAssessmentStartedV1).topic

@@ -12,8 +12,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.clock import Clock
+from huleedu_service_libs.redis import Notifier, RedisNotifier
 from huleedu_service_libs.unit_of_work import SqlTransactions
-from services.file_service.config import ContentStoreKind, Settings
+from services.file_service.config import SERVICE_NAME, ContentStoreKind, Settings
 from services.file_service.domain.limits import DocumentLimits, UploadLimits
 from services.file_service.handlers.batches import BatchQueries, CreateBatch
 from services.file_service.handlers.content import ReadContent
@@ -62,6 +63,10 @@ class StorageProvider(Provider):
     @provide
     def metrics(self, registry: CollectorRegistry) -> FileMetrics:
         return FileMetrics(registry)
+
+    @provide
+    def notifier(self, redis: Redis, settings: Settings, registry: CollectorRegistry) -> Notifier:
+        return RedisNotifier(redis, SERVICE_NAME, settings.NOTIFICATION_TIMEOUT_SECONDS, registry)
 
     @provide
     def work_signal(self, redis: Redis, settings: Settings) -> WorkSignal:
@@ -139,9 +144,11 @@ class WorkerProvider(Provider):
         extractor: TextExtractor,
         policy: ProcessingPolicy,
         metrics: FileMetrics,
+        notifier: Notifier,
         liveness: ClaimerLiveness,
     ) -> ProcessFiles:
-        return ProcessFiles(uow, clock, extractor, policy, metrics, liveness.identity.lock_key)
+        lock_key = liveness.identity.lock_key
+        return ProcessFiles(uow, clock, extractor, policy, metrics, notifier, lock_key)
 
 
 def service_providers() -> list[Provider]:

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from uuid import UUID
 
 from common_core.error_enums import ErrorCode
 from huleedu_service_libs.correlation import CorrelationContext
+from huleedu_service_libs.redis import Notifier
 from services.file_service.domain.model import EssayFile
-from services.file_service.handlers.events import emit_removed
+from services.file_service.handlers.events import emit_removed, file_notification
 from services.file_service.handlers.support import ensure_unlocked, owned_batch, refuse
 from services.file_service.protocols import UnitOfWorkFactory
 
@@ -16,6 +18,7 @@ OPERATION = "delete_file"
 @dataclass
 class DeleteFile:
     uow: UnitOfWorkFactory
+    notifier: Notifier
 
     async def __call__(
         self, owner_user_id: str, batch_id: UUID, file_upload_id: UUID, corr: CorrelationContext
@@ -45,5 +48,7 @@ class DeleteFile:
                 )
             await uow.files.delete(file_upload_id)
             emit_removed(uow, file, corr.uuid)
+            notification = file_notification("batch_file_removed", file)
+            uow.after_commit(partial(self.notifier.send, notification))
             await uow.commit()
         return file

@@ -19,6 +19,7 @@ from common_core.events.file import (
     EssayValidationFailedV1,
 )
 from common_core.models.error_models import ErrorDetail
+from huleedu_service_libs.redis import Notification
 from services.file_service.config import SERVICE_NAME
 from services.file_service.domain.documents import RejectedText
 from services.file_service.domain.model import Batch, EssayFile
@@ -89,6 +90,17 @@ def _emit_outcome(uow: UnitOfWork, payload: EventPayload, file: EssayFile) -> No
         original_file_name=file.file_name,
     )
     _emit(uow, added, BATCH_AGGREGATE, file.batch_id, ADDED_NAMESPACE, file)
+
+
+def file_notification(kind: str, file: EssayFile) -> Notification:
+    """What the teacher's open page learns at once, beside BatchFileAddedV1/BatchFileRemovedV1."""
+    data = {
+        "batch_id": str(file.batch_id),
+        "file_upload_id": str(file.file_upload_id),
+        "original_file_name": file.file_name,
+        "status": file.status.value,
+    }
+    return Notification(file.owner_user_id, kind, data)
 
 
 def emit_removed(uow: UnitOfWork, file: EssayFile, correlation_id: UUID) -> None:

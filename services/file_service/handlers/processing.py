@@ -7,17 +7,20 @@ import asyncio
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from uuid import UUID, uuid4
 
 from common_core.domain_enums import ContentType
 from common_core.error_enums import FileValidationErrorCode
 from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.logging_utils import create_service_logger
+from huleedu_service_libs.redis import Notifier
 from services.file_service.domain.documents import DocumentOutcome, ExtractedText, RejectedText
 from services.file_service.domain.model import EssayFile
 from services.file_service.handlers.events import (
     emit_provisioned,
     emit_validation_failed,
+    file_notification,
     validation_code,
 )
 from services.file_service.metrics import FileMetrics
@@ -45,6 +48,7 @@ class ProcessFiles:
     extractor: TextExtractor
     policy: ProcessingPolicy
     metrics: FileMetrics
+    notifier: Notifier
     # The key of a liveness lock this process holds, recorded on every claim so that the
     # claims are freed the moment the process dies.
     claimer_lock_key: int | None = None
@@ -109,6 +113,9 @@ class ProcessFiles:
                 return
             await self._record(uow, file, outcome)
             await uow.files.save(file)
+            uow.after_commit(
+                partial(self.notifier.send, file_notification("batch_file_added", file))
+            )
             await uow.commit()
         self.metrics.files_processed.labels(file.file_format.value, file.status.value).inc()
 

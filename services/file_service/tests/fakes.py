@@ -11,6 +11,7 @@ from uuid import UUID
 
 from common_core.domain_enums import ContentType
 from huleedu_service_libs.events import EnvelopeFactory
+from huleedu_service_libs.redis import Notification
 from huleedu_service_libs.unit_of_work import (
     InMemoryState,
     InMemoryUnitOfWork,
@@ -180,6 +181,16 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self.current += timedelta(seconds=seconds)
+
+
+class RecordingNotifier:
+    """Keeps what was sent, in order: the unit tests' view of the teacher's channel."""
+
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+
+    async def send(self, notification: Notification) -> None:
+        self.sent.append(notification)
 
 
 class CountingSignal:

@@ -157,7 +157,12 @@ async def test_a_worker_that_lost_its_claim_cannot_add_a_second_outcome(
     await process_files.run_once()  # another worker takes the file over and finishes it
     outcome = await process_files.extractor.extract(ESSAY.encode(), claimed.file_format)
     slow_worker = ProcessFiles(
-        _uow(engine), clock, process_files.extractor, process_files.policy, process_files.metrics
+        _uow(engine),
+        clock,
+        process_files.extractor,
+        process_files.policy,
+        process_files.metrics,
+        process_files.notifier,
     )
     await slow_worker._finish(UUID(file_id), slow, outcome)
 

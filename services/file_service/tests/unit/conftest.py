@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from common_core.courses import CourseCode
 from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.correlation import CorrelationContext
+from huleedu_service_libs.redis import Notifier
 from services.file_service.config import load_file_settings
 from services.file_service.di import WorkerProvider
 from services.file_service.domain.limits import DocumentLimits
@@ -35,6 +36,7 @@ from services.file_service.tests.fakes import (
     CountingSignal,
     FileState,
     ManualClock,
+    RecordingNotifier,
     memory_units_of_work,
 )
 
@@ -50,6 +52,11 @@ class FakeEdges(Provider):
         self.state = FileState()
         self.clock = ManualClock()
         self.signal = CountingSignal()
+        self.notifier = RecordingNotifier()
+
+    @provide
+    def notifications(self) -> Notifier:
+        return self.notifier
 
     @provide
     def units_of_work(self) -> UnitOfWorkFactory:
@@ -77,6 +84,7 @@ class Harness:
     state: FileState
     clock: ManualClock
     signal: CountingSignal
+    notifier: RecordingNotifier
     metrics: FileMetrics
     create_batch: CreateBatch
     queries: BatchQueries
@@ -111,6 +119,7 @@ async def _harness(container: AsyncContainer, edges: FakeEdges) -> Harness:
         state=edges.state,
         clock=edges.clock,
         signal=edges.signal,
+        notifier=edges.notifier,
         metrics=await container.get(FileMetrics),
         create_batch=await container.get(CreateBatch),
         queries=await container.get(BatchQueries),

@@ -56,6 +56,8 @@ async def test_delete_removes_the_file_and_announces_it_with_its_real_name(
     assert len(removed) == 1
     assert removed[0].envelope.data.original_file_name == "Maja's essay.txt"
     assert removed[0].envelope.correlation_id == corr("delete").uuid
+    assert [n.kind for n in harness.notifier.sent] == ["batch_file_added", "batch_file_removed"]
+    assert harness.notifier.sent[-1].data["original_file_name"] == "Maja's essay.txt"
 
 
 async def test_deleting_twice_is_not_found_the_second_time(harness: Harness) -> None:
@@ -66,6 +68,7 @@ async def test_deleting_twice_is_not_found_the_second_time(harness: Harness) -> 
         await harness.delete(TEACHER, batch_id, file_id, corr())  # type: ignore[arg-type]
     assert caught.value.http_status == 404
     assert len(harness.state.outbox) == events
+    assert [n.kind for n in harness.notifier.sent].count("batch_file_removed") == 1
 
 
 async def test_a_file_cannot_be_deleted_through_another_batch(harness: Harness) -> None:

@@ -58,6 +58,10 @@ async def test_a_valid_essay_is_provisioned_with_its_events(harness: Harness) ->
     assert added.file_upload_id == file_id
     assert {e.envelope.correlation_id for e in harness.state.outbox} == {corr("upload").uuid}
     assert {e.event_key for e in harness.state.outbox} == {str(batch_id)}
+    [notified] = harness.notifier.sent
+    assert (notified.user_id, notified.kind) == ("teacher-1", "batch_file_added")
+    assert notified.data["file_upload_id"] == str(file_id)
+    assert notified.data["status"] == "provisioned"
 
 
 async def test_a_short_essay_fails_validation_with_code_and_error_detail(harness: Harness) -> None:

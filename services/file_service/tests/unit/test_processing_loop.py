@@ -58,7 +58,12 @@ async def test_a_failing_claim_is_retried_instead_of_ending_the_loop(harness: Ha
     await harness.upload_one(batch_id, docs.essay_text(80).encode())
     process = harness.process
     flaky = FlakyClaims(
-        process.uow, process.clock, process.extractor, process.policy, process.metrics
+        process.uow,
+        process.clock,
+        process.extractor,
+        process.policy,
+        process.metrics,
+        process.notifier,
     )
     loop = ProcessingLoop(flaky, CountingSignal(), poll_seconds=0.01, concurrency=2)
     running = asyncio.create_task(loop.run())
