@@ -28,6 +28,7 @@ from services.class_management_service.implementations.notifier import RedisNoti
 from services.class_management_service.implementations.unit_of_work import (
     ClassManagementUnitOfWork,
 )
+from services.class_management_service.metrics import ClassManagementMetrics
 from services.class_management_service.protocols import Notifier, UnitOfWork
 
 
@@ -37,6 +38,10 @@ class ServiceProvider(Provider):
     @provide
     def notifier(self, redis: Redis, settings: Settings, registry: CollectorRegistry) -> Notifier:
         return RedisNotifier(redis, settings.NOTIFICATION_TIMEOUT_SECONDS, registry)
+
+    @provide
+    def metrics(self, registry: CollectorRegistry) -> ClassManagementMetrics:
+        return ClassManagementMetrics(registry)
 
     @provide
     def timeout_policy(self, settings: Settings) -> TimeoutPolicy:
@@ -59,14 +64,21 @@ class UseCaseProvider(Provider):
     suggestions = provide(SuggestionHandler)
 
     @provide
-    def reviews(self, uow: UnitOfWork, clock: Clock, notifier: Notifier) -> ReviewHandlers:
-        return ReviewHandlers(uow, clock, notifier)
+    def reviews(
+        self, uow: UnitOfWork, clock: Clock, notifier: Notifier, metrics: ClassManagementMetrics
+    ) -> ReviewHandlers:
+        return ReviewHandlers(uow, clock, notifier, metrics)
 
     @provide
     def roster_import(
-        self, uow: UnitOfWork, clock: Clock, notifier: Notifier, settings: Settings
+        self,
+        uow: UnitOfWork,
+        clock: Clock,
+        notifier: Notifier,
+        settings: Settings,
+        metrics: ClassManagementMetrics,
     ) -> RosterImportHandler:
-        return RosterImportHandler(uow, clock, notifier, settings.MAX_IMPORT_ROWS)
+        return RosterImportHandler(uow, clock, notifier, settings.MAX_IMPORT_ROWS, metrics)
 
     @provide
     def timeout_monitor(
@@ -76,6 +88,7 @@ class UseCaseProvider(Provider):
         notifier: Notifier,
         policy: TimeoutPolicy,
         settings: Settings,
+        metrics: ClassManagementMetrics,
     ) -> AssociationTimeoutMonitor:
         limit = settings.ASSOCIATION_MONITOR_BATCH_LIMIT
-        return AssociationTimeoutMonitor(uow, clock, notifier, policy, limit)
+        return AssociationTimeoutMonitor(uow, clock, notifier, policy, limit, metrics)

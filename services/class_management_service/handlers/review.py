@@ -17,6 +17,7 @@ from services.class_management_service.domain.errors import (
 from services.class_management_service.domain.model import EssayAssociation, Student
 from services.class_management_service.domain.review import apply_decision
 from services.class_management_service.handlers import events
+from services.class_management_service.metrics import ClassManagementMetrics, MatchOutcome
 from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
 
 
@@ -40,6 +41,7 @@ class ReviewHandlers:
     uow: UnitOfWork
     clock: Clock
     notifier: Notifier
+    metrics: ClassManagementMetrics
     roster_limit: int = 10_000
 
     async def review(self, owner: str, batch_id: UUID) -> BatchReview:
@@ -61,6 +63,7 @@ class ReviewHandlers:
                 await self.uow.associations.update_many(changed)
                 self._announce(owner, after, completed)
                 await self.uow.commit()
+                self.metrics.matched(MatchOutcome.CONFIRMED, len(changed))
             return await self._review(after, completed)
 
     async def _decide(

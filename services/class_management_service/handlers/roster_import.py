@@ -7,10 +7,14 @@ import asyncio
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import partial
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 from huleedu_service_libs.clock import Clock
-from services.class_management_service.domain.errors import ClassNotFoundError
+from services.class_management_service.domain.errors import (
+    ClassManagementError,
+    ClassNotFoundError,
+)
 from services.class_management_service.domain.model import SchoolClass, Student
 from services.class_management_service.domain.roster_file import (
     ParsedRoster,
@@ -19,6 +23,9 @@ from services.class_management_service.domain.roster_file import (
 )
 from services.class_management_service.handlers import events
 from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
+
+if TYPE_CHECKING:
+    from services.class_management_service.metrics import ClassManagementMetrics
 
 
 class RowStatus(StrEnum):
@@ -52,8 +59,18 @@ class RosterImportHandler:
     clock: Clock
     notifier: Notifier
     max_rows: int
+    metrics: ClassManagementMetrics
 
     async def import_csv(self, owner: str, class_id: UUID, data: bytes) -> ImportReport:
+        try:
+            report = await self._import(owner, class_id, data)
+        except ClassManagementError:
+            self.metrics.import_refused()
+            raise
+        self.metrics.imported(report)
+        return report
+
+    async def _import(self, owner: str, class_id: UUID, data: bytes) -> ImportReport:
         # Reading a 10,000-row workbook takes seconds of CPU: not on the event loop.
         parsed = await asyncio.to_thread(parse_roster, data, self.max_rows)
         async with self.uow:

@@ -15,6 +15,7 @@ from common_core.events.envelope import EventEnvelope
 from huleedu_service_libs.clock import Clock
 from services.class_management_service.domain.errors import UnknownClassError
 from services.class_management_service.domain.model import EssayAssociation
+from services.class_management_service.metrics import ClassManagementMetrics, MatchOutcome
 from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
 
 HANDLER_NAME = "class_management.batch_author_matches_suggested"
@@ -25,6 +26,7 @@ class SuggestionHandler:
     uow: UnitOfWork
     clock: Clock
     notifier: Notifier
+    metrics: ClassManagementMetrics
 
     async def __call__(self, envelope: EventEnvelope[BatchAuthorMatchesSuggestedV1]) -> None:
         await self.handle(envelope.event_id, envelope.data)
@@ -39,14 +41,21 @@ class SuggestionHandler:
             if school_class is None:
                 raise UnknownClassError(f"class {event.class_id} of batch {event.batch_id}")
             roster = await self.uow.memberships.member_ids(event.class_id)
-            stored = 0
+            stored = {MatchOutcome.SUGGESTED: 0, MatchOutcome.UNMATCHED: 0}
             for result in event.match_results:
                 association = self._association(event, result, roster, event_id)
-                stored += await self.uow.associations.add_if_absent(association)
-            if stored:
-                self._notify(school_class.owner_user_id, event, stored)
+                outcome = (
+                    MatchOutcome.UNMATCHED
+                    if association.suggested_student_id is None
+                    else MatchOutcome.SUGGESTED
+                )
+                stored[outcome] += await self.uow.associations.add_if_absent(association)
+            if total := sum(stored.values()):
+                self._notify(school_class.owner_user_id, event, total)
             await self.uow.commit()
-        return stored
+        for outcome, count in stored.items():
+            self.metrics.matched(outcome, count)
+        return total
 
     def _association(
         self,

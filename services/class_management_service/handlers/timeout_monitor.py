@@ -20,6 +20,7 @@ from services.class_management_service.domain.model import EssayAssociation, Sch
 from services.class_management_service.domain.review import TimeoutPolicy
 from services.class_management_service.domain.rules import unknown_student_email
 from services.class_management_service.handlers import events
+from services.class_management_service.metrics import ClassManagementMetrics
 from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
 
 
@@ -36,6 +37,7 @@ class AssociationTimeoutMonitor:
     notifier: Notifier
     policy: TimeoutPolicy
     batch_limit: int
+    metrics: ClassManagementMetrics
 
     async def sweep(self) -> SweepResult:
         with correlation_scope(CorrelationContext.generate()):
@@ -68,6 +70,7 @@ class AssociationTimeoutMonitor:
             completed = not any(item.is_pending for item in after)
             await self._announce(after, len(resolved), completed)
             await self.uow.commit()
+        self.metrics.timed_out(len(resolved))
         return len(resolved), completed
 
     async def _resolve(

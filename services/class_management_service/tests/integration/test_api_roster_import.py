@@ -187,3 +187,15 @@ async def test_refusals_are_error_details_naming_the_row_or_column(
     assert (response.status_code, error["error_code"]) == (400, "VALIDATION_ERROR"), error
     assert details.items() <= error["details"].items()
     assert await sql("SELECT id FROM students") == []
+
+
+async def test_imports_and_their_rows_are_counted_by_outcome(client: Client) -> None:
+    class_id = await _class_id(client)
+    await _import(client, class_id, ROSTER)
+    await _import(client, class_id, b"")  # an empty file: refused, nothing changed
+
+    text = await (await client.get("/metrics")).get_data(as_text=True)
+    assert 'class_management_roster_imports_total{outcome="imported"} 1.0' in text
+    assert 'class_management_roster_imports_total{outcome="refused"} 1.0' in text
+    assert 'class_management_roster_import_rows_total{status="created"} 2.0' in text
+    assert 'class_management_roster_import_rows_total{status="invalid"} 2.0' in text

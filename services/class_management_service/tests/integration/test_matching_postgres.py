@@ -8,6 +8,7 @@ from uuid import uuid4
 
 import pytest
 from dishka import AsyncContainer
+from prometheus_client import CollectorRegistry
 
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
 from services.class_management_service.config import Settings
@@ -164,3 +165,26 @@ async def _confirm_or_refused(
     except AssociationAlreadyResolvedError:
         return False
     return True
+
+
+async def test_matches_decisions_and_timeouts_are_counted_once_committed(
+    container: AsyncContainer, clock: ManualClock
+) -> None:
+    async with use_cases_of(container) as use_cases:
+        batch = await suggested_batch(use_cases, TEACHER, [0.9, 0.3, None])
+    async with use_cases_of(container) as use_cases:
+        assert await use_cases.suggestions.handle(uuid4(), batch.event) == 0  # stored already
+        decision = EssayDecision(batch.essays[0], ReviewAction.REJECT)
+        await use_cases.reviews.confirm(TEACHER, batch.batch_id, [decision])
+    clock.advance(hours=24, seconds=1)
+    await sweep_once(container)
+
+    registry = await container.get(CollectorRegistry)
+
+    def value(name: str, **labels: str) -> float:
+        return registry.get_sample_value(name, labels) or 0.0
+
+    assert value("class_management_matches_total", outcome="suggested") == 2
+    assert value("class_management_matches_total", outcome="unmatched") == 1
+    assert value("class_management_matches_total", outcome="confirmed") == 1
+    assert value("class_management_match_timeouts_total") == 2
