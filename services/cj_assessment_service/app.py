@@ -11,6 +11,7 @@ from huleedu_service_libs.app import (
     serve_service,
 )
 from huleedu_service_libs.config import load_settings
+from huleedu_service_libs.di import new_registry
 from huleedu_service_libs.engines import build_engine
 from services.cj_assessment_service.api.anchor_routes import anchor_blueprint
 from services.cj_assessment_service.api.assessment_routes import assessment_blueprint
@@ -22,14 +23,18 @@ from services.cj_assessment_service.startup_setup import build_container
 def create_app(settings: Settings | None = None) -> HuleEduApp:
     settings = settings or load_settings(Settings)
     engine = build_engine(settings)
+    # One registry for the container's metrics (CJ's own, the defaults) and the app's, so
+    # /metrics serves them all.
+    registry = new_registry()
     app = create_service_app(
         service_name=SERVICE_NAME,
-        container=build_container(settings, engine),
+        container=build_container(settings, engine, registry=registry),
         database_engine=engine,
         blueprints=[assessment_blueprint(), anchor_blueprint()],
         health_checks=[redis_check(settings.REDIS_URL)],
         health_check_timeout_seconds=settings.HEALTH_CHECK_TIMEOUT_SECONDS,
         max_content_length=settings.MAX_REQUEST_BYTES,
+        registry=registry,
     )
     register_conflict_handler(app)
     return app
