@@ -1,6 +1,7 @@
 """The transactional outbox, measured against baselines in the same run (issue 5).
 
     ./dev pdm run bench-outbox [--runs 3] [--backlog 50000] [--rate 1000] [--seconds 10]
+    ./dev pdm run bench-outbox --tracing-compare [--runs 3] [--write-samples 2000]
 
 Servers come from the test harness (a URL from the environment, else embedded PostgreSQL, Redis
 and Tansu). Printed: what the outbox insert adds to a business transaction (beside what one more
@@ -48,6 +49,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from benchmarks.outbox.tracing_compare import compare_writes, print_write_comparison
 from common_core.events.envelope import EventEnvelope
 from huleedu_service_libs.config.settings import Environment
 from huleedu_service_libs.event_loop import run_service
@@ -657,6 +659,25 @@ async def run(arguments: argparse.Namespace, variants: dict[str, Servers]) -> No
     )
 
 
+async def tracing_compare(arguments: argparse.Namespace, variants: dict[str, Servers]) -> None:
+    """The write path with tracing off and on (tracing_compare.py), on each server."""
+    results = {}
+    for name, servers in variants.items():
+        async with scratch_database(servers) as plain:
+            traced = create_async_engine(plain.url, pool_size=10)
+            try:
+                results[name] = await compare_writes(
+                    plain, traced, _bench_transaction, arguments.write_samples, arguments.runs
+                )
+            finally:
+                await traced.dispose()
+    print_write_comparison(results, arguments.write_samples, arguments.runs)
+
+
+async def _bench_transaction(session: AsyncSession, manager: OutboxManager, n: int) -> str:
+    return await write_event(session, manager, "bench.tracing", envelope(n))
+
+
 def durable_pair(workdir: Path) -> tuple[dict[str, EmbeddedPostgres], dict[str, PostgresEndpoint]]:
     servers = {
         "durable": EmbeddedPostgres(workdir / "durable", durable=True),
@@ -679,6 +700,11 @@ def main() -> None:
     parser.add_argument("--write-samples", type=int, default=2000)
     parser.add_argument("--rate", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--tracing-compare",
+        action="store_true",
+        help="only the write path, tracing off vs on (--write-samples per round, --runs rounds)",
+    )
     arguments = parser.parse_args()
     tune_garbage_collector()  # the relay and the naive relay run here, tuned as in a service
     workdir = Path(tempfile.mkdtemp(prefix="huleedu-bench-outbox-"))
@@ -688,7 +714,8 @@ def main() -> None:
         postgres, endpoints = durable_pair(workdir)
         kafka, redis = pool.kafka(), pool.redis()
         variants = {name: Servers(endpoint, kafka, redis) for name, endpoint in endpoints.items()}
-        run_service(run(arguments, variants))  # the relay's own event loop (uvloop), as deployed
+        measure = tracing_compare if arguments.tracing_compare else run
+        run_service(measure(arguments, variants))  # the relay's own event loop, as deployed
     finally:
         for server in postgres.values():
             server.stop()

@@ -66,9 +66,12 @@ def tracer_provider_for(settings: TracingSettings) -> TracerProvider | None:
 
 
 def shutdown_tracing() -> None:
-    """Exports what is still queued; the process is about to end."""
+    """Exports what is still queued and forgets the providers (the process is about to end; a
+    benchmark or test that sets tracing up again gets new ones)."""
     for provider in _providers.values():
         provider.shutdown()
+    _providers.clear()
+    _settings_services.clear()
 
 
 @contextmanager
@@ -80,10 +83,7 @@ def exporting_to(exporter: SpanExporter) -> Iterator[None]:
         yield
     finally:
         _test_exporter.remove(exporter)
-        for provider in _providers.values():
-            provider.shutdown()
-        _providers.clear()
-        _settings_services.clear()
+        shutdown_tracing()
 
 
 def _build_provider(service_name: str, settings: TracingSettings) -> TracerProvider:

@@ -80,7 +80,7 @@ def test_the_current_context_is_given_only_for_a_recorded_span(
         assert current_trace_context() == {"traceparent": f"00-{0x1234:032x}-{0x5678:016x}-01"}
 
 
-def test_after_shutdown_the_exporter_is_closed_and_takes_no_more_spans(
+def test_after_shutdown_the_exporter_takes_no_more_spans_and_a_new_setup_starts_afresh(
     spans: InMemorySpanExporter,
 ) -> None:
     provider = setup_tracing("svc", Tracing())
@@ -92,3 +92,5 @@ def test_after_shutdown_the_exporter_is_closed_and_takes_no_more_spans(
     with tracer.start_as_current_span("after"):
         pass
     assert [span.name for span in spans.get_finished_spans()] == ["before"]
+    assert tracer_provider_of("svc") is None
+    assert setup_tracing("svc", Tracing()) is not provider
