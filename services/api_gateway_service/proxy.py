@@ -38,7 +38,6 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 PROXIED_PREFIX = "/v1/"
-_CHUNK = 64 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -195,7 +194,7 @@ class Proxy:
         await send(
             {"type": "http.response.start", "status": response.status_code, "headers": headers}
         )
-        async for chunk in response.aiter_raw(_CHUNK):
+        async for chunk in response.aiter_raw():
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
