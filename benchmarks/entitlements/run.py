@@ -1,6 +1,7 @@
 """Credit consumption over HTTP: throughput and latency over 100 accounts and on one hot account.
 
     ./dev pdm run bench-entitlements [--requests 4000] [--clients 32] [--workers 1]
+    ./dev pdm run bench-entitlements --tracing-compare [--requests 4000] [--runs 3]
 
 Starts embedded PostgreSQL and Redis, migrates a fresh database with the service's Alembic chain,
 runs the real HTTP service (Uvicorn, `--workers` processes) and charges it from concurrent
@@ -31,8 +32,15 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from benchmarks.entitlements.tracing_compare import (
+    Copy,
+    compare,
+    print_charge_comparison,
+    tracing_environment,
+)
 from benchmarks.loadgen import KeepAliveClient, run_clients
 from benchmarks.process_cpu import cpu_between, sample
+from benchmarks.tracing_sink import OtlpSink, otlp_sink
 from huleedu_service_libs.testing.databases import run_alembic
 from huleedu_service_libs.testing.embedded import EmbeddedPostgres, EmbeddedRedis
 from huleedu_service_libs.testing.processes import free_port, port_open
@@ -168,7 +176,12 @@ async def invariant_violations(dsn: str, expected_charges: int) -> list[str]:
 
 
 def start_service(
-    database_url: str, redis_url: str, port: int, logs: Path, workers: int
+    database_url: str,
+    redis_url: str,
+    port: int,
+    logs: Path,
+    workers: int,
+    extra: dict[str, str] | None = None,
 ) -> subprocess.Popen[bytes]:
     environment = {
         **os.environ,
@@ -182,7 +195,7 @@ def start_service(
         "ENTITLEMENTS_SERVICE_DATABASE_POOL_SIZE": "20",
         "ENTITLEMENTS_SERVICE_HTTP_WORKERS": str(workers),
         "PYTHONPATH": str(ROOT),
-    }
+    } | (extra or {})
     command = [sys.executable, "-m", "services.entitlements_service.app"]
     with logs.open("wb") as log:
         process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT)
@@ -241,7 +254,17 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=1, help="HTTP server processes")
+    parser.add_argument(
+        "--tracing-compare",
+        action="store_true",
+        help="charges through an untraced and a traced copy of the service, side by side",
+    )
+    parser.add_argument(
+        "--runs", type=int, default=3, help="alternating rounds (--tracing-compare)"
+    )
     arguments = parser.parse_args()
+    if arguments.tracing_compare:
+        sys.exit(tracing_main(arguments))
     workdir = Path(tempfile.mkdtemp(prefix="huleedu-bench-entitlements-"))
     postgres, redis = EmbeddedPostgres(workdir), EmbeddedRedis(workdir)
     service: subprocess.Popen[bytes] | None = None
@@ -284,6 +307,56 @@ def main() -> None:
         postgres.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     sys.exit(code)
+
+
+def tracing_main(arguments: argparse.Namespace) -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="huleedu-bench-entitlements-tracing-"))
+    postgres, redis = EmbeddedPostgres(workdir), EmbeddedRedis(workdir)
+    services: list[subprocess.Popen[bytes]] = []
+    try:
+        postgres.start()
+        redis.start()
+        dsn = postgres.admin_dsn
+        asyncio.run(_create_database(dsn))
+        database_url = dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+        database_url += "/huleedu_entitlements"
+        run_alembic(SERVICE_DIR, database_url, "upgrade", "head")
+        with otlp_sink() as sink:
+            copies: dict[str, Copy] = {}
+            for name, extra in (("off", {}), ("on", tracing_environment(sink))):
+                port = free_port()
+                log = workdir / f"service-{name}.log"
+                services.append(
+                    start_service(database_url, redis.url, port, log, arguments.workers, extra)
+                )
+                copies[name] = Copy(f"http://127.0.0.1:{port}", services[-1].pid)
+            asyncio.run(_tracing_rounds(arguments, copies, sink))
+        return 0
+    finally:
+        for service in services:
+            service.terminate()
+            service.wait(timeout=15)
+        redis.stop()
+        postgres.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+async def _tracing_rounds(
+    arguments: argparse.Namespace, copies: dict[str, Copy], sink: OtlpSink
+) -> None:
+    spread = [f"bench-{index}" for index in range(ACCOUNTS)]
+    await grant(copies["off"].url, spread)
+    for copy in copies.values():
+        await scenario(copy.url, "warm-up", spread, 8, 300)
+    rows = [
+        await compare(
+            scenario, copies, spread, 1, max(200, arguments.requests // 8), arguments.runs
+        ),
+        await compare(
+            scenario, copies, spread, arguments.clients, arguments.requests, arguments.runs
+        ),
+    ]
+    print_charge_comparison(rows, sink, arguments.runs)
 
 
 async def _create_database(dsn: str) -> None:
