@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -133,3 +134,14 @@ async def test_keys_come_from_the_jwks_and_a_rotated_key_is_fetched() -> None:
         with pytest.raises(TokenRefused):
             await checker.verify(token(rsa_key(), kid="k3"))
     assert (first.user_id, second.user_id) == ("t-1", "t-2")
+
+
+async def test_a_remembered_token_still_expires() -> None:
+    checker = verifier(JWT_LEEWAY_SECONDS=0)
+    soon = token(KEY, exp=int(time.time()) + 1)
+    assert (await checker.verify(soon)).user_id == "teacher-1"
+    assert (await checker.verify(soon)).user_id == "teacher-1"  # from the cache
+    # Past its exp the cached entry is not used: the token is verified again and refused.
+    await asyncio.sleep(max(0.0, int(time.time()) + 2 - time.time()))
+    with pytest.raises(TokenRefused):
+        await checker.verify(soon)
