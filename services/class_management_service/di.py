@@ -12,8 +12,9 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.clock import Clock
+from huleedu_service_libs.redis import Notifier, RedisNotifier
 from huleedu_service_libs.unit_of_work import SqlTransactions
-from services.class_management_service.config import Settings
+from services.class_management_service.config import SERVICE_NAME, Settings
 from services.class_management_service.domain.review import TimeoutPolicy
 from services.class_management_service.handlers.classes import ClassHandlers
 from services.class_management_service.handlers.review import ReviewHandlers
@@ -24,12 +25,11 @@ from services.class_management_service.handlers.suggestions import SuggestionHan
 from services.class_management_service.handlers.timeout_monitor import (
     AssociationTimeoutMonitor,
 )
-from services.class_management_service.implementations.notifier import RedisNotifier
 from services.class_management_service.implementations.unit_of_work import (
     ClassManagementUnitOfWork,
 )
 from services.class_management_service.metrics import ClassManagementMetrics
-from services.class_management_service.protocols import Notifier, UnitOfWork
+from services.class_management_service.protocols import UnitOfWork
 
 
 class ServiceProvider(Provider):
@@ -37,7 +37,7 @@ class ServiceProvider(Provider):
 
     @provide
     def notifier(self, redis: Redis, settings: Settings, registry: CollectorRegistry) -> Notifier:
-        return RedisNotifier(redis, settings.NOTIFICATION_TIMEOUT_SECONDS, registry)
+        return RedisNotifier(redis, SERVICE_NAME, settings.NOTIFICATION_TIMEOUT_SECONDS, registry)
 
     @provide
     def metrics(self, registry: CollectorRegistry) -> ClassManagementMetrics:

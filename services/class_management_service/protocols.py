@@ -1,13 +1,12 @@
-"""Ports at the service's real seams: storage (PostgreSQL, or in memory for unit tests) and the
-real-time notifier (Redis). Each has exactly those two implementations."""
+"""Ports at the service's real seams: storage (PostgreSQL, or in memory for unit tests). The
+real-time notifier's port is the library's `Notifier` (Redis, or a recorder in unit tests)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, Self
+from typing import Protocol, Self
 from uuid import UUID
 
 from huleedu_service_libs.unit_of_work import UnitOfWork as KitUnitOfWork
@@ -80,18 +79,6 @@ class AssociationRepository(Protocol):
     async def batches_due(self, cutoff: datetime, limit: int) -> list[UUID]: ...
     async def count_for_class(self, class_id: UUID) -> int: ...
     async def count_for_student(self, student_id: UUID) -> int: ...
-
-
-@dataclass(frozen=True)
-class Notification:
-    user_id: str
-    kind: str
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-class Notifier(Protocol):
-    async def send(self, notification: Notification) -> None:
-        """Best effort: never raises; a lost notification never undoes a committed change."""
 
 
 class UnitOfWork(KitUnitOfWork, Protocol):

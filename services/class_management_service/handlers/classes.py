@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 from common_core.events.class_management import ClassDeletedV1
 from huleedu_service_libs.clock import Clock
+from huleedu_service_libs.redis import Notification, Notifier
 from services.class_management_service.domain.commands import CreateClass, UpdateClass
 from services.class_management_service.domain.errors import (
     ClassNotFoundError,
@@ -23,7 +24,7 @@ from services.class_management_service.domain.model import (
 )
 from services.class_management_service.domain.rules import single_course_code
 from services.class_management_service.handlers import events
-from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
+from services.class_management_service.protocols import UnitOfWork
 
 
 @dataclass

@@ -7,6 +7,7 @@ from functools import partial
 from uuid import UUID
 
 from huleedu_service_libs.clock import Clock
+from huleedu_service_libs.redis import Notification, Notifier
 from services.class_management_service.domain.commands import EssayDecision, ReviewAction
 from services.class_management_service.domain.errors import (
     AssociationNotFoundError,
@@ -18,7 +19,7 @@ from services.class_management_service.domain.model import EssayAssociation, Stu
 from services.class_management_service.domain.review import apply_decision
 from services.class_management_service.handlers import events
 from services.class_management_service.metrics import ClassManagementMetrics, MatchOutcome
-from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
+from services.class_management_service.protocols import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,14 @@ from functools import partial
 from uuid import UUID
 
 from huleedu_service_libs.clock import Clock
+from huleedu_service_libs.redis import Notification, Notifier
 from services.class_management_service.domain.errors import (
     ClassNotFoundError,
     StudentNotFoundError,
 )
 from services.class_management_service.domain.model import Page, SchoolClass, Student
 from services.class_management_service.handlers import events
-from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
+from services.class_management_service.protocols import UnitOfWork
 
 
 @dataclass

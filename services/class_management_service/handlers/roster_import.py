@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 from huleedu_service_libs.clock import Clock
+from huleedu_service_libs.redis import Notification, Notifier
 from services.class_management_service.domain.errors import (
     ClassManagementError,
     ClassNotFoundError,
@@ -22,7 +23,7 @@ from services.class_management_service.domain.roster_file import (
     parse_roster,
 )
 from services.class_management_service.handlers import events
-from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
+from services.class_management_service.protocols import UnitOfWork
 
 if TYPE_CHECKING:
     from services.class_management_service.metrics import ClassManagementMetrics

@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 from common_core.events.class_management import StudentDeletedV1
 from huleedu_service_libs.clock import Clock
+from huleedu_service_libs.redis import Notification, Notifier
 from services.class_management_service.domain.commands import CreateStudent, UpdateStudent
 from services.class_management_service.domain.errors import (
     ClassNotFoundError,
@@ -20,7 +21,7 @@ from services.class_management_service.domain.errors import (
 from services.class_management_service.domain.model import Student, StudentDetails
 from services.class_management_service.domain.rules import normalise_email
 from services.class_management_service.handlers import events
-from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
+from services.class_management_service.protocols import UnitOfWork
 
 
 @dataclass

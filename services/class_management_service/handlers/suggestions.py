@@ -13,10 +13,11 @@ from common_core.events.class_management import (
 )
 from common_core.events.envelope import EventEnvelope
 from huleedu_service_libs.clock import Clock
+from huleedu_service_libs.redis import Notification, Notifier
 from services.class_management_service.domain.errors import UnknownClassError
 from services.class_management_service.domain.model import EssayAssociation
 from services.class_management_service.metrics import ClassManagementMetrics, MatchOutcome
-from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
+from services.class_management_service.protocols import UnitOfWork
 
 HANDLER_NAME = "class_management.batch_author_matches_suggested"
 

@@ -15,13 +15,14 @@ from uuid import UUID, uuid4
 
 from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
+from huleedu_service_libs.redis import Notification, Notifier
 from services.class_management_service.domain.errors import UnknownClassError
 from services.class_management_service.domain.model import EssayAssociation, SchoolClass, Student
 from services.class_management_service.domain.review import TimeoutPolicy
 from services.class_management_service.domain.rules import unknown_student_email
 from services.class_management_service.handlers import events
 from services.class_management_service.metrics import ClassManagementMetrics
-from services.class_management_service.protocols import Notification, Notifier, UnitOfWork
+from services.class_management_service.protocols import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 from common_core.events.base import EventPayload
 from huleedu_service_libs.events import EnvelopeFactory
+from huleedu_service_libs.redis import Notification
 from huleedu_service_libs.unit_of_work import InMemoryState, InMemoryUnitOfWork
 from services.class_management_service.domain.model import (
     Course,
@@ -20,7 +21,6 @@ from services.class_management_service.domain.model import (
     SchoolClass,
     Student,
 )
-from services.class_management_service.protocols import Notification
 from services.class_management_service.tests.fake_repositories import (
     FakeAssociationRepository,
     FakeClassRepository,

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from huleedu_service_libs.clock import Clock
 from huleedu_service_libs.engines import build_engine
 from huleedu_service_libs.events import EnvelopeFactory
+from huleedu_service_libs.redis import Notifier
 from services.class_management_service.config import Settings, load_service_settings
 from services.class_management_service.handlers.classes import ClassHandlers
 from services.class_management_service.handlers.review import ReviewHandlers
@@ -23,7 +24,7 @@ from services.class_management_service.handlers.suggestions import SuggestionHan
 from services.class_management_service.handlers.timeout_monitor import (
     AssociationTimeoutMonitor,
 )
-from services.class_management_service.protocols import Notifier, UnitOfWork
+from services.class_management_service.protocols import UnitOfWork
 from services.class_management_service.startup_setup import build_container
 from services.class_management_service.tests.fakes import (
     FakeNotifier,

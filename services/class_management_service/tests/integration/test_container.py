@@ -12,6 +12,7 @@ from huleedu_service_libs.config import Environment
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
 from huleedu_service_libs.engines import build_engine
 from huleedu_service_libs.outbox import RelayWakeup, outbox_settings_for
+from huleedu_service_libs.redis import Notifier, RedisNotifier
 from services.class_management_service.config import Settings
 from services.class_management_service.handlers.classes import ClassHandlers
 from services.class_management_service.handlers.review import ReviewHandlers
@@ -22,11 +23,10 @@ from services.class_management_service.handlers.suggestions import SuggestionHan
 from services.class_management_service.handlers.timeout_monitor import (
     AssociationTimeoutMonitor,
 )
-from services.class_management_service.implementations.notifier import RedisNotifier
 from services.class_management_service.implementations.unit_of_work import (
     ClassManagementUnitOfWork,
 )
-from services.class_management_service.protocols import Notifier, UnitOfWork
+from services.class_management_service.protocols import UnitOfWork
 from services.class_management_service.startup_setup import build_container
 from services.class_management_service.worker_main import worker_container
 from services.class_management_service.workers.timeout_schedule import SweepSchedule

@@ -30,7 +30,7 @@ async def test_the_teacher_is_notified_after_commit(client: Client, redis_url: s
     response = await client.post("/v1/classes", json=NEW_CLASS, headers=TEACHER)
     message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
 
-    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    await pubsub.aclose()
     await redis.aclose()
     assert message is not None
     body = json.loads(message["data"])
@@ -55,7 +55,7 @@ async def test_a_refused_request_notifies_nobody(client: Client, redis_url: str)
     accepted = await client.post("/v1/classes", json=NEW_CLASS, headers=TEACHER)
     first = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5)
 
-    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    await pubsub.aclose()
     await redis.aclose()
     assert (duplicate.status_code, unknown_course.status_code) == (409, 404)
     assert first is not None
@@ -93,4 +93,4 @@ async def test_redis_down_never_fails_a_request(app_without_redis: HuleEduApp, s
     assert health.status_code == 200
     assert len(await sql("SELECT id FROM event_outbox")) == 1
     metrics = await (await client.get("/metrics")).get_data(as_text=True)
-    assert "class_management_notifications_failed_total 1.0" in metrics
+    assert "huleedu_notifications_failed_total 1.0" in metrics

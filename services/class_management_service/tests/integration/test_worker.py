@@ -109,7 +109,7 @@ async def test_one_port_serves_process_outbox_and_consumer_metrics_and_liveness(
         + '",service="class_management_service"} 1.0',
     )
     assert "python_gc_objects_collected_total" in text
-    assert "class_management_notifications_failed_total" in text  # the service's own
+    assert "huleedu_notifications_failed_total" in text  # the notifier's
     assert not running_worker.done()
 
 
