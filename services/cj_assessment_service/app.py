@@ -6,6 +6,7 @@ from __future__ import annotations
 from huleedu_service_libs.app import (
     HuleEduApp,
     create_service_app,
+    eager_metrics,
     production_app_of,
     redis_check,
     serve_service,
@@ -17,6 +18,7 @@ from services.cj_assessment_service.api.anchor_routes import anchor_blueprint
 from services.cj_assessment_service.api.assessment_routes import assessment_blueprint
 from services.cj_assessment_service.api.errors import register_conflict_handler
 from services.cj_assessment_service.config import SERVICE_NAME, Settings
+from services.cj_assessment_service.metrics import CJMetrics
 from services.cj_assessment_service.startup_setup import build_container
 
 
@@ -37,6 +39,7 @@ def create_app(settings: Settings | None = None) -> HuleEduApp:
         registry=registry,
     )
     register_conflict_handler(app)
+    eager_metrics(app, CJMetrics)
     return app
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from huleedu_service_libs.app import (
     HuleEduApp,
     create_service_app,
+    eager_metrics,
     production_app_of,
     serve_service,
 )
@@ -19,6 +20,7 @@ from services.class_management_service.config import (
     Settings,
     load_service_settings,
 )
+from services.class_management_service.metrics import ClassManagementMetrics
 from services.class_management_service.startup_setup import build_container
 
 
@@ -26,7 +28,7 @@ def create_app(settings: Settings | None = None) -> HuleEduApp:
     settings = settings or load_service_settings()
     engine = build_engine(settings)
     registry = new_registry()
-    return create_service_app(
+    app = create_service_app(
         service_name=SERVICE_NAME,
         container=build_container(settings, engine, registry=registry),
         database_engine=engine,
@@ -37,6 +39,8 @@ def create_app(settings: Settings | None = None) -> HuleEduApp:
         registry=registry,
         max_content_length=settings.MAX_IMPORT_BYTES,
     )
+    eager_metrics(app, ClassManagementMetrics)
+    return app
 
 
 def production_app() -> HuleEduApp:

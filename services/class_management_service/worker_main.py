@@ -24,6 +24,7 @@ from services.class_management_service.config import (
     Settings,
     load_service_settings,
 )
+from services.class_management_service.metrics import ClassManagementMetrics
 from services.class_management_service.startup_setup import build_worker_container
 from services.class_management_service.workers.consumers import event_consumer
 from services.class_management_service.workers.timeout_schedule import timeout_schedule
@@ -36,6 +37,7 @@ def worker_container(settings: Settings, engine: AsyncEngine) -> AsyncContainer:
 async def worker_jobs(container: AsyncContainer) -> list[Job]:
     settings = await container.get(Settings)
     interval = settings.ASSOCIATION_CHECK_INTERVAL_SECONDS
+    await container.get(ClassManagementMetrics)  # its families served before the first count
     return [
         job_of("author-matches-consumer", await event_consumer(container, settings)),
         job_of("outbox-relay", await container.get(EventRelayWorker)),

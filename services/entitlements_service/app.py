@@ -8,6 +8,7 @@ from dishka import Provider
 from huleedu_service_libs.app import (
     HuleEduApp,
     create_service_app,
+    eager_metrics,
     production_app_of,
     redis_check,
     serve_service,
@@ -20,6 +21,7 @@ from services.entitlements_service.api.errors import register_refusal_metrics
 from services.entitlements_service.api.internal_routes import internal_blueprint
 from services.entitlements_service.api.teacher_routes import teacher_blueprint
 from services.entitlements_service.config import SERVICE_NAME, Settings
+from services.entitlements_service.metrics import EntitlementsMetrics
 from services.entitlements_service.startup_setup import build_container, load_policies
 
 
@@ -40,6 +42,7 @@ def create_app(settings: Settings | None = None, *overrides: Provider) -> HuleEd
         registry=registry,
     )
     register_refusal_metrics(app)
+    eager_metrics(app, EntitlementsMetrics)
     return app
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from huleedu_service_libs.app import (
     HuleEduApp,
     create_service_app,
+    eager_metrics,
     production_app_of,
     redis_check,
     serve_service,
@@ -15,6 +16,7 @@ from huleedu_service_libs.engines import build_engine
 from services.file_service.api.batch_routes import batch_blueprint
 from services.file_service.api.content_routes import content_blueprint
 from services.file_service.config import SERVICE_NAME, Settings, load_file_settings
+from services.file_service.metrics import FileMetrics
 from services.file_service.startup_setup import build_container
 
 MULTIPART_OVERHEAD_PARTS = 50
@@ -36,6 +38,7 @@ def create_app(settings: Settings | None = None) -> HuleEduApp:
     )
     # Room for a few parts beyond the file limit, so the handler names the limit that was hit.
     app.config["MAX_FORM_PARTS"] = 2 * settings.MAX_FILES_PER_REQUEST + MULTIPART_OVERHEAD_PARTS
+    eager_metrics(app, FileMetrics)
     return app
 
 

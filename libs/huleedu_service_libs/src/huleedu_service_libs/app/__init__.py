@@ -13,6 +13,7 @@ from huleedu_service_libs.app.huleedu_app import HuleEduApp, MissingAppDependenc
 from huleedu_service_libs.app.metrics import (
     UNMATCHED_ROUTE,
     HttpMetrics,
+    eager_metrics,
     setup_request_metrics,
 )
 from huleedu_service_libs.app.production import production_app_of, serve_service
@@ -27,6 +28,7 @@ __all__ = [
     "MissingAppDependencyError",
     "Probe",
     "create_service_app",
+    "eager_metrics",
     "kafka_check",
     "production_app_of",
     "redis_check",

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from quart import Quart, Response, g, request
 from quart_schema import hide
+
+from huleedu_service_libs.app.huleedu_app import HuleEduApp
 
 METRICS_EXTENSION = "metrics"
 UNMATCHED_ROUTE = "<unmatched>"
@@ -60,6 +63,18 @@ def setup_request_metrics(app: Quart, registry: CollectorRegistry) -> HttpMetric
     app.after_request(record)
     app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])
     return metrics
+
+
+def eager_metrics(app: HuleEduApp, *metric_classes: type[Any]) -> None:
+    """Resolves the service's metrics classes from its container before serving: Dishka builds
+    APP-scoped objects when first asked for, and families nobody has asked for yet would be
+    missing from /metrics (a dashboard shows no series instead of a zero)."""
+
+    async def resolve() -> None:
+        for metric_class in metric_classes:
+            await app.container.get(metric_class)
+
+    app.before_serving(resolve)
 
 
 def exposed_registry(registry: CollectorRegistry) -> CollectorRegistry:

@@ -1,7 +1,15 @@
+from dishka import Provider, Scope, make_async_container
 from prometheus_client import CollectorRegistry
 from quart import Quart
+from sqlalchemy.ext.asyncio import create_async_engine
 
-from huleedu_service_libs.app import UNMATCHED_ROUTE, HttpMetrics, setup_request_metrics
+from huleedu_service_libs.app import (
+    UNMATCHED_ROUTE,
+    HttpMetrics,
+    HuleEduApp,
+    eager_metrics,
+    setup_request_metrics,
+)
 
 
 def build_app() -> tuple[Quart, HttpMetrics]:
@@ -67,3 +75,23 @@ def test_several_apps_in_one_process_have_separate_registries() -> None:
     (_, first), (_, second) = build_app(), build_app()
 
     assert first.registry is not second.registry
+
+
+async def test_eager_metrics_are_resolved_before_serving() -> None:
+    built: list[str] = []
+
+    class Probe:
+        def __init__(self) -> None:
+            built.append("probe")
+
+    provider = Provider(scope=Scope.APP)
+    provider.provide(Probe)
+    app = HuleEduApp(__name__)
+    app.container = make_async_container(provider)
+    app.database_engine = create_async_engine("postgresql+asyncpg://unused@127.0.0.1:1/unused")
+    eager_metrics(app, Probe)
+    assert built == []
+    async with app.test_app():
+        assert built == ["probe"]
+    await app.container.close()
+    await app.database_engine.dispose()
