@@ -20,6 +20,7 @@ from pathlib import Path
 from huleedu_service_libs.logging_utils.setup import LOG_FORMATS
 from scripts.platform_services import GATEWAY, REPO_ROOT, SERVICES, known_names
 from scripts.stack_runner.children import Console
+from scripts.stack_runner.health import StackError
 from scripts.stack_runner.infrastructure import (
     ENV_KAFKA,
     ENV_KAFKA_IDEMPOTENCE,
@@ -27,7 +28,7 @@ from scripts.stack_runner.infrastructure import (
     ENV_REDIS,
     InfrastructureError,
 )
-from scripts.stack_runner.runner import RunningService, Stack, StackError, StackOptions
+from scripts.stack_runner.runner import RunningService, Stack, StackOptions
 
 ENV_OTLP_ENDPOINT = "HULEEDU_STACK_OTLP_ENDPOINT"
 

@@ -19,6 +19,7 @@ from scripts.database_urls import ensure_database
 from scripts.migrate_all import run_chain
 from scripts.platform_services import GATEWAY, SERVICES, ServiceSpec
 from scripts.stack_runner.children import Child, Console
+from scripts.stack_runner.health import StackError, wait_healthy
 from scripts.stack_runner.infrastructure import (
     EmbeddedInfrastructure,
     Endpoints,
@@ -42,10 +43,6 @@ from scripts.stack_runner.services import (
 )
 
 STACK_FILE = "stack.json"
-
-
-class StackError(RuntimeError):
-    """The stack cannot start; the message says why, without a traceback."""
 
 
 @dataclass
@@ -260,9 +257,7 @@ class Stack:
             )
             if self.gateway is not None:
                 gateway = [self.gateway]
-                await _wait_healthy_children(
-                    client, GATEWAY.name, self.gateway_url, gateway, deadline
-                )
+                await wait_healthy(client, GATEWAY.name, self.gateway_url, gateway, deadline)
 
     def _port(self, spec: ServiceSpec) -> int:
         return self.options.ports[spec.name]
@@ -288,33 +283,4 @@ async def _ensure_database_when_ready(server_url: str, database: str) -> None:
 async def _wait_service(
     client: httpx.AsyncClient, service: RunningService, deadline: float
 ) -> None:
-    await _wait_healthy_children(
-        client, service.spec.name, service.base_url, service.children, deadline
-    )
-
-
-async def _wait_healthy_children(
-    client: httpx.AsyncClient, name: str, base_url: str, children: list[Child], deadline: float
-) -> None:
-    api = children[0]
-    last = "no answer yet"
-    while time.monotonic() < deadline:
-        exited = [child for child in children if child.exit_code is not None]
-        if exited:
-            child = exited[0]
-            raise StackError(
-                f"{child.spec.label} exited with code {child.exit_code} during start-up; "
-                f"its last lines ({child.log_path}):\n{child.last_lines()}"
-            )
-        try:
-            response = await client.get(f"{base_url}/healthz")
-            if response.status_code == 200:
-                return
-            last = f"{response.status_code}: {response.text[:300]}"
-        except httpx.HTTPError as error:
-            last = type(error).__name__
-        await asyncio.sleep(0.25)
-    raise StackError(
-        f"{name} was not healthy in time (last /healthz: {last}); "
-        f"its last lines ({api.log_path}):\n{api.last_lines()}"
-    )
+    await wait_healthy(client, service.spec.name, service.base_url, service.children, deadline)
