@@ -10,11 +10,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from huleedu_service_libs.observability.database import (
+from huleedu_service_libs.observability import (
     DatabaseHealthChecker,
-    operation_of,
+    DatabaseMetrics,
     setup_database_monitoring,
 )
+from huleedu_service_libs.observability.database import operation_of
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +64,7 @@ async def test_pool_gauges_follow_checkouts_and_waits_are_observed(engine: Async
 
 async def test_one_engine_feeds_each_registry_once(engine: AsyncEngine) -> None:
     first, second = CollectorRegistry(), CollectorRegistry()
-    metrics = setup_database_monitoring(engine, "test", first)
+    metrics: DatabaseMetrics = setup_database_monitoring(engine, "test", first)
     assert setup_database_monitoring(engine, "test", first) is metrics
     setup_database_monitoring(engine, "test", second)
     async with engine.connect() as connection:
