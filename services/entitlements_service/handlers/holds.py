@@ -7,7 +7,7 @@ records each change of it (held_delta), so balance and held both equal the sums 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from uuid import UUID, uuid4
 
 from common_core.domain_enums import AuthorizationStatus, CreditMovementReason
@@ -17,14 +17,14 @@ from common_core.models.entitlements_api import (
     CreateAuthorizationRequest,
 )
 from huleedu_service_libs.clock import Clock
-from services.entitlements_service.domain.accounts import Actor, Subject
+from services.entitlements_service.domain.accounts import Actor
 from services.entitlements_service.domain.errors import (
     AuthorizationNotFoundError,
     IdempotencyConflictError,
     InvalidRequestError,
 )
 from services.entitlements_service.domain.holds import Hold
-from services.entitlements_service.domain.ledger import LedgerEntry, Movement, scoped_key
+from services.entitlements_service.domain.ledger import LedgerEntry, scoped_key
 from services.entitlements_service.handlers.accounts import move_for_first_payer
 from services.entitlements_service.handlers.consumption import (
     checked_quantity,
@@ -35,6 +35,12 @@ from services.entitlements_service.handlers.events import (
     emit_balance_changed,
     emit_usage_authorized,
     emit_usage_recorded,
+)
+from services.entitlements_service.handlers.hold_records import (
+    consume_movement,
+    hold_fingerprint,
+    hold_movement,
+    new_hold,
 )
 from services.entitlements_service.handlers.rate_limiting import RateLimiter
 from services.entitlements_service.handlers.support import (
@@ -51,18 +57,6 @@ from services.entitlements_service.protocols import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-
-
-def _hold_fingerprint(request: CreateAuthorizationRequest) -> str:
-    movement = Movement(
-        CreditMovementReason.HOLD,
-        user_id=request.user_id,
-        org_id=request.org_id,
-        metric=request.metric,
-        quantity=request.quantity,
-        resource_id=request.resource_id,
-    )
-    return movement.fingerprint()
 
 
 @dataclass
@@ -112,7 +106,7 @@ class Authorizations:
         hold = await uow.authorizations.by_idempotency_key(key)
         if hold is None:
             return None
-        if hold.fingerprint != _hold_fingerprint(request):
+        if hold.fingerprint != hold_fingerprint(request):
             raise IdempotencyConflictError(request.idempotency_key)
         return hold_response(hold, replay=True)
 
@@ -129,10 +123,10 @@ class Authorizations:
         cost = request.quantity * unit_cost
         actor = Actor(request.user_id, request.org_id)
         after = await move_for_first_payer(uow, actor, 0, cost, policy, correlation_id)
-        hold = _new_hold(request, after.subject, unit_cost, self.clock.now() + ttl, key)
+        hold = new_hold(request, after.subject, unit_cost, self.clock.now() + ttl, key)
         if not await uow.authorizations.add(hold):
             raise KeyTakenError(key)
-        movement = _hold_movement(hold, CreditMovementReason.HOLD)
+        movement = hold_movement(hold, CreditMovementReason.HOLD)
         entry = LedgerEntry.record(after, 0, cost, movement, correlation_id)
         await uow.ledger.add(entry)
         emit_usage_authorized(uow, hold, correlation_id)
@@ -179,7 +173,7 @@ class Authorizations:
         """(the hold after, whether this key had already been charged); the caller commits."""
         hold = await self._locked(uow, authorization_id, caller_user_id)
         key = scoped_key(f"hold-consume:{authorization_id}", request.idempotency_key)
-        movement = _consume_movement(hold, request.quantity, resource_id)
+        movement = consume_movement(hold, request.quantity, resource_id)
         if await earlier_charge(uow, key, movement) is not None:
             return hold, True
         cost = checked_quantity(request.quantity) * hold.unit_cost
@@ -242,7 +236,7 @@ class Authorizations:
             if closed.status is AuthorizationStatus.EXPIRED
             else CreditMovementReason.HOLD_RELEASE
         )
-        movement = replace(_hold_movement(hold, reason), note=note)
+        movement = replace(hold_movement(hold, reason), note=note)
         entry = LedgerEntry.record(after, 0, -remaining, movement, correlation_id)
         await uow.ledger.add(entry)
         emit_balance_changed(uow, entry, None)
@@ -256,50 +250,3 @@ class Authorizations:
         if hold is None or (caller_user_id is not None and hold.user_id != caller_user_id):
             raise AuthorizationNotFoundError(authorization_id)
         return hold
-
-
-def _new_hold(
-    request: CreateAuthorizationRequest,
-    payer: Subject,
-    unit_cost: int,
-    expires_at: datetime,
-    key: str,
-) -> Hold:
-    return Hold(
-        authorization_id=uuid4(),
-        payer=payer,
-        user_id=request.user_id,
-        org_id=request.org_id,
-        metric=request.metric,
-        quantity=request.quantity,
-        unit_cost=unit_cost,
-        credits_reserved=request.quantity * unit_cost,
-        expires_at=expires_at,
-        idempotency_key=key,
-        fingerprint=_hold_fingerprint(request),
-        resource_id=request.resource_id,
-    )
-
-
-def _hold_movement(hold: Hold, reason: CreditMovementReason) -> Movement:
-    return Movement(
-        reason,
-        user_id=hold.user_id,
-        org_id=hold.org_id,
-        metric=hold.metric,
-        quantity=hold.quantity,
-        resource_id=hold.resource_id,
-        authorization_id=hold.authorization_id,
-    )
-
-
-def _consume_movement(hold: Hold, quantity: int, resource_id: str | None) -> Movement:
-    return Movement(
-        CreditMovementReason.CONSUMPTION,
-        user_id=hold.user_id,
-        org_id=hold.org_id,
-        metric=hold.metric,
-        quantity=quantity,
-        resource_id=resource_id or hold.resource_id,
-        authorization_id=hold.authorization_id,
-    )
