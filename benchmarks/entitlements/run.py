@@ -1,7 +1,7 @@
 """Credit consumption over HTTP: throughput and latency over 100 accounts and on one hot account.
 
     ./dev pdm run bench-entitlements [--requests 4000] [--clients 32] [--workers 1]
-    ./dev pdm run bench-entitlements --tracing-compare [--requests 4000] [--runs 3]
+    ./dev pdm run bench-entitlements --tracing-compare [--requests N] [--runs 3] [--tracing-ratio 1]
 
 Starts embedded PostgreSQL and Redis, migrates a fresh database with the service's Alembic chain,
 runs the real HTTP service (Uvicorn, `--workers` processes) and charges it from concurrent
@@ -262,6 +262,9 @@ def main() -> None:
     parser.add_argument(
         "--runs", type=int, default=3, help="alternating rounds (--tracing-compare)"
     )
+    parser.add_argument(
+        "--tracing-ratio", type=float, default=None, help="default: the settings' default"
+    )
     arguments = parser.parse_args()
     if arguments.tracing_compare:
         sys.exit(tracing_main(arguments))
@@ -323,7 +326,8 @@ def tracing_main(arguments: argparse.Namespace) -> int:
         run_alembic(SERVICE_DIR, database_url, "upgrade", "head")
         with otlp_sink() as sink:
             copies: dict[str, Copy] = {}
-            for name, extra in (("off", {}), ("on", tracing_environment(sink))):
+            traced = tracing_environment(sink, arguments.tracing_ratio)
+            for name, extra in (("off", {}), ("on", traced)):
                 port = free_port()
                 log = workdir / f"service-{name}.log"
                 services.append(

@@ -21,11 +21,15 @@ class Copy:
     pid: int
 
 
-def tracing_environment(sink: OtlpSink) -> dict[str, str]:
-    return {
+def tracing_environment(sink: OtlpSink, ratio: float | None) -> dict[str, str]:
+    """None: the settings' default ratio."""
+    environment = {
         "ENTITLEMENTS_SERVICE_TRACING_ENABLED": "true",
         "ENTITLEMENTS_SERVICE_TRACING_OTLP_ENDPOINT": sink.url,
     }
+    if ratio is not None:
+        environment["ENTITLEMENTS_SERVICE_TRACING_SAMPLE_RATIO"] = str(ratio)
+    return environment
 
 
 async def compare(

@@ -1,7 +1,7 @@
 """The transactional outbox, measured against baselines in the same run (issue 5).
 
     ./dev pdm run bench-outbox [--runs 3] [--backlog 50000] [--rate 1000] [--seconds 10]
-    ./dev pdm run bench-outbox --tracing-compare [--runs 3] [--write-samples 2000]
+    ./dev pdm run bench-outbox --tracing-compare [--runs 3] [--write-samples N] [--tracing-ratio 1]
 
 Servers come from the test harness (a URL from the environment, else embedded PostgreSQL, Redis
 and Tansu). Printed: what the outbox insert adds to a business transaction (beside what one more
@@ -49,7 +49,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from benchmarks.outbox.tracing_compare import compare_writes, print_write_comparison
+from benchmarks.outbox.tracing_compare import (
+    DEFAULT_RATIO,
+    compare_writes,
+    print_write_comparison,
+)
 from common_core.events.envelope import EventEnvelope
 from huleedu_service_libs.config.settings import Environment
 from huleedu_service_libs.event_loop import run_service
@@ -667,11 +671,18 @@ async def tracing_compare(arguments: argparse.Namespace, variants: dict[str, Ser
             traced = create_async_engine(plain.url, pool_size=10)
             try:
                 results[name] = await compare_writes(
-                    plain, traced, _bench_transaction, arguments.write_samples, arguments.runs
+                    plain,
+                    traced,
+                    _bench_transaction,
+                    arguments.write_samples,
+                    arguments.runs,
+                    arguments.tracing_ratio,
                 )
             finally:
                 await traced.dispose()
-    print_write_comparison(results, arguments.write_samples, arguments.runs)
+    print_write_comparison(
+        results, arguments.write_samples, arguments.runs, arguments.tracing_ratio
+    )
 
 
 async def _bench_transaction(session: AsyncSession, manager: OutboxManager, n: int) -> str:
@@ -704,6 +715,12 @@ def main() -> None:
         "--tracing-compare",
         action="store_true",
         help="only the write path, tracing off vs on (--write-samples per round, --runs rounds)",
+    )
+    parser.add_argument(
+        "--tracing-ratio",
+        type=float,
+        default=DEFAULT_RATIO,
+        help=f"TRACING_SAMPLE_RATIO of the traced side (default: the settings' {DEFAULT_RATIO})",
     )
     arguments = parser.parse_args()
     tune_garbage_collector()  # the relay and the naive relay run here, tuned as in a service

@@ -22,6 +22,7 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from benchmarks.tracing_sink import Comparison, otlp_sink, print_comparison
+from huleedu_service_libs.config import SecureServiceSettings
 from huleedu_service_libs.observability import setup_tracing, shutdown_tracing
 from huleedu_service_libs.observability.instrumentation import trace_engine
 from huleedu_service_libs.outbox import OutboxManager
@@ -31,11 +32,14 @@ Transaction = Callable[[AsyncSession, OutboxManager, int], Awaitable[object]]
 IN_FLIGHT = 8
 
 
+DEFAULT_RATIO: float = SecureServiceSettings.model_fields["TRACING_SAMPLE_RATIO"].default
+
+
 @dataclass
 class SinkTracing:
     TRACING_OTLP_ENDPOINT: str | None
+    TRACING_SAMPLE_RATIO: float = DEFAULT_RATIO
     TRACING_ENABLED: bool = True
-    TRACING_SAMPLE_RATIO: float = 1.0  # the settings' default
 
 
 def _writer(engine: AsyncEngine, transaction: Transaction) -> Write:
@@ -75,12 +79,17 @@ async def _rate(write: Write, count: int, flush: Callable[[], object] | None = N
 
 
 async def compare_writes(
-    plain: AsyncEngine, traced: AsyncEngine, transaction: Transaction, count: int, runs: int
+    plain: AsyncEngine,
+    traced: AsyncEngine,
+    transaction: Transaction,
+    count: int,
+    runs: int,
+    ratio: float = DEFAULT_RATIO,
 ) -> tuple[float, float, int]:
     """Median transactions/s off (`plain`) and on (`traced`, instrumented here), and how many
     export requests the sink received."""
     with otlp_sink() as sink:
-        provider = setup_tracing("bench_service", SinkTracing(sink.url))
+        provider = setup_tracing("bench_service", SinkTracing(sink.url, ratio))
         assert provider is not None
         trace_engine(traced, provider)
         off_write = _writer(plain, transaction)
@@ -96,7 +105,7 @@ async def compare_writes(
 
 
 def print_write_comparison(
-    results: dict[str, tuple[float, float, int]], count: int, runs: int
+    results: dict[str, tuple[float, float, int]], count: int, runs: int, ratio: float
 ) -> None:
     rows = [
         Comparison(f"outbox write ({server})", "transactions/s", off, on)
@@ -105,7 +114,8 @@ def print_write_comparison(
     exports = ", ".join(f"{server}: {n}" for server, (_, _, n) in results.items())
     print_comparison(
         rows,
-        f"(median of {runs} alternating rounds of {count} transactions, {IN_FLIGHT} in flight;"
+        f"(sample ratio {ratio}; median of {runs} alternating rounds of {count} transactions,"
+        f" {IN_FLIGHT} in flight;"
         f" on = SQLAlchemy spans + a request span + traceparent stored, exported over OTLP/HTTP"
         f" to a local sink: {exports} export requests)",
     )
