@@ -31,8 +31,9 @@ def tracked_python(*roots: str) -> Iterator[Path]:
 
 
 def production_modules() -> Iterator[Path]:
-    """Code that runs in a service or a script: tests, migrations and benchmarks excluded."""
-    for path in tracked_python("libs", "services", "scripts"):
+    """Code that runs in a service: libraries and services; tests, migrations, scripts and
+    benchmarks excluded."""
+    for path in tracked_python("libs", "services"):
         relative = path.relative_to(REPO_ROOT).parts
         if "tests" in relative or "versions" in relative:
             continue
