@@ -57,7 +57,13 @@ def service_metric_classes() -> list[Callable[[CollectorRegistry], Any]]:
     return found
 
 
-@pytest.mark.parametrize("build", LIBRARY_METRICS + service_metric_classes(), ids=repr)
+def metric_builder_id(build: Callable[[CollectorRegistry], Any]) -> str:
+    # A stable id (not repr, which holds an address) so every xdist worker collects the same tests.
+    wrapped = getattr(build, "__wrapped__", build)
+    return f"{wrapped.__module__}.{wrapped.__qualname__}"
+
+
+@pytest.mark.parametrize("build", LIBRARY_METRICS + service_metric_classes(), ids=metric_builder_id)
 def test_a_real_registry_exposes_nothing_the_source_scan_misses(
     build: Callable[[CollectorRegistry], Any],
 ) -> None:
