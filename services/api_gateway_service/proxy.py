@@ -20,9 +20,10 @@ from redis.exceptions import RedisError
 from common_core.error_enums import ErrorCode
 from huleedu_service_libs.app import UNMATCHED_ROUTE, HttpMetrics
 from huleedu_service_libs.correlation import CorrelationContext, correlation_scope
+from huleedu_service_libs.error_handling import INTERNAL_ERROR_MESSAGE
 from huleedu_service_libs.identity import MAX_ID_LENGTH, ORG_HEADER, signed_identity_headers
 from services.api_gateway_service.cors import Cors
-from services.api_gateway_service.errors import Refusal, error_response
+from services.api_gateway_service.errors import Refusal, error_response, upstream_refusal
 from services.api_gateway_service.headers import (
     CORRELATION_HEADER,
     downstream_headers,
@@ -31,7 +32,12 @@ from services.api_gateway_service.headers import (
 )
 from services.api_gateway_service.rate_limit import RateLimiter
 from services.api_gateway_service.routes import Route, Routes
-from services.api_gateway_service.tokens import Principal, TokenRefused, TokenVerifier
+from services.api_gateway_service.tokens import (
+    KeysUnavailable,
+    Principal,
+    TokenRefused,
+    TokenVerifier,
+)
 
 logger = structlog.get_logger(__name__)
 Scope = dict[str, Any]
@@ -42,6 +48,21 @@ PROXIED_PREFIX = "/v1/"
 
 class BodyTooLarge(Exception):
     pass
+
+
+class _TrackedSend:
+    """The ASGI send, remembering whether a response has begun (after that, only the
+    connection can say something went wrong)."""
+
+    __slots__ = ("_send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self.started = False
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        self.started = True
+        await self._send(message)
 
 
 @dataclass(frozen=True)
@@ -62,7 +83,7 @@ class Proxy:
         method: str = scope["method"]
         route = self.routes.match(scope["path"])
         with correlation_scope(correlation):
-            status = await self._answer(scope, receive, send, route, correlation)
+            status = await self._answer(scope, receive, _TrackedSend(send), route, correlation)
         template = route.prefix if route is not None else UNMATCHED_ROUTE
         self.metrics.observe(method, template, status, time.perf_counter() - started)
 
@@ -70,7 +91,7 @@ class Proxy:
         self,
         scope: Scope,
         receive: Receive,
-        send: Send,
+        send: _TrackedSend,
         route: Route | None,
         correlation: CorrelationContext,
     ) -> int:
@@ -90,6 +111,13 @@ class Proxy:
             )
         except Refusal as refusal:
             return await self._refuse(send, refusal, correlation, method, origin)
+        except Exception:
+            if send.started:
+                raise
+            # A bug, not a refusal: the client gets the skeleton's bare 500, the log the stack.
+            logger.exception("request crashed", route=route.prefix if route else None)
+            crash = Refusal(ErrorCode.UNKNOWN_ERROR, INTERNAL_ERROR_MESSAGE)
+            return await self._refuse(send, crash, correlation, method, origin)
 
     async def _authenticate(self, raw: list[tuple[bytes, bytes]]) -> Principal:
         authorization = header(raw, "authorization") or ""
@@ -103,6 +131,13 @@ class Proxy:
         except TokenRefused as refused:
             raise Refusal(
                 ErrorCode.AUTHENTICATION_ERROR, str(refused), header="Authorization"
+            ) from None
+        except KeysUnavailable as unavailable:
+            logger.warning("token keys unavailable", error=repr(unavailable.__cause__))
+            raise Refusal(
+                ErrorCode.SERVICE_UNAVAILABLE,
+                "The token issuer's keys cannot be fetched; the token was not judged",
+                dependency="jwks",
             ) from None
 
     async def _limit(self, principal: Principal) -> None:
@@ -153,12 +188,9 @@ class Proxy:
             response = await self.client.send(request, stream=True)
         except BodyTooLarge:
             raise _too_large(self.max_request_bytes) from None
-        except httpx.TimeoutException:
-            raise Refusal(ErrorCode.TIMEOUT, f"{route.service} did not answer in time") from None
-        except httpx.TransportError:
-            raise Refusal(
-                ErrorCode.SERVICE_UNAVAILABLE, f"{route.service} is unavailable"
-            ) from None
+        except httpx.TransportError as error:
+            logger.warning("upstream failed", service=route.service, error=repr(error))
+            raise upstream_refusal(error, route.service) from None
         try:
             await self._relay(send, response, correlation, origin)
         finally:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from jwt import PyJWKClient
+from jwt import PyJWK, PyJWKClient
 
 from services.api_gateway_service.config import Settings
 
@@ -23,6 +23,21 @@ VERIFIED_CACHE_SIZE = 10_000
 
 class TokenRefused(Exception):
     """The token does not authenticate anyone; the message says why (no token content)."""
+
+
+class KeysUnavailable(Exception):
+    """The issuer's JWKS could not be fetched or read: the gateway cannot judge the token, which
+    is not the token's fault."""
+
+
+class _IssuerKeys(PyJWKClient):
+    def get_signing_keys(self, refresh: bool = False) -> list[PyJWK]:
+        # Everything about the key set (fetching it, parsing it, finding signing keys in it) is
+        # the issuer's side; only "no key has this kid", raised by the caller, blames the token.
+        try:
+            return super().get_signing_keys(refresh)
+        except (jwt.PyJWTError, ValueError) as error:
+            raise KeysUnavailable(f"the issuer's keys are unavailable: {error}") from error
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +59,7 @@ class TokenVerifier:
         self._secret = settings.JWT_DEVELOPMENT_SECRET
         self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
         self._jwks = (
-            PyJWKClient(
+            _IssuerKeys(
                 settings.JWT_JWKS_URL,
                 cache_keys=True,
                 lifespan=settings.JWT_JWKS_CACHE_SECONDS,
@@ -72,7 +87,7 @@ class TokenVerifier:
         except jwt.PyJWTError as error:
             raise TokenRefused(f"the token is malformed: {error}") from None
         algorithm = header.get("alg")
-        key = await self._key_for(algorithm, token)
+        key = await self._key_for(algorithm, header.get("kid"))
         try:
             claims = jwt.decode(
                 token,
@@ -87,21 +102,23 @@ class TokenVerifier:
             raise TokenRefused(f"the token is refused: {error}") from None
         return _principal(claims), float(claims["exp"])
 
-    async def _key_for(self, algorithm: object, token: str) -> Any:
+    async def _key_for(self, algorithm: object, kid: object) -> Any:
         if algorithm == SHARED_SECRET_ALGORITHM and self._secret is not None:
             return self._secret.get_secret_value()
         if algorithm in ASYMMETRIC_ALGORITHMS:
             if self._jwks is not None:
-                return await self._signing_key(token)
+                return await self._signing_key(kid)
             if self._public_key is not None:
                 return self._public_key
         raise TokenRefused(f"tokens signed with {algorithm!r} are not accepted")
 
-    async def _signing_key(self, token: str) -> Any:
+    async def _signing_key(self, kid: object) -> Any:
         assert self._jwks is not None
+        if not isinstance(kid, str) or not kid:
+            raise TokenRefused("the token names no key of the JWKS (kid)")
         try:
             # PyJWKClient fetches with urllib (blocking); the cache answers most calls at once.
-            signing_key = await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)
+            signing_key = await asyncio.to_thread(self._jwks.get_signing_key, kid)
         except jwt.PyJWTError as error:
             raise TokenRefused(f"no key of the JWKS verifies the token: {error}") from None
         return signing_key.key
