@@ -1,6 +1,6 @@
-# syntax=docker/dockerfile:1
 # One image for the whole platform; each compose service chooses what to run (the HTTP API, the
-# worker, `alembic upgrade head`, or the topic set-up). Build: docker build -t huleedu/platform .
+# worker, `alembic upgrade head`, the topic set-up, or the demo). Build: docker build -t huleedu/platform .
+# No `# syntax=` line: BuildKit would fetch that frontend from a registry; this file needs none.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 # --- build: resolve the production set from the frozen pdm.lock into /opt/venv -------------------
@@ -28,7 +28,9 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY --chown=root:root services ./services
 COPY --chown=root:root scripts/__init__.py scripts/create_topics.py scripts/platform_services.py \
-     scripts/migrate_all.py scripts/database_urls.py scripts/verify_outbox_indexes.py ./scripts/
+     scripts/migrate_all.py scripts/database_urls.py scripts/verify_outbox_indexes.py \
+     scripts/demo.py scripts/demo_matching.py scripts/mint_token.py ./scripts/
+COPY --chown=root:root scripts/demo_data ./scripts/demo_data
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONPATH=/app \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -8,7 +8,8 @@ the batch (simulated judge) with its progress, and prints the ranking with score
 errors, projected grades and the matched students, and the credits charged. Every call goes
 through the API gateway with a development token for the teacher (as `pdm run token` mints it).
 The gateway's and the services' URLs and the Kafka bootstrap come from the stack's description
-file (.stack/stack.json), so it follows any --port the stack was given.
+file (.stack/stack.json), so it follows any --port the stack was given; against Docker Compose
+(`docker compose run --rm demo`) they are given instead: --gateway URL --kafka-bootstrap HOST:PORT.
 """
 
 from __future__ import annotations
@@ -292,6 +293,13 @@ def load_stack(stack_file: Path) -> tuple[dict[str, str], str, str]:
     return services, kafka, str(description["gateway"])
 
 
+def given_platform(gateway: str, kafka_bootstrap: str | None) -> tuple[dict[str, str], str, str]:
+    """A platform named on the command line: every service behind the one gateway."""
+    if kafka_bootstrap is None:
+        raise DemoError("--gateway needs --kafka-bootstrap (the NLP stand-in publishes to Kafka)")
+    return dict.fromkeys((CM, FILES, CREDITS, CJ), gateway), kafka_bootstrap, gateway
+
+
 def run(journey: Journey) -> None:
     print(f"HuleEdu demo as teacher {journey.teacher}, correlation id {journey.correlation}")
     class_id, roster = create_class(journey)
@@ -309,9 +317,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--teacher", default=f"demo-teacher-{uuid4().hex[:8]}")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per waiting step")
     parser.add_argument("--correlation-id", default=f"demo-{uuid4()}", help="sent on every call")
+    parser.add_argument("--gateway", help="the API gateway's URL (instead of the stack file)")
+    parser.add_argument("--kafka-bootstrap", help="Kafka's bootstrap servers, with --gateway")
     arguments = parser.parse_args(argv)
     try:
-        urls, kafka_bootstrap, gateway = load_stack(arguments.stack_file)
+        urls, kafka_bootstrap, gateway = (
+            given_platform(arguments.gateway.rstrip("/"), arguments.kafka_bootstrap)
+            if arguments.gateway
+            else load_stack(arguments.stack_file)
+        )
         run(
             Journey(
                 urls,

@@ -49,6 +49,8 @@ class Settings(SecureServiceSettings):
     LLM_BREAKER_RECOVERY_SECONDS: float = Field(default=30.0, gt=0)
     SIMULATED_JUDGE_SEED: int = 0
     SIMULATED_JUDGE_POSITION_BIAS: float = 0.0
+    # Seconds each simulated judgement waits, standing in for an LLM's latency (0: answer at once).
+    SIMULATED_JUDGE_DELAY_SECONDS: float = Field(default=0.0, ge=0, le=60)
     # A JSON object {"<a text's opening words>": latent quality in logits} for the simulated judge
     # (the demo's essays and anchors: scripts/demo_data/simulated_qualities.json); other texts
     # get a quality from surface features.

@@ -123,7 +123,9 @@ class DependenciesProvider(Provider):
         yield {
             JudgeKind.LLM: LlmJudge(http, llm_config(settings), breaker),
             JudgeKind.SIMULATED: SimulatedJudge(
-                simulated, declared_qualities(settings.SIMULATED_JUDGE_QUALITIES_FILE)
+                simulated,
+                declared_qualities(settings.SIMULATED_JUDGE_QUALITIES_FILE),
+                settings.SIMULATED_JUDGE_DELAY_SECONDS,
             ),
         }
         await http.aclose()

@@ -69,8 +69,9 @@ def test_api_runs_the_service_http_module_on_the_architecture_port(
     api = platform[spec.name]
 
     assert command_of(api) == ["python", "-m", spec.http_module]
-    assert [(m.host, m.container) for m in port_mappings(api)] == [(spec.port, spec.port)]
+    assert port_mappings(api) == [], "only the gateway publishes a port"
     assert container_environment(api)[f"{spec.env_prefix}HTTP_PORT"] == str(spec.port)
+    assert f"127.0.0.1:{spec.port}/healthz" in " ".join(api["healthcheck"]["test"])
 
 
 @by_name

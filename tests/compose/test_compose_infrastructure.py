@@ -9,8 +9,11 @@ import pytest
 from scripts.platform_services import REPO_ROOT, SERVICES, SERVICES_BY_NAME, ServiceSpec
 from tests.compose.compose_files import (
     ENV_EXAMPLE,
+    INFRASTRUCTURE_FILE,
+    PortMapping,
     command_of,
     container_environment,
+    load_yaml,
     parse_env_file,
     platform_volumes,
     port_mappings,
@@ -30,8 +33,28 @@ def test_one_postgres_15_per_service_with_its_database_and_a_healthcheck(
     assert database["image"].startswith("postgres:15")
     assert environment["POSTGRES_DB"] == spec.database
     assert "pg_isready" in " ".join(database["healthcheck"]["test"])
-    assert [(m.host, m.container) for m in port_mappings(database)] == [(spec.db_host_port, 5432)]
+    assert port_mappings(database) == [], "in the whole platform the databases publish no port"
+    assert port_mappings(infrastructure_alone()[spec.db_service]) == [
+        PortMapping(spec.db_host_port, 5432, "127.0.0.1")
+    ]
     assert database["container_name"] == f"huleedu_{spec.db_service}"
+
+
+def infrastructure_alone() -> dict[str, dict[str, Any]]:
+    """docker-compose.infrastructure.yml run on its own, for services run on the host."""
+    return dict(load_yaml(INFRASTRUCTURE_FILE)["services"])
+
+
+def test_alone_the_infrastructure_publishes_its_ports_on_loopback_only() -> None:
+    published = {
+        (name, mapping.host_ip, mapping.host)
+        for name, service in infrastructure_alone().items()
+        for mapping in port_mappings(service)
+    }
+
+    assert {host_ip for _name, host_ip, _port in published} == {"127.0.0.1"}
+    assert ("kafka", "127.0.0.1", 9094) in published
+    assert ("redis", "127.0.0.1", 6379) in published
 
 
 def test_seed_facts_cj_container_name_and_file_service_port(
@@ -41,7 +64,7 @@ def test_seed_facts_cj_container_name_and_file_service_port(
     file_service = SERVICES_BY_NAME["file_service"]
 
     assert platform[cj.db_service]["container_name"] == "huleedu_cj_assessment_db"
-    assert port_mappings(platform[file_service.db_service])[0].host == 5439
+    assert port_mappings(infrastructure_alone()[file_service.db_service])[0].host == 5439
 
 
 def test_database_urls_use_the_postgres_credentials_of_the_containers(
@@ -110,5 +133,6 @@ def test_every_container_reads_env_example(platform: dict[str, dict[str, Any]]) 
         if "env.example" not in [entry["path"] for entry in platform[name]["env_file"]]
     ]
 
-    assert len(images_of_ours) == 1 + 3 * len(SERVICES)
+    # the topic set-up, the gateway, and each service's migration, API and worker
+    assert len(images_of_ours) == 2 + 3 * len(SERVICES)
     assert without == []

@@ -54,6 +54,7 @@ def test_docker_compose_yml_includes_the_infrastructure_the_services_and_observa
 
     assert names == [
         "docker-compose.infrastructure.yml",
+        "docker-compose.internal.yml",
         "docker-compose.services.yml",
         "docker-compose.observability.yml",
     ]

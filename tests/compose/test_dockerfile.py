@@ -44,6 +44,13 @@ def test_image_is_built_in_stages_and_runs_as_a_non_root_user() -> None:
     assert final_users[-1] not in {"root", "0"}
 
 
+def test_builds_without_a_registry_fetched_frontend() -> None:
+    # A `# syntax=` directive makes BuildKit pull a frontend image before anything else.
+    first_lines = DOCKERFILE.read_text().splitlines()[:5]
+
+    assert [line for line in first_lines if re.match(r"#\s*syntax\s*=", line)] == []
+
+
 def test_build_installs_only_from_the_frozen_lock() -> None:
     runs = " ".join(args for name, args in _instructions() if name == "RUN")
 
