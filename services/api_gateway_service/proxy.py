@@ -38,6 +38,7 @@ from services.api_gateway_service.tokens import (
     TokenRefused,
     TokenVerifier,
 )
+from services.api_gateway_service.upstream import Upstream
 
 logger = structlog.get_logger(__name__)
 Scope = dict[str, Any]
@@ -70,7 +71,7 @@ class Proxy:
     routes: Routes
     verifier: TokenVerifier
     limiter: RateLimiter
-    client: httpx.AsyncClient
+    upstream: Upstream
     cors: Cors
     metrics: HttpMetrics
     signing_secret: str
@@ -178,14 +179,13 @@ class Proxy:
             path=scope["path"],
         )
         client_address = scope.get("client") or ("", 0)
-        request = self.client.build_request(
-            scope["method"],
-            httpx.URL(route.base_url).copy_with(raw_path=_raw_target(scope)),
-            headers=upstream_headers(raw, identity, correlation.original, str(client_address[0])),
-            content=self._body(receive) if _has_body(raw) else None,
-        )
         try:
-            response = await self.client.send(request, stream=True)
+            response = await self.upstream.send(
+                scope["method"],
+                route.url.copy_with(raw_path=_raw_target(scope)),
+                upstream_headers(raw, identity, correlation.original, str(client_address[0])),
+                self._body(receive) if _has_body(raw) else None,
+            )
         except BodyTooLarge:
             raise _too_large(self.max_request_bytes) from None
         except httpx.TransportError as error:

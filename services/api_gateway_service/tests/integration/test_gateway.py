@@ -54,7 +54,11 @@ class Recorder:
             {
                 "type": "http.response.start",
                 "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"x-from", b"service")],
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"x-from", b"service"),
+                    (b"set-cookie", f"session={headers.get('x-user-id')}; Path=/".encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})
@@ -141,6 +145,16 @@ async def test_the_identity_reaches_the_service_signed_and_client_ids_never_do(
         timestamp=int(headers[TIMESTAMP_HEADER.lower()]),
     )
     assert headers[SIGNATURE_HEADER.lower()] == expected
+
+
+async def test_a_cookie_a_service_sets_for_one_caller_never_reaches_it_for_another(
+    stack: Stack,
+) -> None:
+    first = await get(stack, "/v1/classes", bearer(user="t-1"))
+    await get(stack, "/v1/classes", bearer(user="t-2"))
+
+    assert first.headers["set-cookie"].startswith("session=t-1")
+    assert [seen["headers"].get("cookie") for seen in stack.service.seen] == [None, None]
 
 
 async def test_without_a_token_nothing_reaches_a_service(stack: Stack) -> None:
