@@ -229,6 +229,13 @@ def service_dashboard(spec: ServiceSpec) -> dict[str, Any]:
     return dashboard(f"huleedu-{spec.name.replace('_', '-')}", f"HuleEdu · {spec.title}", rows)
 
 
+def gateway_dashboard() -> dict[str, Any]:
+    """The API gateway: every teacher request, by route template, and its own process."""
+    job = "api_gateway_service"
+    rows = [(f"API ({job})", api_panels(job))]
+    return dashboard("huleedu-api-gateway-service", "HuleEdu · API gateway", rows)
+
+
 def outbox_dashboard() -> dict[str, Any]:
     everyone = 'job=~".+"'
     panels = [
@@ -384,6 +391,7 @@ def _timeseries(panel_id: int, panel: Panel, x: int, y: int) -> dict[str, Any]:
 def dashboards() -> dict[str, dict[str, Any]]:
     """File name -> dashboard."""
     built = {f"{spec.name}.json": service_dashboard(spec) for spec in SERVICES}
+    built["api_gateway_service.json"] = gateway_dashboard()
     built["outbox.json"] = outbox_dashboard()
     built["kafka_consumers.json"] = kafka_dashboard()
     return built

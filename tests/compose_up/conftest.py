@@ -96,11 +96,18 @@ def timings_table(timings: dict[str, float]) -> str:
     return "\n".join(["compose journey timings:", *rows])
 
 
+_REPORT = pytest.StashKey[list[str]]()
+
+
 def write(request: pytest.FixtureRequest, text: str) -> None:
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None:
-        print(text)
-        return
-    reporter.write_line("")
-    for line in text.splitlines():
-        reporter.write_line(line)
+    """Kept for the terminal summary: fixture output is captured, and shown only on failure."""
+    request.config.stash.setdefault(_REPORT, []).append(text)
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    for text in config.stash.get(_REPORT, []):
+        terminalreporter.write_line("")
+        for line in text.splitlines():
+            terminalreporter.write_line(line)

@@ -10,7 +10,8 @@ from tests.observability.observability_files import ServiceProcess, service_proc
 
 @pytest.fixture(scope="session")
 def platform() -> dict[str, dict[str, Any]]:
-    return platform_services()
+    """The platform with its observability profile on."""
+    return platform_services(frozenset({"observability"}))
 
 
 @pytest.fixture(scope="session")
