@@ -1,4 +1,4 @@
-"""Per-user rate limit: a fixed one-minute window counted in Redis (INCR, EXPIRE on first)."""
+"""Per-user rate limit: a fixed one-minute window counted in Redis, one INCR a request."""
 
 from __future__ import annotations
 
@@ -21,12 +21,12 @@ class RateLimiter:
         current = time.time() if now is None else now
         window = int(current // WINDOW_SECONDS)
         key = f"api_gateway:rate:{window}:{user_id}"
-        async with self._client.pipeline(transaction=False) as pipe:
-            # SET NX EX first (not EXPIRE NX, which Redis before 7 lacks): the window's key
-            # expires once, whoever comes first.
-            pipe.set(key, 0, ex=WINDOW_SECONDS + 1, nx=True)
-            pipe.incr(key)
-            _, count = await pipe.execute()
-        if int(count) <= self._per_minute:
+        count = int(await self._client.incr(key))
+        if count == 1:
+            # Only the window's first request sets the expiry. The key names its window, so
+            # a key whose EXPIRE was lost is never counted again: it costs memory, not a wrong
+            # limit (a plain INCR is a third cheaper than SET NX EX + INCR in a pipeline).
+            await self._client.expire(key, WINDOW_SECONDS + 1)
+        if count <= self._per_minute:
             return None
         return (window + 1) * WINDOW_SECONDS - current

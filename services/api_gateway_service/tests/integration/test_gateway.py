@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import redis.asyncio as redis_asyncio
 
 from huleedu_service_libs.identity import SIGNATURE_HEADER, TIMESTAMP_HEADER, identity_signature
 from services.api_gateway_service.app import create_app
@@ -194,6 +195,19 @@ async def test_a_user_over_the_rate_limit_gets_a_429(stack: Stack) -> None:
     assert (statuses, other.status_code) == ([200, 200, 200, 429], 200)
     assert_error(refused, 429, "RATE_LIMIT", "c-4")
     assert int(refused.headers["Retry-After"]) >= 1
+
+
+async def test_a_users_window_count_expires_with_its_window(stack: Stack, redis_url: str) -> None:
+    for _ in range(2):
+        await get(stack, "/v1/classes", bearer(user="counted"))
+    client = redis_asyncio.from_url(redis_url)
+    try:
+        [key] = await client.keys("api_gateway:rate:*:counted")
+        count, ttl = await client.get(key), await client.ttl(key)
+    finally:
+        await client.aclose()
+    assert count == b"2"
+    assert 0 < ttl <= 61
 
 
 @pytest.mark.parametrize("settings_values", [{"MAX_REQUEST_BYTES": 64 * 1024}])
