@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import httpx
-
 from common_core.error_enums import ErrorCode
 from common_core.models.error_models import ErrorDetail
 from huleedu_service_libs.correlation import CorrelationContext
 from services.api_gateway_service.config import SERVICE_NAME
+from services.api_gateway_service.upstream import TooSlow, Unreachable, UpstreamFailure
 
 
 class Refusal(Exception):
@@ -21,12 +20,12 @@ class Refusal(Exception):
         self.details = details
 
 
-def upstream_refusal(error: httpx.TransportError, service: str) -> Refusal:
+def upstream_refusal(failure: UpstreamFailure, service: str) -> Refusal:
     """What the client hears when `service` failed before its response began: not reached (or
     no connection free) is 503, reached but too slow is 504, reached but broken off is 502."""
-    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+    if isinstance(failure, Unreachable):
         return Refusal(ErrorCode.SERVICE_UNAVAILABLE, f"{service} is unavailable", service=service)
-    if isinstance(error, httpx.TimeoutException):
+    if isinstance(failure, TooSlow):
         return Refusal(ErrorCode.TIMEOUT, f"{service} did not answer in time", service=service)
     return Refusal(ErrorCode.EXTERNAL_SERVICE_ERROR, f"{service} failed to answer", service=service)
 

@@ -42,9 +42,13 @@ _STRIPPED_FROM_CLIENT = (
             TIMESTAMP_HEADER,
         )
     }
-    | {"host", "authorization", "cookie", CORRELATION_HEADER, "x-forwarded-for"}
+    # Expect: the gateway's own server answers 100-continue to the client; the service gets the
+    # body without being asked.
+    | {"host", "authorization", "cookie", "expect", CORRELATION_HEADER, "x-forwarded-for"}
 )
-_STRIPPED_FROM_SERVICE = _HOP_BY_HOP | {"server", "date"}
+_STRIPPED_FROM_SERVICE = frozenset(
+    name.encode() for name in (*_HOP_BY_HOP, "server", "date", CORRELATION_HEADER)
+)
 
 
 def upstream_headers(
@@ -63,12 +67,9 @@ def upstream_headers(
     ]
 
 
-def downstream_headers(raw: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    return [
-        (name.lower().encode("latin-1"), value.encode("latin-1"))
-        for name, value in raw
-        if name.lower() not in _STRIPPED_FROM_SERVICE
-    ]
+def downstream_headers(raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """`raw`: the service's headers, names lower-cased; the correlation header is the gateway's."""
+    return [(name, value) for name, value in raw if name not in _STRIPPED_FROM_SERVICE]
 
 
 def header(raw: Iterable[tuple[bytes, bytes]], name: str) -> str | None:

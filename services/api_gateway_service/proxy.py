@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import structlog
 from redis.exceptions import RedisError
 
@@ -38,7 +37,7 @@ from services.api_gateway_service.tokens import (
     TokenRefused,
     TokenVerifier,
 )
-from services.api_gateway_service.upstream import Upstream
+from services.api_gateway_service.upstream import Upstream, UpstreamFailure, UpstreamResponse
 
 logger = structlog.get_logger(__name__)
 Scope = dict[str, Any]
@@ -182,15 +181,21 @@ class Proxy:
         try:
             response = await self.upstream.send(
                 scope["method"],
-                route.url.copy_with(raw_path=_raw_target(scope)),
+                route.base_url,
+                _raw_target(scope),
                 upstream_headers(raw, identity, correlation.original, str(client_address[0])),
                 self._body(receive) if _has_body(raw) else None,
             )
         except BodyTooLarge:
             raise _too_large(self.max_request_bytes) from None
-        except httpx.TransportError as error:
-            logger.warning("upstream failed", service=route.service, error=repr(error))
-            raise upstream_refusal(error, route.service) from None
+        except UpstreamFailure as failure:
+            logger.warning(
+                "upstream failed",
+                service=route.service,
+                failure=type(failure).__name__,
+                reason=str(failure),
+            )
+            raise upstream_refusal(failure, route.service) from None
         try:
             await self._relay(send, response, correlation, origin)
         finally:
@@ -215,18 +220,17 @@ class Proxy:
     async def _relay(
         self,
         send: Send,
-        response: httpx.Response,
+        response: UpstreamResponse,
         correlation: CorrelationContext,
         origin: str | None,
     ) -> None:
-        headers = downstream_headers(response.headers.multi_items())
+        headers = downstream_headers(response.headers)
         headers += self.cors.response_headers(origin)
-        headers = [(k, v) for k, v in headers if k != CORRELATION_HEADER.encode()]
         headers.append((CORRELATION_HEADER.encode(), correlation.original.encode()))
         await send(
             {"type": "http.response.start", "status": response.status_code, "headers": headers}
         )
-        async for chunk in response.aiter_raw():
+        async for chunk in response.body():
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 

@@ -4,9 +4,7 @@ the services' `/internal/...` and `/admin/...` routes have no entry and are neve
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-
-import httpx
+from dataclasses import dataclass
 
 # (path prefix, owning service); the longest matching prefix wins.
 ROUTE_TABLE: tuple[tuple[str, str], ...] = (
@@ -24,11 +22,6 @@ class Route:
     prefix: str
     service: str
     base_url: str
-    # Parsed once: each request only swaps in its own path and query.
-    url: httpx.URL = field(init=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "url", httpx.URL(self.base_url))
 
 
 class Routes:
