@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,7 +32,7 @@ from common_core.courses import CourseCode
 from huleedu_service_libs.config import SecureServiceSettings, load_settings
 from huleedu_service_libs.engines import build_engine
 from huleedu_service_libs.kafka import EventConsumer
-from huleedu_service_libs.observability import exporting_to, setup_tracing
+from huleedu_service_libs.observability import setup_tracing
 from huleedu_service_libs.outbox import EventRelayWorker
 from services.cj_assessment_service.app import create_app as cj_app
 from services.cj_assessment_service.config import SERVICE_NAME as CJ
@@ -58,13 +58,6 @@ TEACHER = "teacher-traced"
 TRACING = {"TRACING_ENABLED": True, "ENVIRONMENT": "testing", "INTERNAL_API_KEY": KEY}
 S = TypeVar("S", bound=SecureServiceSettings)
 STARTED_TOPIC = "huleedu.cj.assessment.started.v1"
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    with exporting_to(exporter):
-        yield exporter
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ Fixtures:
 - `redis_url`: a Redis database private to the test, flushed before use.
 - `private_redis_server`: a dedicated Redis the test may stop and start.
 - `kafka_bootstrap`, `kafka_supports_idempotence`, `kafka_topics` (unique topics + reading back).
+- `spans`: an in-memory exporter that every tracer provider set up during the test exports to
+  (`huleedu_service_libs.testing.tracing`: `TracingOn` settings, `traced(service_name)`).
 If no server can be had, the test errors with a message naming what is missing: never a skip.
 """
 
@@ -24,6 +26,7 @@ from typing import Any, TypeVar
 import pytest
 import redis as redis_sync
 import redis.asyncio as redis_asyncio
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from huleedu_service_libs.testing.databases import (
     MigratedTemplates,
@@ -41,6 +44,7 @@ from huleedu_service_libs.testing.servers import (
     ServerPool,
     Source,
 )
+from huleedu_service_libs.testing.tracing import recorded_spans
 
 T = TypeVar("T")
 REDIS_TEST_DATABASES = 1023  # the embedded Redis runs with 1024 databases; 0 is left alone
@@ -185,6 +189,12 @@ def kafka_supports_idempotence(kafka_server: KafkaEndpoint) -> bool:
 @pytest.fixture
 def kafka_topics(kafka_bootstrap: str) -> KafkaTopics:
     return KafkaTopics(kafka_bootstrap)
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    with recorded_spans() as exporter:
+        yield exporter
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -4,13 +4,11 @@ writes."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
 import pytest
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from prometheus_client import CollectorRegistry
@@ -19,30 +17,11 @@ from common_core.events.class_management import ClassCreatedV1
 from common_core.events.codec import new_envelope
 from common_core.events.envelope import EventEnvelope
 from huleedu_service_libs.kafka import EventConsumer, KafkaBus, OutgoingMessage, message_for
-from huleedu_service_libs.observability import current_trace_context, exporting_to, setup_tracing
+from huleedu_service_libs.observability import current_trace_context
 from huleedu_service_libs.testing.kafka_topics import KafkaTopics
+from huleedu_service_libs.testing.tracing import traced
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-@dataclass
-class TracingOn:
-    TRACING_ENABLED: bool = True
-    TRACING_OTLP_ENDPOINT: str | None = None
-    TRACING_SAMPLE_RATIO: float = 1.0
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    with exporting_to(exporter):
-        yield exporter
-
-
-def _provider(name: str) -> TracerProvider:
-    provider = setup_tracing(name, TracingOn())
-    assert provider is not None
-    return provider
 
 
 def _envelope() -> EventEnvelope[Any]:
@@ -68,7 +47,7 @@ async def test_the_handler_runs_in_a_consumer_span_continuing_the_writers_trace(
     bus: KafkaBus, kafka_topics: KafkaTopics, spans: InMemorySpanExporter
 ) -> None:
     topic = await kafka_topics.create("traced")
-    with _provider("writer_service").get_tracer("test").start_as_current_span("write"):
+    with traced("writer_service").get_tracer("test").start_as_current_span("write"):
         message = message_for(_envelope(), key="k")
     assert await bus.send_batch([type(message)(topic, message.value, b"k", message.headers)]) == [
         None
@@ -87,7 +66,7 @@ async def test_the_handler_runs_in_a_consumer_span_continuing_the_writers_trace(
         dead_letter_bus=bus,
         registry=CollectorRegistry(),
         session_timeout_ms=6000,
-        tracer_provider=_provider("reader_service"),
+        tracer_provider=traced("reader_service"),
     )
     await _consume_one(consumer, handled)
 

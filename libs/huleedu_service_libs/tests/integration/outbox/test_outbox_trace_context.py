@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -15,26 +13,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from huleedu_service_libs.kafka import header_value
-from huleedu_service_libs.observability import exporting_to, setup_tracing
 from huleedu_service_libs.outbox import EventRelayWorker, OutboxSettings
+from huleedu_service_libs.testing.tracing import traced
 
 pytestmark = pytest.mark.integration
 TOPIC = "outbox.traced"
 
 
-@dataclass
-class TracingOn:
-    TRACING_ENABLED: bool = True
-    TRACING_OTLP_ENDPOINT: str | None = None
-    TRACING_SAMPLE_RATIO: float = 1.0
-
-
 @pytest.fixture
-def provider() -> Iterator[TracerProvider]:
-    with exporting_to(InMemorySpanExporter()):
-        traced = setup_tracing("outbox_test_service", TracingOn())
-        assert traced is not None
-        yield traced
+def provider(spans: InMemorySpanExporter) -> TracerProvider:
+    return traced("outbox_test_service")
 
 
 async def _stored_metadata(engine: AsyncEngine) -> list[dict[str, Any]]:

@@ -8,8 +8,6 @@ from uuid import uuid5
 import pytest
 import structlog
 from dishka import FromDishka, Provider, Scope, make_async_container, provide
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import BaseModel
 from quart import Blueprint
@@ -34,6 +32,7 @@ from huleedu_service_libs.correlation import (
 from huleedu_service_libs.error_handling import HuleEduError
 from huleedu_service_libs.logging_utils import configure_logging
 from huleedu_service_libs.observability.instrumentation import trace_asgi
+from huleedu_service_libs.testing.tracing import traced
 
 LIMIT = 2048
 SERVICE = "class_management_service"
@@ -346,16 +345,13 @@ async def test_each_request_gets_one_access_line_in_its_correlation_scope(
 
 
 async def test_the_access_line_carries_the_request_spans_trace_and_span_ids(
-    app: HuleEduApp, log_stream: io.StringIO
+    app: HuleEduApp, log_stream: io.StringIO, spans: InMemorySpanExporter
 ) -> None:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    trace_asgi(app, provider)
+    trace_asgi(app, traced(SERVICE))
 
     await send(app, "POST", "/v1/students", b'{"name": "Cy", "year": 8}', "application/json")
 
-    [server_span] = exporter.get_finished_spans()
+    [server_span] = spans.get_finished_spans()
     lines = [json.loads(line) for line in log_stream.getvalue().splitlines()]
     [access] = [line for line in lines if line["logger"] == ACCESS_LOGGER]
     assert server_span.context is not None

@@ -4,11 +4,8 @@ the other service continues it, named by the route template."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import httpx
-import pytest
 from dishka import make_async_container
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -20,22 +17,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from huleedu_service_libs.app import HuleEduApp, create_service_app
 from huleedu_service_libs.correlation import CorrelationProvider
 from huleedu_service_libs.http_client import ServiceClient
-from huleedu_service_libs.observability import exporting_to, setup_tracing
 from huleedu_service_libs.resilience import CircuitBreaker
-
-
-@dataclass
-class Tracing:
-    TRACING_ENABLED: bool = True
-    TRACING_OTLP_ENDPOINT: str | None = None
-    TRACING_SAMPLE_RATIO: float = 1.0
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    with exporting_to(exporter):
-        yield exporter
+from huleedu_service_libs.testing.tracing import traced
 
 
 def _file_service_app() -> HuleEduApp:
@@ -63,14 +46,14 @@ def _client(app: HuleEduApp) -> ServiceClient:
         internal_api_key=SecretStr("k"),
         breaker=CircuitBreaker("file_service"),
         transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]  # Quart's own ASGI types
-        tracer_provider=setup_tracing("cj_assessment_service", Tracing()),
+        tracer_provider=traced("cj_assessment_service"),
     )
 
 
 async def test_the_server_span_continues_the_callers_client_span(
     spans: InMemorySpanExporter,
 ) -> None:
-    setup_tracing("file_service", Tracing())
+    traced("file_service")
     app = _file_service_app()
     async with app.test_app(), _client(app) as client:
         response = await client.get("/internal/v1/items/42")

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-
-import pytest
 from opentelemetry import trace
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
@@ -17,20 +13,7 @@ from huleedu_service_libs.observability import (
     shutdown_tracing,
     tracer_provider_of,
 )
-
-
-@dataclass
-class Tracing:
-    TRACING_ENABLED: bool = True
-    TRACING_OTLP_ENDPOINT: str | None = None
-    TRACING_SAMPLE_RATIO: float = 1.0
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    with exporting_to(exporter):
-        yield exporter
+from huleedu_service_libs.testing.tracing import TracingOn
 
 
 def _remote_parent(sampled: bool) -> trace.Span:
@@ -40,16 +23,16 @@ def _remote_parent(sampled: bool) -> trace.Span:
 
 
 def test_tracing_off_builds_no_provider(spans: InMemorySpanExporter) -> None:
-    assert setup_tracing("svc", Tracing(TRACING_ENABLED=False)) is None
+    assert setup_tracing("svc", TracingOn(TRACING_ENABLED=False)) is None
     assert tracer_provider_of("svc") is None
 
 
 def test_spans_name_their_service_and_one_provider_serves_each_service(
     spans: InMemorySpanExporter,
 ) -> None:
-    provider = setup_tracing("svc", Tracing())
+    provider = setup_tracing("svc", TracingOn())
     assert provider is not None
-    assert setup_tracing("svc", Tracing()) is provider
+    assert setup_tracing("svc", TracingOn()) is provider
     with provider.get_tracer("test").start_as_current_span("work"):
         pass
     [span] = spans.get_finished_spans()
@@ -59,7 +42,7 @@ def test_spans_name_their_service_and_one_provider_serves_each_service(
 def test_a_ratio_of_zero_records_no_new_trace_but_follows_a_recorded_caller(
     spans: InMemorySpanExporter,
 ) -> None:
-    provider = setup_tracing("svc", Tracing(TRACING_SAMPLE_RATIO=0.0))
+    provider = setup_tracing("svc", TracingOn(TRACING_SAMPLE_RATIO=0.0))
     assert provider is not None
     tracer = provider.get_tracer("test")
     with tracer.start_as_current_span("root"):
@@ -83,7 +66,7 @@ def test_the_current_context_is_given_only_for_a_recorded_span(
 def test_after_shutdown_the_exporter_takes_no_more_spans_and_a_new_setup_starts_afresh(
     spans: InMemorySpanExporter,
 ) -> None:
-    provider = setup_tracing("svc", Tracing())
+    provider = setup_tracing("svc", TracingOn())
     assert provider is not None
     tracer = provider.get_tracer("test")
     with tracer.start_as_current_span("before"):
@@ -93,4 +76,15 @@ def test_after_shutdown_the_exporter_takes_no_more_spans_and_a_new_setup_starts_
         pass
     assert [span.name for span in spans.get_finished_spans()] == ["before"]
     assert tracer_provider_of("svc") is None
-    assert setup_tracing("svc", Tracing()) is not provider
+    assert setup_tracing("svc", TracingOn()) is not provider
+
+
+def test_providers_set_up_inside_exporting_to_export_there_and_are_forgotten_on_exit() -> None:
+    exporter = InMemorySpanExporter()
+    with exporting_to(exporter):
+        provider = setup_tracing("svc", TracingOn())
+        assert provider is not None
+        with provider.get_tracer("test").start_as_current_span("inside"):
+            pass
+    assert [span.name for span in exporter.get_finished_spans()] == ["inside"]
+    assert tracer_provider_of("svc") is None
