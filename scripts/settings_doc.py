@@ -62,6 +62,8 @@ def _type(field: FieldInfo) -> str:
 
 
 def _default(field: FieldInfo) -> str:
+    if field.default_factory is not None:  # its docstring says what it gives
+        return (field.default_factory.__doc__ or "computed").strip()
     if field.default is PydanticUndefined:
         return "required"
     value = field.default

@@ -263,7 +263,7 @@ def main() -> None:
         "--runs", type=int, default=3, help="alternating rounds (--tracing-compare)"
     )
     parser.add_argument(
-        "--tracing-ratio", type=float, default=None, help="default: the settings' default"
+        "--tracing-ratio", type=float, default=None, help="default: production's default"
     )
     arguments = parser.parse_args()
     if arguments.tracing_compare:
@@ -360,7 +360,7 @@ async def _tracing_rounds(
             scenario, copies, spread, arguments.clients, arguments.requests, arguments.runs
         ),
     ]
-    print_charge_comparison(rows, sink, arguments.runs)
+    print_charge_comparison(rows, sink, arguments.runs, arguments.tracing_ratio)
 
 
 async def _create_database(dsn: str) -> None:

@@ -720,7 +720,7 @@ def main() -> None:
         "--tracing-ratio",
         type=float,
         default=DEFAULT_RATIO,
-        help=f"TRACING_SAMPLE_RATIO of the traced side (default: the settings' {DEFAULT_RATIO})",
+        help=f"TRACING_SAMPLE_RATIO of the traced side (default: production's {DEFAULT_RATIO})",
     )
     arguments = parser.parse_args()
     tune_garbage_collector()  # the relay and the naive relay run here, tuned as in a service

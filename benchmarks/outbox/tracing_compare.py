@@ -2,10 +2,12 @@
 
 A write is what a request does: a business row and its outbox row in one transaction. Off: the
 engine as `build_engine` makes it with TRACING_ENABLED false (no instrumentation, no span).
-On, at the default sampling (every trace): the engine carries the SQLAlchemy instrumentation,
-each transaction runs inside a SERVER span (the request's), the writer stores its traceparent,
-and a BatchSpanProcessor exports over OTLP/HTTP to a local sink (protobuf encoding and a POST
-per batch, in this process). Rounds alternate off/on so both see the machine in the same state;
+On, at the production default sampling (PRODUCTION_TRACE_SAMPLE_RATIO) or --tracing-ratio: the
+engine carries the SQLAlchemy instrumentation, and each transaction is a request as
+`SampledRequests` sees one without a caller: chosen by the ratio, it runs inside a SERVER span
+and the writer stores its traceparent; otherwise it runs under an unsampled context. A
+BatchSpanProcessor exports over OTLP/HTTP to a local sink (protobuf encoding and a POST per
+batch, in this process). Rounds alternate off/on so both see the machine in the same state;
 each on-round ends with a flush of the exporter inside its timing, so export work is counted.
 """
 
@@ -18,13 +20,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import INVALID_SPAN_CONTEXT, SpanKind
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from benchmarks.tracing_sink import Comparison, otlp_sink, print_comparison
-from huleedu_service_libs.config import SecureServiceSettings
+from huleedu_service_libs.config import PRODUCTION_TRACE_SAMPLE_RATIO
 from huleedu_service_libs.observability import setup_tracing, shutdown_tracing
 from huleedu_service_libs.observability.instrumentation import trace_engine
+from huleedu_service_libs.observability.sampling import records, unsampled
 from huleedu_service_libs.outbox import OutboxManager
 
 Write = Callable[[int], Awaitable[None]]
@@ -32,7 +35,7 @@ Transaction = Callable[[AsyncSession, OutboxManager, int], Awaitable[object]]
 IN_FLIGHT = 8
 
 
-DEFAULT_RATIO: float = SecureServiceSettings.model_fields["TRACING_SAMPLE_RATIO"].default
+DEFAULT_RATIO = PRODUCTION_TRACE_SAMPLE_RATIO
 
 
 @dataclass
@@ -53,10 +56,14 @@ def _writer(engine: AsyncEngine, transaction: Transaction) -> Write:
     return write
 
 
-def _in_span(write: Write, provider: TracerProvider) -> Write:
+def _in_span(write: Write, provider: TracerProvider, ratio: float) -> Write:
     tracer = provider.get_tracer("bench")
 
     async def traced(n: int) -> None:
+        if not records(INVALID_SPAN_CONTEXT, ratio):
+            with unsampled(INVALID_SPAN_CONTEXT):
+                await write(n)
+            return
         with tracer.start_as_current_span("POST /v1/orders", kind=SpanKind.SERVER):
             await write(n)
 
@@ -93,7 +100,7 @@ async def compare_writes(
         assert provider is not None
         trace_engine(traced, provider)
         off_write = _writer(plain, transaction)
-        on_write = _in_span(_writer(traced, transaction), provider)
+        on_write = _in_span(_writer(traced, transaction), provider, ratio)
         await _rate(off_write, count // 4)  # warm-up, both
         await _rate(on_write, count // 4, provider.force_flush)
         off, on = [], []
@@ -116,6 +123,7 @@ def print_write_comparison(
         rows,
         f"(sample ratio {ratio}; median of {runs} alternating rounds of {count} transactions,"
         f" {IN_FLIGHT} in flight;"
-        f" on = SQLAlchemy spans + a request span + traceparent stored, exported over OTLP/HTTP"
+        f" on = SQLAlchemy spans + a request span + traceparent stored for the sampled share,"
+        f" exported over OTLP/HTTP"
         f" to a local sink: {exports} export requests)",
     )

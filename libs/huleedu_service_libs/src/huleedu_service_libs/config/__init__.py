@@ -2,6 +2,7 @@
 
 from huleedu_service_libs.config.settings import (
     PLACEHOLDER_SECRET,
+    PRODUCTION_TRACE_SAMPLE_RATIO,
     BaseServiceSettings,
     Environment,
     SecureServiceSettings,
@@ -12,6 +13,7 @@ from huleedu_service_libs.config.settings import (
 
 __all__ = [
     "PLACEHOLDER_SECRET",
+    "PRODUCTION_TRACE_SAMPLE_RATIO",
     "BaseServiceSettings",
     "Environment",
     "SecureServiceSettings",

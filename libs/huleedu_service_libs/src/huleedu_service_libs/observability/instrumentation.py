@@ -16,17 +16,23 @@ from opentelemetry.sdk.trace import TracerProvider
 from quart import Quart, request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from huleedu_service_libs.observability.sampling import RequestSampler, SampledRequests
+
 ROUTE_ATTRIBUTE = "http.route"
 _UNMATCHED = "<unmatched>"
 
 
 def trace_asgi(app: Quart, provider: TracerProvider) -> None:
     """A SERVER span per request, continuing the caller's `traceparent`, named by the route
-    template (`POST /v1/classes/<uuid:class_id>/students`), not by the path."""
+    template (`POST /v1/classes/<uuid:class_id>/students`), not by the path; only for the
+    requests `SampledRequests` chooses (a sampled caller, or new ones by the provider's ratio)."""
     # Only the request span: the per-message receive/send spans double the work and say little.
-    app.asgi_app = OpenTelemetryMiddleware(  # type: ignore[method-assign,assignment]
+    traced = OpenTelemetryMiddleware(
         app.asgi_app, tracer_provider=provider, exclude_spans=["receive", "send"]
     )
+    sampler = provider.sampler
+    ratio = sampler.ratio if isinstance(sampler, RequestSampler) else 1.0
+    app.asgi_app = SampledRequests(app.asgi_app, traced, ratio)  # type: ignore[method-assign,assignment]
     app.before_request(_name_span_by_route)
 
 

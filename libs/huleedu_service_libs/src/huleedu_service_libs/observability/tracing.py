@@ -1,7 +1,8 @@
 """OpenTelemetry tracing of a service process, set up from its settings.
 
 `setup_tracing(service_name, settings)` builds the service's tracer provider once per process
-(a resource naming the service, a parent-based ratio sampler, a batching OTLP/HTTP exporter) and
+(a resource naming the service, a parent-based ratio sampler that records the requests
+`SampledRequests` chose, a batching OTLP/HTTP exporter) and
 makes it the global one. With TRACING_ENABLED off it builds nothing and returns None: the
 instrumentation is then never installed, and the OpenTelemetry API's no-op tracer answers the
 few hand-written spans. Each instrumented object (app, engine, HTTP and Redis clients, consumer)
@@ -24,7 +25,8 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
     SpanExporter,
 )
-from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+from huleedu_service_libs.observability.sampling import RequestSampler
 
 TRACES_PATH = "/v1/traces"
 
@@ -89,7 +91,7 @@ def exporting_to(exporter: SpanExporter) -> Iterator[None]:
 def _build_provider(service_name: str, settings: TracingSettings) -> TracerProvider:
     provider = TracerProvider(
         resource=Resource.create({SERVICE_NAME: service_name}),
-        sampler=ParentBased(root=TraceIdRatioBased(settings.TRACING_SAMPLE_RATIO)),
+        sampler=RequestSampler(settings.TRACING_SAMPLE_RATIO),
     )
     provider.add_span_processor(_processor(settings))
     return provider

@@ -3,6 +3,7 @@ from pydantic_settings import SettingsConfigDict
 
 from huleedu_service_libs.config import (
     PLACEHOLDER_SECRET,
+    PRODUCTION_TRACE_SAMPLE_RATIO,
     BaseServiceSettings,
     Environment,
     SecureServiceSettings,
@@ -81,6 +82,32 @@ def test_production_accepts_real_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.is_production
     assert settings.gateway_identity_required
     assert REAL_SECRET not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("environment", "ratio"),
+    [("production", PRODUCTION_TRACE_SAMPLE_RATIO), ("development", 1.0), ("testing", 1.0)],
+)
+def test_the_trace_sample_ratio_defaults_by_environment(
+    monkeypatch: pytest.MonkeyPatch, environment: str, ratio: float
+) -> None:
+    _real_secrets(monkeypatch)
+    monkeypatch.setenv("DEMO_SERVICE_ENVIRONMENT", environment)
+
+    assert ratio == load_settings(DemoSettings).TRACING_SAMPLE_RATIO
+
+
+def test_a_trace_sample_ratio_given_is_kept_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    _real_secrets(monkeypatch)
+    monkeypatch.setenv("DEMO_SERVICE_ENVIRONMENT", "production")
+    monkeypatch.setenv("DEMO_SERVICE_TRACING_SAMPLE_RATIO", "1")
+
+    assert load_settings(DemoSettings).TRACING_SAMPLE_RATIO == 1.0
+
+
+def _real_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("INTERNAL_API_KEY", "ADMIN_API_KEY", "GATEWAY_SIGNING_SECRET"):
+        monkeypatch.setenv(f"DEMO_SERVICE_{name}", f"{REAL_SECRET}-{name.lower()}")
 
 
 def test_missing_and_malformed_values_are_listed_readably(monkeypatch: pytest.MonkeyPatch) -> None:
