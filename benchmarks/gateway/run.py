@@ -1,15 +1,15 @@
 """What the API gateway adds to a read: GET /v1/classes/<id> through the gateway and directly.
 
-    ./dev pdm run bench-gateway [--requests 3000] [--clients 1,8] [--rounds 3]
+    ./dev pdm run bench-gateway [--requests 1000] [--clients 1,8] [--rounds 5] [--baseline REF]
 
 Starts embedded PostgreSQL and Redis, migrates a fresh class management database, runs the
 real class management service (Uvicorn, one process, GATEWAY_IDENTITY_REQUIRED on) and the
-real gateway (Uvicorn, one process) in front of it, and drives both from keep-alive clients on
-the same machine (`benchmarks/loadgen.py`). Direct calls carry a signature the client computes
-itself, so the service's own check is in both columns: the difference is the gateway's work
-(bearer token verification, the Redis rate-limit round trip, signing, one more HTTP hop).
-Direct and gateway runs alternate for `--rounds` rounds; the table shows each side's median
-round and the added p50/p99 latency.
+real gateway (Uvicorn, one process) in front of it, and drives both from the same keep-alive
+client on the same machine (`benchmarks/loadgen.py`). Direct calls carry a signature the client
+computes itself, so the service's own check is in both columns: the difference is the gateway's
+work (bearer token verification, the Redis rate-limit round trip, signing, one more HTTP hop).
+How each figure is taken (interleaved pairs for latency, alternating blocks for throughput and
+CPU): `benchmarks/gateway/measure.py`.
 """
 
 from __future__ import annotations
@@ -18,18 +18,27 @@ import argparse
 import asyncio
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
 
 import asyncpg
 
-from benchmarks.loadgen import KeepAliveClient, run_clients
+from benchmarks.gateway.measure import (
+    LATENCY_HEADER,
+    THROUGHPUT_HEADER,
+    Headers,
+    Side,
+    latency_round,
+    latency_rows,
+    table,
+    throughput_round,
+    throughput_rows,
+)
+from benchmarks.loadgen import KeepAliveClient
 from huleedu_service_libs.identity import signed_identity_headers
 from huleedu_service_libs.testing.databases import run_alembic
 from huleedu_service_libs.testing.embedded import EmbeddedPostgres, EmbeddedRedis
@@ -43,50 +52,12 @@ TEACHER = "bench-teacher"
 SIGNING_SECRET = "bench-gateway-signing-secret"
 TOKEN_SECRET = "bench-gateway-development-token-secret"
 ISSUER, AUDIENCE = "huleedu-bench", "huleedu-api"
-Headers = Callable[[str], Mapping[str, str]]
 
 
-@dataclass
-class Side:
-    label: str
-    rates: list[float]
-    latencies: list[list[float]]
-
-    def median_round(self) -> int:
-        order = sorted(range(len(self.rates)), key=lambda index: self.rates[index])
-        return order[len(order) // 2]
-
-    def percentile(self, share: float) -> float:
-        values = sorted(self.latencies[self.median_round()])
-        return values[min(len(values) - 1, int(share * len(values)))] * 1000
-
-
-async def drive(
-    base_url: str, path: str, headers: Headers, clients: int, count: int
-) -> tuple[float, list[float]]:
-    latencies: list[float] = []
-    per_client = max(1, count // clients)
-
-    async def work(client: KeepAliveClient) -> None:
-        for _ in range(per_client):
-            started = time.perf_counter()
-            reply = await client.get(path, headers=headers(path))
-            latencies.append(time.perf_counter() - started)
-            reply.raise_for_status()
-
-    seconds = await run_clients(base_url, {}, clients, work)
-    return len(latencies) / seconds, latencies
-
-
-def direct_headers(path: str) -> Mapping[str, str]:
-    return signed_identity_headers(
+def direct_headers(path: str) -> Headers:
+    return lambda: signed_identity_headers(
         SIGNING_SECRET, user_id=TEACHER, org_id=None, method="GET", path=path
     )
-
-
-def gateway_headers(token: str) -> Headers:
-    authorization = {"Authorization": f"Bearer {token}"}
-    return lambda _path: authorization
 
 
 async def create_class(service_url: str) -> str:
@@ -103,76 +74,71 @@ async def create_class(service_url: str) -> str:
         return str(reply.json()["id"])
 
 
-async def measure(service_url: str, gateway_url: str, arguments: argparse.Namespace) -> None:
-    class_id = await create_class(service_url)
-    path = f"/v1/classes/{class_id}"
-    now = int(time.time())
-    token = mint_development_token(
+def development_token() -> str:
+    return mint_development_token(
         TOKEN_SECRET,
         user_id=TEACHER,
         orgs=[],
         issuer=ISSUER,
         audience=AUDIENCE,
         lifetime_seconds=3600,
-        now=now,
+        now=int(time.time()),
     )
-    rows = []
+
+
+async def measure(
+    urls: Mapping[str, str], pids: Mapping[str, int], arguments: argparse.Namespace
+) -> None:
+    path = f"/v1/classes/{await create_class(urls['service'])}"
+    authorization = {"Authorization": f"Bearer {development_token()}"}
+    load_before = os.getloadavg()[0]
+    latency, throughput = [], []
     for clients in arguments.clients:
-        direct = Side("direct", [], [])
-        through = Side("gateway", [], [])
-        await drive(gateway_url, path, gateway_headers(token), clients, 50)  # warm both
-        await drive(service_url, path, direct_headers, clients, 50)
-        for _ in range(arguments.rounds):
-            for side, url, headers in (
-                (direct, service_url, direct_headers),
-                (through, gateway_url, gateway_headers(token)),
-            ):
-                rate, latencies = await drive(url, path, headers, clients, arguments.requests)
-                side.rates.append(rate)
-                side.latencies.append(latencies)
-        rows.append((clients, direct, through))
-    print_table(rows, arguments)
-
-
-def print_table(rows: list[tuple[int, Side, Side]], arguments: argparse.Namespace) -> None:
+        sides = [Side("direct", urls["service"], direct_headers(path))]
+        sides.append(Side("gateway", urls["gateway"], lambda: authorization, "gateway"))
+        if "baseline" in urls:
+            label = f"gateway at {arguments.baseline}"
+            sides.append(Side(label, urls["baseline"], lambda: authorization, "baseline"))
+        await latency_round(path, sides, clients, 100)  # warm every connection and cache
+        for side in sides:
+            side.rounds, side.added = [], []
+        for number in range(arguments.rounds):
+            await latency_round(path, sides, clients, arguments.requests)
+            await throughput_round(path, sides, pids, clients, arguments.requests, number)
+        latency += latency_rows(clients, sides)
+        throughput += throughput_rows(clients, sides)
     print(
-        f"GET /v1/classes/<id>, {arguments.requests} requests per round, median of "
-        f"{arguments.rounds} rounds (direct and gateway alternating)"
+        f"GET /v1/classes/<id>, {arguments.requests} requests per side per round, "
+        f"{arguments.rounds} rounds; load average {load_before:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after, on {os.cpu_count()} CPUs"
     )
-    header = (
-        "clients",
-        "direct req/s",
-        "gateway req/s",
-        "direct p50",
-        "gateway p50",
-        "added p50",
-        "direct p99",
-        "gateway p99",
-        "added p99",
+    print("\nLatency (each client's turns rotate over one keep-alive connection per side):")
+    print(table(LATENCY_HEADER, latency))
+    print("\nThroughput and CPU (one block per side, order rotating each round; medians):")
+    print(table(THROUGHPUT_HEADER, throughput))
+
+
+def baseline_tree(ref: str, workdir: Path) -> Path:
+    """The gateway's code at `ref` (git archive: the working tree is not touched)."""
+    target = workdir / "baseline"
+    target.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", ref, "services/__init__.py", "services/api_gateway_service"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
-    print(" | ".join(header))
-    for clients, direct, through in rows:
-        d50, g50 = direct.percentile(0.5), through.percentile(0.5)
-        d99, g99 = direct.percentile(0.99), through.percentile(0.99)
-        cells = [
-            str(clients),
-            f"{statistics.median(direct.rates):.0f}",
-            f"{statistics.median(through.rates):.0f}",
-            f"{d50:.2f} ms",
-            f"{g50:.2f} ms",
-            f"{g50 - d50:+.2f} ms",
-            f"{d99:.2f} ms",
-            f"{g99:.2f} ms",
-            f"{g99 - d99:+.2f} ms",
-        ]
-        print(" | ".join(cells))
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    return target
 
 
 def start(
-    command: list[str], environment: dict[str, str], port: int, log: Path
+    command: list[str], environment: dict[str, str], port: int, log: Path, cwd: Path = ROOT
 ) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        process = subprocess.Popen(command, env=environment, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env=environment, stdout=out, stderr=subprocess.STDOUT, cwd=cwd
+        )
     deadline = time.monotonic() + 60
     while not port_open(port):
         if process.poll() is not None or time.monotonic() > deadline:
@@ -196,7 +162,9 @@ def service_environment(database_url: str, redis_url: str, port: int) -> dict[st
     return {**os.environ, "PYTHONPATH": str(ROOT)} | {prefix + k: v for k, v in values.items()}
 
 
-def gateway_environment(service_url: str, redis_url: str, port: int) -> dict[str, str]:
+def gateway_environment(
+    service_url: str, redis_url: str, port: int, code: Path = ROOT
+) -> dict[str, str]:
     prefix = "API_GATEWAY_SERVICE_"
     values = {
         "REDIS_URL": redis_url + "/4",
@@ -211,7 +179,8 @@ def gateway_environment(service_url: str, redis_url: str, port: int) -> dict[str
         "JWT_AUDIENCE": AUDIENCE,
         "RATE_LIMIT_PER_MINUTE": "100000000",
     }
-    return {**os.environ, "PYTHONPATH": str(ROOT)} | {prefix + k: v for k, v in values.items()}
+    path = str(code) if code == ROOT else f"{code}:{ROOT}"
+    return {**os.environ, "PYTHONPATH": path} | {prefix + k: v for k, v in values.items()}
 
 
 async def _create_database(dsn: str) -> None:
@@ -224,11 +193,14 @@ async def _create_database(dsn: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=3000, help="GETs per side per round")
+    parser.add_argument("--requests", type=int, default=1000, help="GETs per side per round")
     parser.add_argument(
         "--clients", type=lambda text: [int(v) for v in text.split(",")], default=[1, 8]
     )
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--baseline", help="a git ref: its gateway runs beside this one, measured the same way"
+    )
     arguments = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="huleedu-bench-gateway-"))
     postgres, redis = EmbeddedPostgres(workdir), EmbeddedRedis(workdir)
@@ -240,7 +212,7 @@ def main() -> None:
         dsn = postgres.admin_dsn.rsplit("/", 1)[0] + f"/{DATABASE}"
         database_url = dsn.replace("postgresql://", "postgresql+asyncpg://", 1)
         run_alembic(SERVICE_DIR, database_url, "upgrade", "head")
-        service_port, gateway_port = free_port(), free_port()
+        service_port = free_port()
         service_url = f"http://127.0.0.1:{service_port}"
         processes.append(
             start(
@@ -250,17 +222,21 @@ def main() -> None:
                 workdir / "service.log",
             )
         )
-        processes.append(
-            start(
-                [sys.executable, "-m", "services.api_gateway_service.app"],
-                gateway_environment(service_url, redis.url, gateway_port),
-                gateway_port,
-                workdir / "gateway.log",
-            )
-        )
-        asyncio.run(measure(service_url, f"http://127.0.0.1:{gateway_port}", arguments))
+        urls, pids = {"service": service_url}, {"service": processes[0].pid}
+        gateways = {"gateway": ROOT}
+        if arguments.baseline:
+            gateways["baseline"] = baseline_tree(arguments.baseline, workdir)
+        for name, code in gateways.items():
+            port = free_port()
+            environment = gateway_environment(service_url, redis.url, port, code)
+            command = [sys.executable, "-m", "services.api_gateway_service.app"]
+            # Run from the code's own directory: `python -m` puts the working directory first.
+            process = start(command, environment, port, workdir / f"{name}.log", cwd=code)
+            processes.append(process)
+            urls[name], pids[name] = f"http://127.0.0.1:{port}", process.pid
+        asyncio.run(measure(urls, pids, arguments))
     except BaseException:
-        for name in ("service.log", "gateway.log"):
+        for name in ("service.log", "gateway.log", "baseline.log"):
             log = workdir / name
             if log.exists():
                 print(f"--- {name}\n" + log.read_text()[-3000:], file=sys.stderr)
