@@ -2,8 +2,9 @@
 tracing off and one with it on at production's default sampling (PRODUCTION_TRACE_SAMPLE_RATIO)
 or --tracing-ratio (the recorded requests: ASGI and Redis spans, exported by a
 BatchSpanProcessor over OTLP/HTTP to a local sink, tracing_sink.py).
-Both run at once on the same database and Redis; rounds alternate off/on, so each sees the
-machine in the same state, and the idle one costs nothing but memory."""
+Both run at once on the same database and Redis; rounds alternate off/on, off first in even
+rounds and on first in odd ones, so each sees the machine in the same state, and the idle one
+costs nothing but memory."""
 
 from __future__ import annotations
 
@@ -47,8 +48,8 @@ async def compare(
     charges/s and service CPU per charge are printed as they come (the spread)."""
     rates: dict[str, list[float]] = {"off": [], "on": []}
     cpu: dict[str, list[float]] = {"off": [], "on": []}
-    for _ in range(runs):
-        for name, copy in copies.items():
+    for round_ in range(runs):
+        for name, copy in _in_turn(copies, round_):
             outcome: Any = await scenario(
                 copy.url, name, users, clients, requests, {"service": copy.pid}
             )
@@ -62,6 +63,13 @@ async def compare(
         print(f"  {label}, tracing {name}: {rounds} (service CPU per charge)")
     off, on = statistics.median(rates["off"]), statistics.median(rates["on"])
     return Comparison(label, "charges/s", off, on)
+
+
+def _in_turn(copies: dict[str, Copy], round_: int) -> list[tuple[str, Copy]]:
+    """Off first in even rounds, on first in odd ones: whichever runs second sees what the
+    first left behind (autovacuum of its writes, a warmer cache)."""
+    order = list(copies.items())
+    return order if round_ % 2 == 0 else order[::-1]
 
 
 def print_charge_comparison(

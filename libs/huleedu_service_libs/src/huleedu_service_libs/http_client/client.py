@@ -19,6 +19,7 @@ from huleedu_service_libs.correlation import (
 from huleedu_service_libs.error_handling import HuleEduError
 from huleedu_service_libs.error_handling.dependencies import unavailable_message
 from huleedu_service_libs.observability.instrumentation import trace_http_client
+from huleedu_service_libs.observability.sampling import carried_decision
 from huleedu_service_libs.observability.tracing import tracer_provider_of
 from huleedu_service_libs.resilience import CircuitBreaker, CircuitOpenError, Clock
 
@@ -67,7 +68,11 @@ class ServiceClient:
     ) -> httpx.Response:
         correlation = current_correlation() or CorrelationContext.generate()
         call = _Call(self, method, path, correlation)
-        sent_headers = {**(headers or {}), CORRELATION_HEADER: correlation.original}
+        sent_headers = {
+            **(headers or {}),
+            CORRELATION_HEADER: correlation.original,
+            **carried_decision(),
+        }
         try:
             return await self._breaker.call(
                 call.send, self._http, json=json, params=params, headers=sent_headers

@@ -5,9 +5,11 @@ the request's attributes, starts a span, wraps `send`, builds the duration metri
 Measured on one entitlements charge, an unsampled request cost almost as much as a recorded
 one (benchmarks/RESULTS.md, observability). So `SampledRequests` decides first, from the
 caller's `traceparent` and the ratio, and only a request to be recorded goes through the
-instrumentation. Any other runs the app directly under an unsampled span context: its Redis,
-SQL and HTTP client spans are not recorded (the SDK's parent-based decision), and its calls to
-other services carry `traceparent` with the sampled flag off, so they do not record either.
+instrumentation. Any other runs the app directly under an unsampled span context with the
+instrumentation suppressed: the Redis, SQLAlchemy and httpx instrumentations return at their
+first line (an unrecorded SQL span still costs its URL parsing and name building otherwise),
+and `ServiceClient` sends the decision on itself (`carried_decision`): `traceparent` with the
+sampled flag off, so the next service does not record either.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from opentelemetry import context, trace
 from opentelemetry.context import Context
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled, suppress_instrumentation
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_ON,
     ParentBased,
@@ -94,13 +97,25 @@ def records(parent: SpanContext, ratio: float) -> bool:
 
 @contextmanager
 def unsampled(parent: SpanContext) -> Iterator[None]:
-    """The caller's unsampled context current (a new unsampled one without a caller)."""
+    """The caller's unsampled context current (a new unsampled one without a caller), the
+    instrumentation suppressed."""
     span = NonRecordingSpan(parent if parent.is_valid else _new_unsampled())
     token = context.attach(trace.set_span_in_context(span))
     try:
-        yield
+        with suppress_instrumentation():
+            yield
     finally:
         context.detach(token)
+
+
+def carried_decision() -> dict[str, str]:
+    """`traceparent` of an unsampled request (the suppressed HTTP instrumentation sends none),
+    else empty: the instrumentation sends its own."""
+    if is_instrumentation_enabled():
+        return {}
+    carrier: dict[str, str] = {}
+    _W3C.inject(carrier)
+    return carrier
 
 
 def _caller(scope: Scope) -> SpanContext:

@@ -8,15 +8,19 @@ import socket
 import httpx
 from dishka import make_async_container
 from opentelemetry import trace
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from pydantic import SecretStr
 from quart_dishka import QuartProvider
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from huleedu_service_libs.app import HuleEduApp, create_service_app
 from huleedu_service_libs.correlation import CorrelationProvider
+from huleedu_service_libs.http_client import ServiceClient
 from huleedu_service_libs.observability import current_trace_context
-from huleedu_service_libs.observability.instrumentation import trace_http_client
+from huleedu_service_libs.resilience import CircuitBreaker
 from huleedu_service_libs.testing.tracing import traced
 
 SERVICE = "file_service"
@@ -41,6 +45,7 @@ def _app() -> HuleEduApp:
             "trace_id": format(context.trace_id, "032x"),
             "sampled": context.trace_flags.sampled,
             "carried": current_trace_context(),
+            "instrumented": is_instrumentation_enabled(),
         }
 
     return app
@@ -66,6 +71,7 @@ async def test_a_new_request_at_ratio_zero_records_nothing_and_carries_no_contex
     assert spans.get_finished_spans() == ()
     assert seen["sampled"] is False
     assert seen["carried"] == {}
+    assert seen["instrumented"] is False  # Redis, SQL and httpx spans skipped at once
 
 
 async def test_a_new_request_at_ratio_one_is_a_recorded_server_span(
@@ -76,6 +82,7 @@ async def test_a_new_request_at_ratio_one_is_a_recorded_server_span(
     [span] = spans.get_finished_spans()
     assert (span.kind, span.name, span.parent) == (SpanKind.SERVER, "GET /v1/items/<item_id>", None)
     assert seen["trace_id"] == format(span.context.trace_id, "032x")
+    assert seen["instrumented"] is True
 
 
 async def test_a_sampled_caller_is_followed_whatever_the_ratio(
@@ -100,8 +107,8 @@ async def test_an_unsampled_caller_is_followed_whatever_the_ratio(
 async def test_an_unsampled_request_passes_its_decision_to_the_next_service(
     spans: InMemorySpanExporter,
 ) -> None:
-    """Its HTTP client spans are children of the unsampled context: `traceparent` with the
-    sampled flag off goes out, so the next service does not start a trace of its own."""
+    """The service client sends `traceparent` with the sampled flag off (the HTTP
+    instrumentation is suppressed), so the next service does not start a trace of its own."""
     provider = traced(SERVICE, 0.0)
     outgoing: list[str] = []
 
@@ -112,16 +119,52 @@ async def test_an_unsampled_request_passes_its_decision_to_the_next_service(
     app = _app()
 
     @app.get("/v1/relay")
-    async def relay() -> tuple[str, int]:
-        async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
-            trace_http_client(client, provider)
-            await client.get("http://next/v1/x")
-        return "", 204
+    async def relay() -> dict[str, object]:
+        async with _client(httpx.MockTransport(answer), provider) as client:
+            await client.get("/v1/x")
+        context = trace.get_current_span().get_span_context()
+        return {"trace_id": format(context.trace_id, "032x")}
 
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with app.test_app(), httpx.AsyncClient(transport=transport) as client:
-        assert (await client.get("http://file/v1/relay")).status_code == 204
+        response = await client.get("http://file/v1/relay")
 
     [sent] = outgoing
-    assert sent.endswith("-00")
+    version, trace_id, _, flags = sent.split("-")
+    assert (version, trace_id, flags) == ("00", response.json()["trace_id"], "00")
     assert spans.get_finished_spans() == ()
+
+
+async def test_a_recorded_request_sends_its_client_spans_context(
+    spans: InMemorySpanExporter,
+) -> None:
+    provider = traced(SERVICE, 1.0)
+    outgoing: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        outgoing.append(request.headers["traceparent"])
+        return httpx.Response(204)
+
+    async with _client(httpx.MockTransport(answer), provider) as client:
+        await client.get("/v1/x")
+
+    [client_span] = spans.get_finished_spans()
+    [(version, trace_id, span_id, flags)] = [sent.split("-") for sent in outgoing]
+    assert (version, trace_id, span_id) == (
+        "00",
+        f"{client_span.context.trace_id:032x}",
+        f"{client_span.context.span_id:016x}",
+    )
+    assert int(flags, 16) & 0x01  # sampled
+
+
+def _client(transport: httpx.MockTransport, provider: TracerProvider) -> ServiceClient:
+    return ServiceClient(
+        service_name=SERVICE,
+        target_service="next_service",
+        base_url="http://next",
+        internal_api_key=SecretStr("k"),
+        breaker=CircuitBreaker("next_service"),
+        transport=transport,
+        tracer_provider=provider,
+    )
