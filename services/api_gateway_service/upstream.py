@@ -2,9 +2,10 @@
 response parsed by httptools (the parser Uvicorn serves with).
 
 Why not httpx here: httpx's client layer keeps a cookie jar (a cookie one service set for one
-caller would go out with the next caller's requests), and under it httpcore, h11 and anyio cost
-more CPU per proxied request than the rest of the gateway together (benchmarks/RESULTS.md). The
-merged OpenAPI document, fetched once a minute, still uses an httpx client (`Upstream.client`).
+caller would go out with the next caller's requests), and httpcore, h11 and anyio under it were
+the larger part of the gateway's CPU per request (5.0 ms a GET then with the pipelined rate
+limit, 1.7 ms now: benchmarks/RESULTS.md, bench-gateway --baseline). The
+merged OpenAPI document, fetched at most once a minute, still uses an httpx client (`Upstream.client`).
 
 Failures are reported in the gateway's terms: `Unreachable` (refused, not connected in time, no
 connection free), `TooSlow` (connected, no answer in time), `Broken` (hung up or not HTTP).
