@@ -3,7 +3,9 @@
 Each condition draws true abilities (normal at several spreads, skewed, clustered, with a share of
 erratic judgements, small and large n), runs one simulated assessment per seed and design, and
 compares the reported scores, intervals and reliability with the truth. "before" is the fit the
-service used until now (a fixed N(0, 2^2) prior, SSR) driving the same adaptive design.
+service used before the spread was inferred (a fixed N(0, 2^2) prior, SSR) driving the same
+adaptive design; "no lapse" is the spread-inferring fit without the lapse term (every judgement
+taken to follow the model), also driving the adaptive design.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from services.cj_assessment_service.domain.bradley_terry import (
     ComparisonData,
     fit_bradley_terry,
 )
-from services.cj_assessment_service.domain.cohort_spread import fit_scores
+from services.cj_assessment_service.domain.cohort_spread import fit_hierarchical, fit_scores
 from services.cj_assessment_service.domain.design import DesignSettings, next_round
 from services.cj_assessment_service.domain.fit_statistics import (
     fit_reliability,
@@ -30,7 +32,8 @@ from services.cj_assessment_service.domain.fit_statistics import (
 from services.cj_assessment_service.domain.pairing import PairingHistory, PlannedPair
 from services.cj_assessment_service.domain.stopping import StoppingRule
 
-DESIGNS = ("coverage", "random", "adaptive", "before")
+DESIGNS = ("coverage", "random", "adaptive", "no lapse", "before")
+ADAPTIVE_DESIGNS = ("adaptive", "no lapse", "before")
 BEFORE_PRIOR_SD = 2.0
 
 
@@ -79,6 +82,8 @@ def abilities(condition: Condition, rng: np.random.Generator) -> np.ndarray:
 def _fitter(design: str) -> Callable[[ComparisonData], BradleyTerryFit]:
     if design == "before":
         return lambda data: fit_bradley_terry(data, prior_sd=BEFORE_PRIOR_SD)
+    if design == "no lapse":
+        return lambda data: fit_hierarchical(data, lapses=(0.0,))
     return lambda data: fit_scores(data)
 
 
@@ -99,7 +104,7 @@ def _round(
     if design == "random":
         size = min(max(1, history.n_items // 2), remaining)
         return [PlannedPair(*rng.sample(range(history.n_items), 2)) for _ in range(size)]
-    settings = DesignSettings(adaptive=design in ("adaptive", "before"))
+    settings = DesignSettings(adaptive=design in ADAPTIVE_DESIGNS)
     return next_round(
         history, fit, rounds_done=rounds, remaining=remaining, settings=settings, rng=rng
     )

@@ -21,7 +21,9 @@ def _cohort_run(task: tuple[cohorts.Condition, str, int, bool]) -> cohorts.Resul
     return cohorts.run(condition, design, seed, StoppingRule() if stopping else None)
 
 
-def cohort_table(seeds: int, jobs: int, conditions: list[cohorts.Condition]) -> None:
+def cohort_table(
+    seeds: int, jobs: int, conditions: list[cohorts.Condition], designs: list[str]
+) -> None:
     print(
         f"\nHonesty across cohorts ({seeds} seeds each; 10 comparisons per essay; cover = 95%"
         " intervals holding the truth, target 0.92-0.97; rel err = reported - actual"
@@ -29,8 +31,15 @@ def cohort_table(seeds: int, jobs: int, conditions: list[cohorts.Condition]) -> 
     )
     header = f"{'condition':<34}{'design':>9}{'rho':>7}{'cover':>7}"
     print(header + f"{'reported':>9}{'actual':>8}{'rel err':>8}")
-    batches = [(condition, design, False) for condition in conditions for design in cohorts.DESIGNS]
-    batches += [(STOP_CONDITION, design, True) for design in ("adaptive", "before")]
+    batches = [
+        (condition, design, False)
+        for condition in conditions
+        if condition is not STOP_CONDITION
+        for design in designs
+    ]
+    if STOP_CONDITION in conditions:
+        stop_designs = [d for d in designs if d in cohorts.ADAPTIVE_DESIGNS]
+        batches += [(STOP_CONDITION, design, True) for design in stop_designs]
     with ProcessPoolExecutor(jobs) as pool:
         for condition, design, stopping in batches:
             tasks = [(condition, design, seed, stopping) for seed in range(seeds)]

@@ -28,8 +28,8 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from cohorts import CONDITIONS  # noqa: E402
-from honesty import cohort_table, grading_table  # noqa: E402
+from cohorts import CONDITIONS, DESIGNS, Condition  # noqa: E402
+from honesty import STOP_CONDITION, cohort_table, grading_table  # noqa: E402
 from misfit import misfit_table  # noqa: E402
 from simulation import Scenario, Snapshot, at_budget, rho_curve, run_scenario  # noqa: E402
 from stack_run import run_on_stack  # noqa: E402
@@ -154,6 +154,11 @@ def _shown(value: object) -> str:
     return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
+def _conditions(wanted: list[str] | None) -> list[Condition]:
+    every = [*CONDITIONS, STOP_CONDITION]
+    return [c for c in every if wanted is None or any(w in c.label for w in wanted)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=20)
@@ -170,11 +175,15 @@ def main() -> None:
     parser.add_argument("--cohorts", action="store_true", help="only the cohort honesty table")
     parser.add_argument("--grading", action="store_true", help="only the grade calibration table")
     parser.add_argument("--jobs", type=int, default=1, help="processes for --cohorts, --grading")
+    parser.add_argument(
+        "--conditions", nargs="+", help="--cohorts: only conditions whose label has one of these"
+    )
+    parser.add_argument("--designs", nargs="+", choices=DESIGNS, default=list(DESIGNS))
     args = parser.parse_args()
     started = time.perf_counter()
     if args.cohorts or args.grading:
         if args.cohorts:
-            cohort_table(args.seeds, args.jobs, list(CONDITIONS))
+            cohort_table(args.seeds, args.jobs, _conditions(args.conditions), args.designs)
         if args.grading:
             grading_table(args.seeds, args.jobs)
         print(f"\n(total {time.perf_counter() - started:.0f} s)")

@@ -29,6 +29,7 @@ POSITION_BIAS_PRIOR_SD = 1.0
 MIN_COMPARISONS_FOR_POSITION_BIAS = 30
 MIN_WINS_PER_POSITION = 5
 REFRESH_RATIO = 0.25
+STALL_GRADIENT = 1e-6
 
 
 class FitError(ValueError):
@@ -68,6 +69,7 @@ class BradleyTerryFit:
     position_bias_se: float | None
     iterations: int
     prior_sd: float
+    lapse: float = 0.0  # share of judgements taken to be coin flips (posterior mean)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,10 @@ class Design:
     data: ComparisonData
     with_bias: bool
     precision: FloatArray  # prior precision per parameter
+    # P(A wins) = lapse / 2 + (1 - lapse) * logistic(eta): a share of judgements that ignore the
+    # essays (a distracted or erratic judge). Without it an upset between distant essays drags
+    # the whole scale in and the intervals miss at the extremes.
+    lapse: float = 0.0
 
     @property
     def size(self) -> int:
@@ -120,11 +126,11 @@ def validate(data: ComparisonData, prior_sd: float) -> None:
         raise FitError("an item cannot be compared with itself")
 
 
-def design_of(data: ComparisonData, prior_sd: float, with_bias: bool) -> Design:
+def design_of(data: ComparisonData, prior_sd: float, with_bias: bool, lapse: float = 0.0) -> Design:
     precision = np.full(data.n_items + int(with_bias), 1.0 / prior_sd**2)
     if with_bias:
         precision[-1] = 1.0 / POSITION_BIAS_PRIOR_SD**2
-    return Design(data, with_bias, precision)
+    return Design(data, with_bias, precision, lapse)
 
 
 def _linear_predictor(design: Design, params: FloatArray) -> FloatArray:
@@ -136,12 +142,37 @@ def _linear_predictor(design: Design, params: FloatArray) -> FloatArray:
 def objective(design: Design, params: FloatArray) -> float:
     eta = _linear_predictor(design, params)
     signed = np.where(design.data.first_won, eta, -eta)
-    return float(-np.sum(log_expit(signed)) + 0.5 * np.sum(design.precision * params**2))
+    if design.lapse > 0.0:
+        log_likelihood = np.log(0.5 * design.lapse + (1.0 - design.lapse) * expit(signed))
+    else:
+        log_likelihood = log_expit(signed)
+    return float(-np.sum(log_likelihood) + 0.5 * np.sum(design.precision * params**2))
+
+
+def _score_terms(
+    design: Design, params: FloatArray, clip: bool = True
+) -> tuple[FloatArray, FloatArray]:
+    """Per comparison: d log-likelihood / d eta, and the curvature -d^2 log-likelihood / d eta^2.
+
+    Without a lapse the curvature is p(1 - p) whatever the outcome. With one it depends on the
+    outcome and is negative for an upset (the lapse explains it); `clip` sets it to 0 there, so
+    the matrix is positive definite whatever the point.
+    """
+    p = expit(_linear_predictor(design, params))
+    slope = p * (1.0 - p)
+    if design.lapse == 0.0:
+        return design.data.first_won - p, slope
+    won, keep = design.data.first_won, 1.0 - design.lapse
+    f = np.where(won, 0.5 * design.lapse + keep * p, 0.5 * design.lapse + keep * (1.0 - p))
+    d_f = np.where(won, keep * slope, -keep * slope)  # d f / d eta for the observed outcome
+    d2_f = np.where(won, 1.0, -1.0) * keep * slope * (1.0 - 2.0 * p)
+    curvature = (d_f**2 - f * d2_f) / f**2
+    return d_f / f, np.clip(curvature, 0.0, None) if clip else curvature
 
 
 def _gradient(design: Design, params: FloatArray) -> FloatArray:
     data = design.data
-    residual = data.first_won - expit(_linear_predictor(design, params))
+    residual, _ = _score_terms(design, params)
     grad = np.zeros(design.size)
     grad[: data.n_items] = np.bincount(data.first, residual, data.n_items) - np.bincount(
         data.second, residual, data.n_items
@@ -151,11 +182,10 @@ def _gradient(design: Design, params: FloatArray) -> FloatArray:
     return grad - design.precision * params
 
 
-def information(design: Design, params: FloatArray) -> FloatArray:
-    """Fisher information of the comparisons plus the prior precision."""
+def information(design: Design, params: FloatArray, clip: bool = True) -> FloatArray:
+    """Observed information of the comparisons plus the prior precision (see _score_terms)."""
     data, n = design.data, design.data.n_items
-    p = expit(_linear_predictor(design, params))
-    weight = p * (1.0 - p)
+    _, weight = _score_terms(design, params, clip)
     matrix = np.diag(design.precision.copy())
     cross = np.bincount(data.first * n + data.second, weight, n * n).reshape(n, n)
     matrix[:n, :n] -= cross + cross.T
@@ -180,27 +210,45 @@ def newton(
     """
     params = np.zeros(design.size) if start is None else start.copy()
     value = objective(design, params)
-    factor = cho_factor(information(design, params))
+    factor = cho_factor(hessian(design, params))
     previous = np.inf
     for iteration in range(1, max_iterations + 1):
         gradient = _gradient(design, params)
         size = float(np.max(np.abs(gradient)))
         if size < tolerance:
             return params, iteration
-        if size > REFRESH_RATIO * previous:
-            factor = cho_factor(information(design, params))
+        if size > REFRESH_RATIO * previous or design.lapse > 0.0:
+            factor = cho_factor(hessian(design, params))
         step = cho_solve(factor, gradient)
-        params, value = _damped_update(design, params, step, value)
-        previous = size
-        if np.max(np.abs(step)) < tolerance:
+        params, new_value = _damped_update(design, params, step, value)
+        previous, gain, value = size, value - new_value, new_value
+        if np.max(np.abs(step)) < tolerance or _stalled(design, gain, value, size):
             return params, iteration
     raise FitError(f"Bradley-Terry fit did not converge in {max_iterations} iterations")
+
+
+def hessian(design: Design, params: FloatArray) -> FloatArray:
+    """The objective's Hessian; with a lapse, the clipped information where it is indefinite."""
+    if design.lapse > 0.0:
+        exact = information(design, params, clip=False)
+        if dpotrf(exact, lower=True, clean=True)[1] == 0:
+            return exact
+    return information(design, params)
+
+
+def _stalled(design: Design, gain: float, value: float, gradient_size: float) -> bool:
+    # With a lapse the clipped curvature is not the exact Hessian: near the optimum a step can
+    # creep around it at the rounding level of the objective, so a fit that no longer gains is done.
+    return (
+        design.lapse > 0.0 and gain <= 1e-12 * (1.0 + abs(value)) and gradient_size < STALL_GRADIENT
+    )
 
 
 def _damped_update(
     design: Design, params: FloatArray, step: FloatArray, value: float
 ) -> tuple[FloatArray, float]:
-    # The objective is strictly convex, so a halved Newton step always decreases it eventually.
+    # The step solves with a positive definite matrix, so it points downhill and a halved step
+    # always decreases the objective eventually (convex without a lapse, not always with one).
     scale = 1.0
     for _ in range(40):
         candidate = params + scale * step
@@ -215,14 +263,16 @@ def summarise(
     design: Design, params: FloatArray, iterations: int, prior_sd: float
 ) -> BradleyTerryFit:
     n = design.data.n_items
-    full = _inverse(information(design, params))
+    full = _inverse(hessian(design, params))
     covariance = _centred(full[:n, :n])
     scores = params[:n] - params[:n].mean()
     bias, bias_se = (
         (float(params[-1]), float(np.sqrt(full[-1, -1]))) if design.with_bias else (None, None)
     )
     ses = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
-    return BradleyTerryFit(scores, ses, covariance, bias, bias_se, iterations, prior_sd)
+    return BradleyTerryFit(
+        scores, ses, covariance, bias, bias_se, iterations, prior_sd, design.lapse
+    )
 
 
 def _inverse(matrix: FloatArray) -> FloatArray:

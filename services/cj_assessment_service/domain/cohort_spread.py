@@ -17,7 +17,7 @@ from services.cj_assessment_service.domain.bradley_terry import (
     FloatArray,
     design_of,
     fit_bradley_terry,
-    information,
+    hessian,
     newton,
     objective,
     position_bias_is_estimable,
@@ -30,6 +30,10 @@ from services.cj_assessment_service.domain.bradley_terry import (
 # foregone conclusion.
 SPREAD_GRID = np.exp(np.linspace(np.log(0.05), np.log(8.0), 25))
 MIN_SPREAD_WEIGHT = 1e-4  # grid points with less posterior weight than this are left out
+# The share of judgements that are coin flips (lapses), equally likely a priori at each value.
+LAPSE_GRID = (0.0, 0.05, 0.1, 0.2)
+LAPSE_WINDOW_LOG_WEIGHT = 14.0  # lapse fits at spreads within e^14 of the best lapse-free one
+LAPSE_WINDOW_WIDER = 4  # and this many grid steps (a factor 1.235 each) wider
 
 
 def fit_scores(data: ComparisonData, prior_sd: float | None = None) -> BradleyTerryFit:
@@ -40,7 +44,10 @@ def fit_scores(data: ComparisonData, prior_sd: float | None = None) -> BradleyTe
 
 
 def fit_hierarchical(
-    data: ComparisonData, *, estimate_position_bias: bool | None = None
+    data: ComparisonData,
+    *,
+    estimate_position_bias: bool | None = None,
+    lapses: tuple[float, ...] = LAPSE_GRID,
 ) -> BradleyTerryFit:
     """Scores and their covariance averaged over the cohort's spread, as the judgements support it.
 
@@ -56,30 +63,56 @@ def fit_hierarchical(
         if estimate_position_bias is None
         else estimate_position_bias
     )
-    modes = _modes_over_spreads(data, with_bias)
-    log_weight = np.array([evidence for *_, evidence in modes]) + np.log(SPREAD_GRID)
+    modes = _modes_over_spreads(data, with_bias, 0.0, range(SPREAD_GRID.size))
+    window = _lapse_window(modes)
+    for lapse in (value for value in lapses if value > 0.0):
+        modes += _modes_over_spreads(data, with_bias, lapse, window)
+    log_weight = np.array([evidence + np.log(spread) for _, _, _, evidence, spread in modes])
     weights = np.exp(log_weight - log_weight.max())
     weights /= weights.sum()
     kept = [
-        (weight, summarise(design, params, iterations, float(spread)))
-        for (design, params, iterations, _), weight, spread in zip(
-            modes, weights, SPREAD_GRID, strict=True
-        )
+        (weight, summarise(design, params, iterations, spread))
+        for (design, params, iterations, _, spread), weight in zip(modes, weights, strict=True)
         if weight >= MIN_SPREAD_WEIGHT
     ]
-    return _mixture(kept, float(np.dot(weights, SPREAD_GRID)))
+    spreads = np.array([spread for *_, spread in modes])
+    return _mixture(kept, float(np.dot(weights, spreads)))
+
+
+Mode = tuple[Design, FloatArray, int, float, float]
+
+
+def _lapse_window(modes: list[Mode]) -> range:
+    """The grid spreads worth fitting with a lapse: those the lapse-free fit supports, and wider.
+
+    A lapse explains upsets, so it supports wider spreads than the lapse-free fit, never
+    narrower ones.
+    """
+    log_weight = np.array([evidence + np.log(spread) for *_, evidence, spread in modes])
+    supported = np.flatnonzero(log_weight >= log_weight.max() - LAPSE_WINDOW_LOG_WEIGHT)
+    return range(int(supported[0]), min(int(supported[-1]) + LAPSE_WINDOW_WIDER + 1, len(modes)))
 
 
 def _modes_over_spreads(
-    data: ComparisonData, with_bias: bool
-) -> list[tuple[Design, FloatArray, int, float]]:
-    """The mode, Newton iterations and log evidence at each grid spread (warm-started fits)."""
+    data: ComparisonData, with_bias: bool, lapse: float, indices: range
+) -> list[Mode]:
+    """Mode, iterations, log evidence and spread at grid spreads (warm-started fits).
+
+    With a lapse the posterior can have two modes for an essay with an upset (a wide prior
+    lets the lapse or a far score explain it); a fit that does not settle is left out.
+    """
     modes = []
     start = np.zeros(data.n_items + int(with_bias))
-    for spread in SPREAD_GRID:
-        design = design_of(data, float(spread), with_bias)
-        start, iterations = newton(design, 1e-9, 100, start=start)
-        modes.append((design, start, iterations, _log_evidence(design, start)))
+    for spread in SPREAD_GRID[indices.start : indices.stop]:
+        design = design_of(data, float(spread), with_bias, lapse)
+        try:
+            params, iterations = newton(design, 1e-9, 100, start=start)
+        except FitError:
+            if lapse == 0.0:
+                raise
+            continue
+        start = params
+        modes.append((design, params, iterations, _log_evidence(design, params), float(spread)))
     return modes
 
 
@@ -97,7 +130,8 @@ def _mixture(kept: list[tuple[float, BradleyTerryFit]], spread: float) -> Bradle
     bias = _mixed_bias(parts)
     ses = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
     iterations = sum(fit.iterations for _, fit in parts)
-    return BradleyTerryFit(scores, ses, covariance, *bias, iterations, spread)
+    lapse = float(sum(weight * fit.lapse for weight, fit in parts))
+    return BradleyTerryFit(scores, ses, covariance, *bias, iterations, spread, lapse)
 
 
 def _mixed_bias(parts: list[tuple[float, BradleyTerryFit]]) -> tuple[float | None, float | None]:
@@ -112,7 +146,7 @@ def _mixed_bias(parts: list[tuple[float, BradleyTerryFit]]) -> tuple[float | Non
 
 
 def _log_evidence(design: Design, params: FloatArray) -> float:
-    factor, info = dpotrf(information(design, params), lower=True, clean=True)
+    factor, info = dpotrf(hessian(design, params), lower=True, clean=True)
     if info != 0:
         raise FitError("information matrix is not positive definite")
     log_det = 2.0 * float(np.sum(np.log(np.diag(factor))))
