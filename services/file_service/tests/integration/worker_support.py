@@ -64,7 +64,8 @@ async def running_worker(
 
 
 def worker_environment(settings: Settings, **overrides: Any) -> dict[str, str]:
-    values = json.loads(settings.model_dump_json())
+    # Unset settings (None) stay unset: "None" is no value a setting reads.
+    values = {k: v for k, v in json.loads(settings.model_dump_json()).items() if v is not None}
     values["INTERNAL_API_KEY"] = settings.INTERNAL_API_KEY.get_secret_value()
     values["ADMIN_API_KEY"] = settings.ADMIN_API_KEY.get_secret_value()
     values |= {"WORKER_METRICS_PORT": free_port(), **overrides}

@@ -57,11 +57,12 @@ def served(fresh_database_url: str, tmp_path: Path) -> Iterator[Served]:
         text=True,
     )
     try:
-        for _ in range(300):
-            if port_open(port) or process.poll() is not None:
-                break
+        # Start-up is slow on a loaded machine: wait for the port, up to a minute.
+        deadline = time.monotonic() + 60
+        while not port_open(port) and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        assert port_open(port), "the server did not listen within 60 s"
         yield Served(process, port, mark)
     finally:
         if process.poll() is None:
