@@ -4,8 +4,8 @@ response parsed by httptools (the parser Uvicorn serves with).
 Why not httpx here: httpx's client layer keeps a cookie jar (a cookie one service set for one
 caller would go out with the next caller's requests), and httpcore, h11 and anyio under it were
 the larger part of the gateway's CPU per request (5.0 ms a GET then with the pipelined rate
-limit, 1.7 ms now: benchmarks/RESULTS.md, bench-gateway --baseline). The
-merged OpenAPI document, fetched at most once a minute, still uses an httpx client (`Upstream.client`).
+limit, 1.7 ms now: benchmarks/RESULTS.md, bench-gateway --baseline). The merged OpenAPI
+document, fetched at most once a minute, still uses an httpx client (`Upstream.client`).
 
 Failures are reported in the gateway's terms: `Unreachable` (refused, not connected in time, no
 connection free), `TooSlow` (connected, no answer in time), `Broken` (hung up or not HTTP).
@@ -24,6 +24,7 @@ import httpx
 from services.api_gateway_service.config import Settings
 
 READ_SIZE = 64 * 1024
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 
 class UpstreamFailure(Exception):
@@ -180,13 +181,13 @@ class _Pool:
             return await self._exchange(connection, head, body, method, chunked)
         except Broken:
             self.release(connection, keep=False)
-            if not reused or body is not None:
+            if not reused or body is not None or method not in IDEMPOTENT:
                 raise
         except BaseException:
             self.release(connection, keep=False)
             raise
-        # A kept-alive connection the service closed meanwhile: a bodiless request is safe to
-        # send once more, on a new connection.
+        # A kept-alive connection the service closed meanwhile: an idempotent request without a
+        # body is safe to send once more, on a new connection (a POST might have been acted on).
         connection, _ = await self.acquire()
         try:
             return await self._exchange(connection, head, None, method, chunked)
