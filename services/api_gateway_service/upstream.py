@@ -1,11 +1,9 @@
 """The gateway's HTTP/1.1 connections to the services: pooled keep-alive asyncio streams, the
-response parsed by httptools (the parser Uvicorn serves with).
-
-Why not httpx here: httpx's client layer keeps a cookie jar (a cookie one service set for one
-caller would go out with the next caller's requests), and httpcore, h11 and anyio under it were
-the larger part of the gateway's CPU per request (5.0 ms a GET then with the pipelined rate
-limit, 1.7 ms now: benchmarks/RESULTS.md, bench-gateway --baseline). The merged OpenAPI
-document, fetched at most once a minute, still uses an httpx client (`Upstream.client`).
+response parsed by httptools (the parser Uvicorn serves with). Not httpx: its client layer keeps
+a cookie jar (a cookie one service set for one caller would go out with the next caller's
+requests), and httpcore, h11 and anyio under it were the larger part of the gateway's CPU per
+request (5.0 ms a GET then, with the pipelined rate limit; 1.7 ms now: benchmarks/RESULTS.md).
+The merged OpenAPI document, fetched at most once a minute, still uses httpx (`Upstream.client`).
 
 Failures are reported in the gateway's terms: `Unreachable` (refused, not connected in time, no
 connection free), `TooSlow` (connected, no answer in time), `Broken` (hung up or not HTTP).
@@ -124,7 +122,10 @@ class _Pool:
     async def acquire(self) -> tuple[_Connection, bool]:
         """A connection and whether it was used before (a reused one may have been closed)."""
         try:
-            await asyncio.wait_for(self.slots.acquire(), self.connect_timeout)
+            if self.slots.locked():
+                await asyncio.wait_for(self.slots.acquire(), self.connect_timeout)
+            else:
+                await self.slots.acquire()  # free: taken at once, without a waiting task
         except TimeoutError:
             raise Unreachable("no connection free") from None
         while self.idle:
@@ -174,11 +175,11 @@ class _Pool:
             raise Broken(f"not an HTTP answer: {error}") from error
 
     async def exchange(
-        self, head: bytes, body: AsyncIterator[bytes] | None, method: str, chunked: bool
+        self, head: bytes, body: AsyncIterator[bytes] | None, method: str, length: int | None
     ) -> UpstreamResponse:
         connection, reused = await self.acquire()
         try:
-            return await self._exchange(connection, head, body, method, chunked)
+            return await self._exchange(connection, head, body, method, length)
         except Broken:
             self.release(connection, keep=False)
             if not reused or body is not None or method not in IDEMPOTENT:
@@ -190,7 +191,7 @@ class _Pool:
         # body is safe to send once more, on a new connection (a POST might have been acted on).
         connection, _ = await self.acquire()
         try:
-            return await self._exchange(connection, head, None, method, chunked)
+            return await self._exchange(connection, head, None, method, length)
         except BaseException:
             self.release(connection, keep=False)
             raise
@@ -201,12 +202,12 @@ class _Pool:
         head: bytes,
         body: AsyncIterator[bytes] | None,
         method: str,
-        chunked: bool,
+        length: int | None,
     ) -> UpstreamResponse:
         try:
             connection.writer.write(head)
             if body is not None:
-                await self._stream(connection.writer, body, chunked)
+                await self._stream(connection.writer, body, length)
             async with asyncio.timeout(self.timeout):
                 await connection.writer.drain()
         except TimeoutError:
@@ -219,19 +220,35 @@ class _Pool:
         return UpstreamResponse(self, connection, parsed, head=method == "HEAD")
 
     async def _stream(
-        self, writer: asyncio.StreamWriter, body: AsyncIterator[bytes], chunked: bool
+        self, writer: asyncio.StreamWriter, body: AsyncIterator[bytes], length: int | None
     ) -> None:
+        """Chunked when `length` is None; else exactly `length` bytes, or the connection is
+        given up (a body that disagreed with its Content-Length would desynchronise it)."""
+        sent = 0
         async for chunk in body:
-            writer.writelines((b"%x\r\n" % len(chunk), chunk, b"\r\n") if chunked else (chunk,))
+            sent += len(chunk)
+            if length is None:
+                writer.writelines((b"%x\r\n" % len(chunk), chunk, b"\r\n"))
+            elif sent > length:
+                raise Broken("the body is longer than its Content-Length")
+            else:
+                writer.write(chunk)
             async with asyncio.timeout(self.timeout):
                 await writer.drain()  # backpressure: the next chunk only once this one left
-        if chunked:
+        if length is None:
             writer.write(b"0\r\n\r\n")
+        elif sent != length:
+            raise Broken("the body is shorter than its Content-Length")
 
     def close(self) -> None:
         for connection in self.idle:
             connection.close()
         self.idle.clear()
+
+
+def _declared_length(headers: list[tuple[str, str]]) -> int | None:
+    values = [value.strip() for name, value in headers if name.lower() == "content-length"]
+    return int(values[0]) if len(values) == 1 and values[0].isdigit() else None
 
 
 def _framed(headers: list[tuple[bytes, bytes]]) -> bool:
@@ -258,15 +275,16 @@ class Upstream:
         body: AsyncIterator[bytes] | None,
     ) -> UpstreamResponse:
         """`headers` without Host or hop-by-hop ones; a body streams as it comes, framed by the
-        client's Content-Length if it sent one, else chunked."""
+        client's Content-Length if it sent a valid one, else chunked."""
         pool = self._pools.get(base_url) or self._pool(base_url)
+        length = _declared_length(headers) if body is not None else None
+        if body is not None and length is None:
+            headers = [(n, v) for n, v in headers if n.lower() != "content-length"]
+            headers.append(("Transfer-Encoding", "chunked"))
         lines = [f"{method} {target.decode('latin-1')} HTTP/1.1", f"Host: {pool.host}:{pool.port}"]
         lines += [f"{name}: {value}" for name, value in headers]
-        chunked = body is not None and not any(n.lower() == "content-length" for n, _ in headers)
-        if chunked:
-            lines.append("Transfer-Encoding: chunked")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        return await pool.exchange(head, body, method, chunked)
+        return await pool.exchange(head, body, method, length)
 
     def _pool(self, base_url: str) -> _Pool:
         parts = urlsplit(base_url)

@@ -18,6 +18,7 @@ from services.api_gateway_service.tests.support import (
     serving,
     token,
 )
+from services.api_gateway_service.upstream import Broken, Upstream
 
 pytestmark = pytest.mark.integration
 KEY = rsa_key()
@@ -121,3 +122,23 @@ async def test_a_body_that_ends_with_the_connection_is_relayed_whole(
     url, _ = raw_service
     [response] = await calls(redis_url, url, ["GET"])
     assert (response.status_code, response.text) == (200, "no length, ends with the connection")
+
+
+@pytest.mark.parametrize("declared", ["4", "20"])
+@pytest.mark.parametrize("raw_service", [keep_alive], indirect=True)
+async def test_a_body_that_disagrees_with_its_content_length_gives_up_the_connection(
+    raw_service: tuple[str, RawService], declared: str
+) -> None:
+    url, _ = raw_service
+    upstream = Upstream(gateway_settings(public_pem(KEY)))
+
+    async def ten_bytes() -> AsyncIterator[bytes]:
+        yield b"x" * 10
+
+    try:
+        with pytest.raises(Broken):
+            await upstream.send(
+                "POST", url, b"/v1/classes", [("Content-Length", declared)], ten_bytes()
+            )
+    finally:
+        await upstream.aclose()
