@@ -61,7 +61,9 @@ class TokenVerifier:
         self._jwks = (
             _IssuerKeys(
                 settings.JWT_JWKS_URL,
-                cache_keys=True,
+                # The key set is cached for JWT_JWKS_CACHE_SECONDS; a per-kid cache on top would
+                # keep trusting a key the issuer removed until the gateway restarts.
+                cache_keys=False,
                 lifespan=settings.JWT_JWKS_CACHE_SECONDS,
                 cooldown_duration=settings.JWT_JWKS_REFRESH_COOLDOWN_SECONDS,
                 timeout=int(settings.UPSTREAM_CONNECT_TIMEOUT_SECONDS) or 1,

@@ -136,6 +136,23 @@ async def test_keys_come_from_the_jwks_and_a_rotated_key_is_fetched() -> None:
     assert (first.user_id, second.user_id) == ("t-1", "t-2")
 
 
+async def test_a_key_the_issuer_removed_stops_verifying_once_the_key_set_is_refetched() -> None:
+    keys: list[tuple[str, Any]] = [("k1", KEY)]
+    async with serving(jwks_app(keys)) as base:
+        checker = verifier(
+            JWT_PUBLIC_KEY=None,
+            JWT_JWKS_URL=f"{base}/jwks.json",
+            JWT_JWKS_CACHE_SECONDS=1,
+            JWT_JWKS_REFRESH_COOLDOWN_SECONDS=0,
+        )
+        assert (await checker.verify(token(KEY, kid="k1", user="t-1"))).user_id == "t-1"
+        keys[:] = [("k2", OTHER_KEY)]  # the issuer retires k1
+        await asyncio.sleep(1.2)  # past the key set's cache lifespan
+        with pytest.raises(TokenRefused):
+            await checker.verify(token(KEY, kid="k1", user="t-2"))
+        assert (await checker.verify(token(OTHER_KEY, kid="k2", user="t-3"))).user_id == "t-3"
+
+
 async def test_a_remembered_token_still_expires() -> None:
     checker = verifier(JWT_LEEWAY_SECONDS=0)
     soon = token(KEY, exp=int(time.time()) + 1)
