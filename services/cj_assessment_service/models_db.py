@@ -123,6 +123,7 @@ class Assessment(Base):
     failed_comparisons: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     rounds_done: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     reliability: Mapped[float | None] = mapped_column(Float)
+    split_half_reliability: Mapped[float | None] = mapped_column(Float)
     stop_reason: Mapped[str | None] = mapped_column(String(32))
     authorization_id: Mapped[UUID | None] = mapped_column(PG_UUID(as_uuid=True))
     credits_settled_at: Mapped[datetime | None] = mapped_column(AWARE)

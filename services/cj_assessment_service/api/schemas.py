@@ -56,6 +56,10 @@ class AssessmentBody(BaseModel):
     judge_simulated: bool
     progress: Progress
     reliability: float | None
+    split_half_reliability: float | None = Field(
+        default=None,
+        description="completed: the halves' agreement (Spearman-Brown), a check on reliability",
+    )
     stop_reason: str | None
     grade_scale: str | None
     error: dict[str, Any] | None
@@ -79,6 +83,7 @@ class AssessmentBody(BaseModel):
                 rounds_completed=a.rounds_done,
             ),
             reliability=a.reliability,
+            split_half_reliability=a.split_half_reliability,
             stop_reason=a.stop_reason,
             grade_scale=a.grade_scale,
             error=a.error,

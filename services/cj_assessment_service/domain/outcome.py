@@ -26,6 +26,7 @@ from services.cj_assessment_service.domain.judge_statistics import (
     JudgeStatistics,
     judge_statistics,
 )
+from services.cj_assessment_service.domain.split_half import split_half_reliability
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Outcome:
     position_bias: float | None
     grade_scale: GradeScaleId | None
     judges: list[JudgeStatistics] = field(default_factory=list)  # most judgements first
+    split_half: float | None = None  # split-half reliability beside the model-based one
 
 
 def comparison_data(n_items: int, judged: Sequence[Judged]) -> ComparisonData:
@@ -93,7 +95,8 @@ def compute_outcome(
     essays = _essay_outcomes(participants, data, fit, projections)
     graded = scale.id if projections is not None and scale is not None else None
     judges = judge_statistics(data, fit, [j.judge for j in judged])
-    return Outcome(essays, fit_reliability(fit), fit.position_bias, graded, judges)
+    split_half = split_half_reliability(data, prior_sd)
+    return Outcome(essays, fit_reliability(fit), fit.position_bias, graded, judges, split_half)
 
 
 def _projections(

@@ -44,6 +44,7 @@ async def complete(
     await uow.results.add(_scores(assessment, outcome), _projections(assessment, outcome))
     await uow.results.add_judges(_judges(assessment, outcome))
     assessment.reliability = outcome.reliability
+    assessment.split_half_reliability = outcome.split_half
     assessment.grade_scale = outcome.grade_scale.value if outcome.grade_scale else None
     transition(assessment, CJBatchState.COMPLETED, now)
     emit_completed(uow, assessment, outcome)

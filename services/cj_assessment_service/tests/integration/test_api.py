@@ -53,10 +53,12 @@ async def test_a_batch_is_assessed_through_the_api(
     progress = status["progress"]
     assert 0 < progress["comparisons_completed"] <= progress["comparisons_planned"] == 24
     assert status["reliability"] is not None
+    assert 0.0 <= status["split_half_reliability"] <= 1.0
 
     results = await client.get(f"/v1/assessments/{assessment_id}/results", headers=teacher())
     assert results.status_code == 200
     payload = await results.get_json()
+    assert payload["assessment"]["split_half_reliability"] == status["split_half_reliability"]
     assert [e["rank"] for e in payload["essays"]] == list(range(1, 9))
     assert payload["grades_projected"] is False
     assert len(payload["notes"]) == 2  # no anchors; simulated judge
