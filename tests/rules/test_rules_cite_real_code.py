@@ -29,6 +29,7 @@ EXPECTED_RULES = {
     "075-test-creation-methodology",
     "083-pdm-standards",
     "085-database-migration-standards",
+    "090-docker-compose",
 }
 _TOP_LEVEL = r"(?:libs|services|scripts|tests|benchmarks|\.ci|\.cursor)/|Dockerfile|env\.example|"
 _TOP_LEVEL += r"pyproject\.toml|pdm\.lock|docker-compose[\w.]*\.yml"
