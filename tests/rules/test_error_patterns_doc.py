@@ -132,8 +132,16 @@ class Resolver:
 
 def problems_of(all_spans: list[str]) -> list[str]:
     resolver = Resolver(all_spans)
-    # Classes first, so that their members (enum codes, model fields) resolve afterwards.
-    ordered = sorted(set(all_spans), key=lambda span: not span[:1].isupper())
+    ordered = sorted(set(all_spans))
+    # Resolve until no new class turns up, so that a bare member (an enum code, a model field)
+    # finds its class whatever order the names come in.
+    while True:
+        known = len(resolver.classes)
+        for span in ordered:
+            if span not in NOT_NAMES and not PATH.match(span) and NAME.match(span):
+                resolver.resolve(span)
+        if len(resolver.classes) == known:
+            break
     return [problem for span in ordered if (problem := _problem(resolver, span))]
 
 
